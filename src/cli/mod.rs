@@ -1,0 +1,43 @@
+//! The command line: one module per command, each a clap `Args` and an `exec` that calls into
+//! the library. Nothing here holds logic that a test could not reach through the library.
+
+pub mod fmt;
+pub mod schema;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "accessctl", version, about = "Own Amazon EKS cluster access as code")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check access.kdl files offline and report every problem
+    Validate(validate::Args),
+    /// Rewrite access.kdl files in the canonical layout
+    Fmt(fmt::Args),
+    /// Print the language's schema
+    Schema(schema::Args),
+}
+
+pub fn run(cli: Cli) -> miette::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate::exec(args),
+        Command::Fmt(args) => fmt::exec(args),
+        Command::Schema(args) => schema::exec(args),
+    }
+}
+
+/// Exit codes shared by every command.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    /// `plan --detailed-exitcode` with changes, `fmt --check` with files to reformat.
+    pub const CHANGES: u8 = 2;
+}

@@ -1,0 +1,302 @@
+//! Decoding: a schema-checked KDL document into a syntax tree of strings with spans.
+//!
+//! Decoding trusts the structural check (`config::schema`) and reports nothing itself: a value of
+//! the wrong type was already reported there and is simply absent here. Meaning (is this a valid
+//! ARN, a known policy, a declared principal?) is `config::resolve`'s job.
+//!
+//! Every value the decoder reads is recorded in `Decoder::read` as `parent>node/key`, so a test can
+//! prove that each node and property of the schema is understood here (see `tests/schema.rs`).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use kdl::{KdlDocument, KdlNode, KdlValue};
+use miette::SourceSpan;
+
+use super::schema::DOCUMENT;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: SourceSpan,
+}
+
+pub type Text = Spanned<String>;
+
+#[derive(Debug, Default)]
+pub struct FileAst {
+    pub principals: Vec<PrincipalDecl>,
+    pub clusters: Vec<ClusterBlock>,
+}
+
+#[derive(Debug)]
+pub struct PrincipalDecl {
+    pub name: Text,
+    pub arn: Text,
+}
+
+#[derive(Debug)]
+pub struct ClusterBlock {
+    pub name: Option<Text>,
+    pub span: SourceSpan,
+    pub region: Option<Text>,
+    pub account: Option<Text>,
+    pub assume_role: Option<AssumeRoleAst>,
+    pub kubernetes: Option<KubernetesAst>,
+    pub authentication_mode: Option<Text>,
+    pub prune: Option<Spanned<bool>>,
+    pub protect: Vec<Text>,
+    pub entries: Vec<EntryAst>,
+    pub map_roles: Vec<MappingAst>,
+    pub map_users: Vec<MappingAst>,
+    pub map_accounts: Vec<Text>,
+    pub bindings: Vec<BindingAst>,
+}
+
+#[derive(Debug)]
+pub struct AssumeRoleAst {
+    pub role_arn: Option<Text>,
+    pub session_name: Option<Text>,
+    pub external_id: Option<Text>,
+    pub span: SourceSpan,
+}
+
+#[derive(Debug)]
+pub struct KubernetesAst {
+    pub kubeconfig: Option<Text>,
+    pub context: Option<Text>,
+    pub span: SourceSpan,
+}
+
+#[derive(Debug)]
+pub struct EntryAst {
+    pub principal: Option<Text>,
+    pub span: SourceSpan,
+    pub entry_type: Option<Text>,
+    pub username: Option<Text>,
+    pub groups: Vec<Text>,
+    pub tags: Vec<(Text, Text)>,
+    pub policies: Vec<PolicyAst>,
+}
+
+#[derive(Debug)]
+pub struct PolicyAst {
+    pub policy: Option<Text>,
+    pub span: SourceSpan,
+    pub scope: Option<Text>,
+    pub namespaces: Vec<Text>,
+    /// The `namespaces` node itself, when given.
+    pub namespaces_span: Option<SourceSpan>,
+}
+
+#[derive(Debug)]
+pub struct MappingAst {
+    pub principal: Option<Text>,
+    pub span: SourceSpan,
+    pub username: Option<Text>,
+    pub groups: Vec<Text>,
+}
+
+#[derive(Debug)]
+pub struct BindingAst {
+    pub group: Option<Text>,
+    pub span: SourceSpan,
+    pub cluster_role: Option<Text>,
+    pub role: Option<Text>,
+    pub namespace: Option<Text>,
+}
+
+/// Reads documents into `FileAst`s and remembers what it read.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    pub read: RefCell<BTreeSet<String>>,
+}
+
+impl Decoder {
+    pub fn decode(&self, doc: &KdlDocument) -> FileAst {
+        let mut file = FileAst::default();
+        for node in doc.nodes() {
+            match node.name().value() {
+                "principal" => {
+                    let (name, arn) = (self.arg(DOCUMENT, node, 0), self.arg(DOCUMENT, node, 1));
+                    if let (Some(name), Some(arn)) = (name, arn) {
+                        file.principals.push(PrincipalDecl { name, arn });
+                    }
+                }
+                "cluster" => file.clusters.push(self.cluster(node)),
+                _ => {}
+            }
+        }
+        file
+    }
+
+    fn cluster(&self, node: &KdlNode) -> ClusterBlock {
+        let mut c = ClusterBlock {
+            name: self.arg(DOCUMENT, node, 0),
+            span: node.span(),
+            region: None,
+            account: None,
+            assume_role: None,
+            kubernetes: None,
+            authentication_mode: None,
+            prune: None,
+            protect: vec![],
+            entries: vec![],
+            map_roles: vec![],
+            map_users: vec![],
+            map_accounts: vec![],
+            bindings: vec![],
+        };
+        for child in node.iter_children() {
+            let p = "cluster";
+            match child.name().value() {
+                "region" => c.region = self.arg(p, child, 0),
+                "account" => c.account = self.arg(p, child, 0),
+                "assume-role" => {
+                    c.assume_role = Some(AssumeRoleAst {
+                        role_arn: self.arg(p, child, 0),
+                        session_name: self.prop(p, child, "session-name"),
+                        external_id: self.prop(p, child, "external-id"),
+                        span: child.span(),
+                    })
+                }
+                "kubernetes" => {
+                    c.kubernetes = Some(KubernetesAst {
+                        kubeconfig: self.prop(p, child, "kubeconfig"),
+                        context: self.prop(p, child, "context"),
+                        span: child.span(),
+                    })
+                }
+                "authentication-mode" => c.authentication_mode = self.arg(p, child, 0),
+                "prune" => {
+                    self.mark(p, child, "#0");
+                    if let Some(KdlValue::Bool(b)) = child.get(0) {
+                        c.prune = Some(Spanned { value: *b, span: child.span() });
+                    }
+                }
+                "protect" => c.protect.extend(self.arg(p, child, 0)),
+                "access-entry" => c.entries.push(self.entry(child)),
+                "aws-auth" => self.aws_auth(child, &mut c),
+                "group-binding" => c.bindings.push(BindingAst {
+                    group: self.arg(p, child, 0),
+                    span: child.span(),
+                    cluster_role: self.prop(p, child, "cluster-role"),
+                    role: self.prop(p, child, "role"),
+                    namespace: self.prop(p, child, "namespace"),
+                }),
+                _ => {}
+            }
+        }
+        c
+    }
+
+    fn entry(&self, node: &KdlNode) -> EntryAst {
+        let p = "cluster";
+        let mut e = EntryAst {
+            principal: self.arg(p, node, 0),
+            span: node.span(),
+            entry_type: self.prop(p, node, "type"),
+            username: self.prop(p, node, "username"),
+            groups: vec![],
+            tags: vec![],
+            policies: vec![],
+        };
+        for child in node.iter_children() {
+            let p = "access-entry";
+            match child.name().value() {
+                "groups" => e.groups = self.rest(p, child),
+                "tags" => {
+                    self.mark(p, child, "*");
+                    for entry in child.entries() {
+                        if let (Some(key), KdlValue::String(value)) = (entry.name(), entry.value()) {
+                            let key = Spanned { value: key.value().to_string(), span: key.span() };
+                            e.tags.push((key, Spanned { value: value.clone(), span: entry.span() }));
+                        }
+                    }
+                }
+                "policy" => e.policies.push(self.policy(child)),
+                _ => {}
+            }
+        }
+        e
+    }
+
+    fn policy(&self, node: &KdlNode) -> PolicyAst {
+        let p = "access-entry";
+        let mut policy = PolicyAst {
+            policy: self.arg(p, node, 0),
+            span: node.span(),
+            scope: self.prop(p, node, "scope"),
+            namespaces: vec![],
+            namespaces_span: None,
+        };
+        for child in node.iter_children() {
+            if child.name().value() == "namespaces" {
+                policy.namespaces = self.rest("policy", child);
+                policy.namespaces_span = Some(child.span());
+            }
+        }
+        policy
+    }
+
+    fn aws_auth(&self, node: &KdlNode, c: &mut ClusterBlock) {
+        self.mark("cluster", node, "");
+        for child in node.iter_children() {
+            let p = "aws-auth";
+            match child.name().value() {
+                "map-role" => c.map_roles.push(self.mapping(child)),
+                "map-user" => c.map_users.push(self.mapping(child)),
+                "map-account" => c.map_accounts.extend(self.arg(p, child, 0)),
+                _ => {}
+            }
+        }
+    }
+
+    fn mapping(&self, node: &KdlNode) -> MappingAst {
+        let p = "aws-auth";
+        let mut m = MappingAst {
+            principal: self.arg(p, node, 0),
+            span: node.span(),
+            username: self.prop(p, node, "username"),
+            groups: vec![],
+        };
+        for child in node.iter_children() {
+            if child.name().value() == "groups" {
+                m.groups = self.rest(node.name().value(), child);
+            }
+        }
+        m
+    }
+
+    fn mark(&self, parent: &str, node: &KdlNode, key: &str) {
+        self.read.borrow_mut().insert(format!("{parent}>{}/{key}", node.name().value()));
+    }
+
+    fn arg(&self, parent: &str, node: &KdlNode, index: usize) -> Option<Text> {
+        self.mark(parent, node, &format!("#{index}"));
+        node.entries().iter().filter(|e| e.name().is_none()).nth(index).and_then(|e| match e.value() {
+            KdlValue::String(s) => Some(Spanned { value: s.clone(), span: e.span() }),
+            _ => None,
+        })
+    }
+
+    fn rest(&self, parent: &str, node: &KdlNode) -> Vec<Text> {
+        self.mark(parent, node, "#*");
+        node.entries()
+            .iter()
+            .filter(|e| e.name().is_none())
+            .filter_map(|e| match e.value() {
+                KdlValue::String(s) => Some(Spanned { value: s.clone(), span: e.span() }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn prop(&self, parent: &str, node: &KdlNode, name: &str) -> Option<Text> {
+        self.mark(parent, node, name);
+        node.entries().iter().find(|e| e.name().is_some_and(|n| n.value() == name)).and_then(|e| match e.value() {
+            KdlValue::String(s) => Some(Spanned { value: s.clone(), span: e.span() }),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,867 @@
+//! Resolution: decoded files → the desired `Configuration`, applying every rule EKS and aws-auth
+//! impose (reference §3–4) and reporting every violation with its span and its fix.
+//!
+//! Clusters may be spread over several files (a team per file): blocks with the same name merge,
+//! but each setting (region, mode, …) may be given in one block only, and a principal may have one
+//! access entry and one mapping per cluster across all files.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use miette::SourceSpan;
+
+use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, Text};
+use super::diagnostic::{did_you_mean, Code, ConfigDiagnostic, Diagnostics};
+use super::source::SourceFile;
+use crate::model::arn::{is_account_id, ArnError, PrincipalArn, PrincipalKind};
+use crate::model::rules::{check_group, check_username, EntryType, EntryViolation};
+use crate::model::{
+    policy, AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration,
+    GroupBinding, KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping,
+};
+
+/// A place in one of the files.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    file: usize,
+    span: SourceSpan,
+}
+
+struct Resolver<'a> {
+    files: &'a [SourceFile],
+    diagnostics: Diagnostics,
+    principals: HashMap<String, (Option<PrincipalArn>, At)>,
+}
+
+pub fn resolve(files: &[SourceFile], asts: &[FileAst]) -> (Configuration, Diagnostics) {
+    let mut r = Resolver { files, diagnostics: Diagnostics::default(), principals: HashMap::new() };
+    for (i, ast) in asts.iter().enumerate() {
+        for decl in &ast.principals {
+            r.declare_principal(i, decl.name.clone(), &decl.arn);
+        }
+    }
+    let mut blocks: BTreeMap<String, Vec<(usize, &ClusterBlock)>> = BTreeMap::new();
+    for (i, ast) in asts.iter().enumerate() {
+        for block in &ast.clusters {
+            if let Some(name) = &block.name {
+                blocks.entry(name.value.clone()).or_default().push((i, block));
+            }
+        }
+    }
+    let mut config = Configuration::default();
+    for (name, parts) in &blocks {
+        if let Some(cluster) = r.cluster(name, parts) {
+            config.clusters.push(cluster);
+        }
+    }
+    (config, r.diagnostics)
+}
+
+impl<'a> Resolver<'a> {
+    fn file(&self, at: At) -> &'a SourceFile {
+        &self.files[at.file]
+    }
+
+    fn error(&mut self, code: Code, at: At, message: String, label: &str, help: String) {
+        let d = ConfigDiagnostic::error(code, self.file(at), message).label(at.span, label).help(help);
+        self.diagnostics.push(d);
+    }
+
+    fn warning(&mut self, code: Code, at: At, message: String, label: &str, help: String) {
+        let d = ConfigDiagnostic::warning(code, self.file(at), message).label(at.span, label).help(help);
+        self.diagnostics.push(d);
+    }
+
+    /// An error about two places, which may be in different files.
+    fn twice(&mut self, code: Code, again: At, first: At, message: String, help: String) {
+        let mut d = ConfigDiagnostic::error(code, self.file(again), message).label(again.span, "given again here");
+        if first.file == again.file {
+            d = d.label(first.span, "first given here");
+        } else {
+            let first_d = ConfigDiagnostic::note(code, self.file(first), "first given here")
+                .label(first.span, "first given here");
+            d = d.related(first_d);
+        }
+        self.diagnostics.push(d.help(help));
+    }
+
+    fn declare_principal(&mut self, file: usize, name: Text, arn: &Text) {
+        let at = At { file, span: name.span };
+        if let Some((_, first)) = self.principals.get(&name.value) {
+            let first = *first;
+            self.twice(
+                Code::DuplicatePrincipalName,
+                at,
+                first,
+                format!("principal `{}` is declared twice", name.value),
+                "give each principal one name, declared once".to_string(),
+            );
+            return;
+        }
+        if name.value.starts_with("arn:") {
+            self.error(
+                Code::InvalidValue,
+                at,
+                "a principal's name cannot be an ARN".to_string(),
+                "this is the name",
+                "write `principal \"short-name\" \"arn:aws:iam::…\"`".to_string(),
+            );
+        }
+        let parsed = self.parse_arn(&arn.value, At { file, span: arn.span });
+        self.principals.insert(name.value, (parsed, at));
+    }
+
+    fn parse_arn(&mut self, text: &str, at: At) -> Option<PrincipalArn> {
+        match PrincipalArn::parse(text) {
+            Ok(arn) => Some(arn),
+            Err(e) => {
+                let (code, help) = match &e {
+                    ArnError::AssumedRole { role_arn } => (
+                        Code::AssumedRoleArn,
+                        format!(
+                            "use the IAM role the session came from: \"{role_arn}\" (add the role's path if it has one)"
+                        ),
+                    ),
+                    ArnError::ServiceLinkedRole => (
+                        Code::ServiceLinkedRole,
+                        "EKS does not accept service-linked roles as principals; grant access to another role".into(),
+                    ),
+                    ArnError::Account(_) => (Code::InvalidArn, "an AWS account id has exactly 12 digits".into()),
+                    ArnError::Partition(_) => (
+                        Code::InvalidArn,
+                        format!("the partition is one of {}", crate::model::arn::PARTITIONS.join(", ")),
+                    ),
+                    _ => (
+                        Code::InvalidArn,
+                        "write an IAM ARN: arn:aws:iam::111122223333:role/NAME or arn:aws:iam::111122223333:user/NAME"
+                            .into(),
+                    ),
+                };
+                self.error(code, at, format!("invalid principal ARN: {e}"), "not an IAM user or role ARN", help);
+                None
+            }
+        }
+    }
+
+    /// A principal written as an ARN or as a declared name. `Ok(None)` means an error was reported.
+    fn principal_ref(&mut self, file: usize, text: &Text) -> Option<(PrincipalArn, bool)> {
+        let at = At { file, span: text.span };
+        if text.value.starts_with("arn:") {
+            return self.parse_arn(&text.value, at).map(|a| (a, true));
+        }
+        match self.principals.get(&text.value) {
+            Some((arn, _)) => arn.clone().map(|a| (a, false)),
+            None => {
+                let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
+                let help = match did_you_mean(&text.value, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "declare it with `principal \"{}\" \"arn:aws:iam::…\"`, or write the ARN here",
+                        text.value
+                    ),
+                };
+                self.error(
+                    Code::UnknownPrincipal,
+                    at,
+                    format!("no principal is named `{}`", text.value),
+                    "unknown principal",
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    fn origin(&self, file: usize, span: SourceSpan) -> Origin {
+        Origin { file: self.files[file].name.clone(), offset: span.offset(), len: span.len() }
+    }
+
+    fn cluster(&mut self, name: &str, parts: &[(usize, &ClusterBlock)]) -> Option<Cluster> {
+        let (first_file, first) = parts[0];
+        let name_at = At { file: first_file, span: first.name.as_ref().map(|n| n.span).unwrap_or(first.span) };
+        if !valid_cluster_name(name) {
+            self.error(
+                Code::InvalidClusterName,
+                name_at,
+                format!("`{name}` is not a valid EKS cluster name"),
+                "invalid name",
+                "cluster names are 1-100 letters, digits, `-` and `_`, starting with a letter or digit".into(),
+            );
+        }
+        let region = self.setting(name, parts, "region", |b| b.region.as_ref());
+        let account = self.setting(name, parts, "account", |b| b.account.as_ref());
+        let mode = self.setting(name, parts, "authentication-mode", |b| b.authentication_mode.as_ref());
+        let assume = self.setting_of(name, parts, "assume-role", |b| b.assume_role.as_ref().map(|a| a.span));
+        let kube = self.setting_of(name, parts, "kubernetes", |b| b.kubernetes.as_ref().map(|k| k.span));
+        let prune = self.setting_of(name, parts, "prune", |b| b.prune.as_ref().map(|p| p.span));
+
+        let region = match region {
+            Some((file, r)) => {
+                if !valid_region(&r.value) {
+                    self.error(
+                        Code::InvalidRegion,
+                        At { file, span: r.span },
+                        format!("`{}` is not an AWS region", r.value),
+                        "invalid region",
+                        "write a region code such as \"eu-west-1\" or \"us-east-1\"".into(),
+                    );
+                }
+                r.value.clone()
+            }
+            None => {
+                self.error(
+                    Code::MissingRegion,
+                    name_at,
+                    format!("cluster `{name}` has no region"),
+                    "no `region` in any block of this cluster",
+                    "add `region \"eu-west-1\"` (the cluster's region) inside the block".into(),
+                );
+                String::new()
+            }
+        };
+        let account = account.and_then(|(file, a)| {
+            if is_account_id(&a.value) {
+                Some(a.value.clone())
+            } else {
+                self.error(
+                    Code::InvalidAccount,
+                    At { file, span: a.span },
+                    format!("`{}` is not an AWS account id", a.value),
+                    "not 12 digits",
+                    "an AWS account id has exactly 12 digits, written as a string".into(),
+                );
+                None
+            }
+        });
+        let mode_at = mode.map(|(file, m)| At { file, span: m.span });
+        let authentication_mode = mode.and_then(|(_, m)| AuthMode::parse(&m.value));
+        let assume_role = assume.and_then(|(file, b)| {
+            let a = b.assume_role.as_ref()?;
+            let role_text = a.role_arn.as_ref()?;
+            let role_arn = self.parse_arn(&role_text.value, At { file, span: role_text.span })?;
+            if role_arn.kind != PrincipalKind::Role {
+                self.error(
+                    Code::WrongPrincipalKind,
+                    At { file, span: role_text.span },
+                    "`assume-role` needs a role, not a user".into(),
+                    "an IAM user",
+                    "give the ARN of the IAM role accessctl should assume for this cluster".into(),
+                );
+            }
+            Some(AssumeRole {
+                role_arn,
+                session_name: a.session_name.as_ref().map(|s| s.value.clone()),
+                external_id: a.external_id.as_ref().map(|s| s.value.clone()),
+            })
+        });
+        let kubernetes = kube.and_then(|(_, b)| b.kubernetes.as_ref()).map(|k| KubernetesOverride {
+            kubeconfig: k.kubeconfig.as_ref().map(|t| t.value.clone()),
+            context: k.context.as_ref().map(|t| t.value.clone()),
+        });
+        let prune = prune.and_then(|(_, b)| b.prune.as_ref()).is_some_and(|p| p.value);
+
+        let ctx = ClusterContext { name, account: account.clone(), mode: authentication_mode, mode_at };
+        let mut protected = Vec::new();
+        for (file, block) in parts {
+            for p in &block.protect {
+                if let Some((arn, _)) = self.principal_ref(*file, p) {
+                    protected.push(arn);
+                }
+            }
+        }
+        let access_entries = self.entries(&ctx, parts);
+        let aws_auth = self.aws_auth(&ctx, parts);
+        let group_bindings = self.bindings(parts, &access_entries, &aws_auth);
+        protected.sort();
+        protected.dedup();
+        Some(Cluster {
+            name: name.to_string(),
+            region,
+            account,
+            assume_role,
+            kubernetes,
+            authentication_mode,
+            prune,
+            protected,
+            access_entries,
+            aws_auth,
+            group_bindings,
+            origin: self.origin(first_file, first.span),
+        })
+    }
+
+    /// A setting that may be given in one block of the cluster only.
+    fn setting<'b>(
+        &mut self,
+        cluster: &str,
+        parts: &[(usize, &'b ClusterBlock)],
+        what: &str,
+        get: impl Fn(&'b ClusterBlock) -> Option<&'b Text>,
+    ) -> Option<(usize, &'b Text)> {
+        let found = self.setting_of(cluster, parts, what, |b| get(b).map(|t| t.span))?;
+        get(found.1).map(|t| (found.0, t))
+    }
+
+    fn setting_of<'b>(
+        &mut self,
+        cluster: &str,
+        parts: &[(usize, &'b ClusterBlock)],
+        what: &str,
+        span_of: impl Fn(&'b ClusterBlock) -> Option<SourceSpan>,
+    ) -> Option<(usize, &'b ClusterBlock)> {
+        let mut first: Option<(usize, &'b ClusterBlock, SourceSpan)> = None;
+        for (file, block) in parts {
+            let Some(span) = span_of(block) else { continue };
+            match first {
+                None => first = Some((*file, block, span)),
+                Some((f, _, s)) => self.twice(
+                    Code::DuplicateClusterSetting,
+                    At { file: *file, span },
+                    At { file: f, span: s },
+                    format!("cluster `{cluster}` is configured twice: `{what}` is set in two blocks"),
+                    format!(
+                        "set `{what}` in one `cluster \"{cluster}\"` block; other blocks of the same cluster \
+                         may only add entries, mappings and bindings"
+                    ),
+                ),
+            }
+        }
+        first.map(|(f, b, _)| (f, b))
+    }
+
+    fn entries(&mut self, ctx: &ClusterContext<'_>, parts: &[(usize, &ClusterBlock)]) -> Vec<AccessEntry> {
+        let mut seen: HashMap<PrincipalArn, At> = HashMap::new();
+        let mut out = Vec::new();
+        let mut config_map_reported = false;
+        for (file, block) in parts {
+            for e in &block.entries {
+                let at = At { file: *file, span: e.span };
+                if ctx.mode == Some(AuthMode::ConfigMap) && !config_map_reported {
+                    config_map_reported = true;
+                    self.entries_on_config_map(ctx, at);
+                }
+                let Some(entry) = self.entry(ctx, *file, e) else { continue };
+                if let Some(first) = seen.get(&entry.principal) {
+                    let first = *first;
+                    self.twice(
+                        Code::DuplicatePrincipal,
+                        at,
+                        first,
+                        format!("{} has two access entries in cluster `{}`", entry.principal, ctx.name),
+                        "EKS allows one access entry per principal: merge their groups and policies into one".into(),
+                    );
+                    continue;
+                }
+                seen.insert(entry.principal.clone(), at);
+                out.push(entry);
+            }
+        }
+        out.sort_by(|a, b| a.principal.cmp(&b.principal));
+        out
+    }
+
+    fn entries_on_config_map(&mut self, ctx: &ClusterContext<'_>, entry_at: At) {
+        let mut d = ConfigDiagnostic::error(
+            Code::EntriesOnConfigMapCluster,
+            self.file(entry_at),
+            format!("cluster `{}` wants authentication mode CONFIG_MAP, which has no access entries", ctx.name),
+        )
+        .label(entry_at.span, "EKS refuses access entries on a CONFIG_MAP cluster");
+        if let Some(mode_at) = ctx.mode_at {
+            if mode_at.file == entry_at.file {
+                d = d.label(mode_at.span, "wanted mode");
+            }
+        }
+        let d = d.help(
+            "set `authentication-mode \"API_AND_CONFIG_MAP\"` (keeps aws-auth working), or move these principals \
+             into an `aws-auth` block as map-role/map-user",
+        );
+        self.diagnostics.push(d);
+    }
+
+    fn entry(&mut self, ctx: &ClusterContext<'_>, file: usize, e: &EntryAst) -> Option<AccessEntry> {
+        let principal_text = e.principal.as_ref()?;
+        let (principal, _) = self.principal_ref(file, principal_text)?;
+        let principal_at = At { file, span: principal_text.span };
+        let entry_type = e.entry_type.as_ref().and_then(|t| EntryType::parse(&t.value)).unwrap_or_default();
+        let type_note = |t: EntryType| format!("`type=\"{}\"`", t.as_str());
+
+        if entry_type != EntryType::Standard {
+            if principal.kind != PrincipalKind::Role {
+                self.error(
+                    Code::WrongPrincipalKind,
+                    principal_at,
+                    format!("{} entries are for IAM roles, and this is a user", entry_type.as_str()),
+                    "an IAM user",
+                    "node and Fargate entries take the role the nodes or pods run as".into(),
+                );
+            }
+            if let Some(account) = &ctx.account {
+                if &principal.account != account {
+                    self.error(
+                        Code::CrossAccountNode,
+                        principal_at,
+                        format!(
+                            "{} entries must be in the cluster's account {account}, this role is in {}",
+                            entry_type.as_str(),
+                            principal.account
+                        ),
+                        "another account",
+                        "only STANDARD entries may name principals of other accounts".into(),
+                    );
+                }
+            }
+        }
+
+        let username = e.username.as_ref().map(|u| {
+            let at = At { file, span: u.span };
+            if entry_type != EntryType::Standard {
+                self.not_standard(at, entry_type, "a username", "EKS sets the node username itself: remove it");
+            } else if let Some(v) = check_username(&u.value) {
+                self.username_violation(at, &u.value, v);
+            }
+            u.value.clone()
+        });
+
+        let mut groups = BTreeSet::new();
+        for g in &e.groups {
+            let at = At { file, span: g.span };
+            if entry_type != EntryType::Standard {
+                self.not_standard(
+                    at,
+                    entry_type,
+                    "Kubernetes groups",
+                    &format!("{} puts nodes in their groups itself: remove `groups`", type_note(entry_type)),
+                );
+                break;
+            }
+            if let Some(EntryViolation::ReservedGroup { group }) = check_group(&g.value) {
+                let help = match group.as_str() {
+                    "system:masters" => "access entries cannot use system:masters: remove it and add \
+                                         `policy \"AmazonEKSClusterAdminPolicy\"` for the same access"
+                        .to_string(),
+                    "system:nodes" | "system:bootstrappers" => {
+                        "for nodes, remove the group and set `type=\"EC2_LINUX\"` (or EC2_WINDOWS)".to_string()
+                    }
+                    _ => "use a group without the `system:` prefix, bound with `group-binding`".to_string(),
+                };
+                self.error(
+                    Code::ReservedGroup,
+                    at,
+                    format!("access entries cannot use the group `{group}`"),
+                    "groups starting with `system:` are reserved",
+                    help,
+                );
+                continue;
+            }
+            groups.insert(g.value.clone());
+        }
+
+        let tags = self.tags(file, e);
+        let mut policies: Vec<PolicyAssociation> = Vec::new();
+        let mut seen_policies: HashMap<String, At> = HashMap::new();
+        for p in &e.policies {
+            let Some(assoc) = self.policy(file, entry_type, p) else { continue };
+            let at = At { file, span: p.span };
+            if let Some(first) = seen_policies.get(&assoc.policy) {
+                let first = *first;
+                self.twice(
+                    Code::DuplicatePolicy,
+                    at,
+                    first,
+                    format!("`{}` is associated twice with this entry", assoc.policy),
+                    "a policy is associated once per entry: list every namespace in one `namespaces`".into(),
+                );
+                continue;
+            }
+            seen_policies.insert(assoc.policy.clone(), at);
+            policies.push(assoc);
+        }
+        policies.sort_by(|a, b| a.policy.cmp(&b.policy));
+
+        Some(AccessEntry {
+            principal,
+            entry_type,
+            username,
+            groups: groups.into_iter().collect(),
+            tags,
+            policies,
+            origin: self.origin(file, e.span),
+        })
+    }
+
+    fn not_standard(&mut self, at: At, t: EntryType, what: &str, help: &str) {
+        self.error(
+            Code::NotStandardEntry,
+            at,
+            format!("{} entries cannot have {what}", t.as_str()),
+            "only STANDARD entries take this",
+            help.to_string(),
+        );
+    }
+
+    fn username_violation(&mut self, at: At, username: &str, v: EntryViolation) {
+        match v {
+            EntryViolation::ReservedUsername { prefix } => self.error(
+                Code::ReservedUsername,
+                at,
+                format!("the username `{username}` begins with the reserved prefix `{prefix}`"),
+                "reserved by EKS",
+                format!(
+                    "choose a username that does not begin with {}",
+                    crate::model::rules::RESERVED_USERNAME_PREFIXES.join(", ")
+                ),
+            ),
+            EntryViolation::SessionNameWithoutColon => self.error(
+                Code::SessionNameWithoutColon,
+                at,
+                "a username with {{SessionName}} needs a colon before it".into(),
+                "no `:` before the template",
+                format!(
+                    "put a colon before the template, e.g. \"{}\"",
+                    username.replacen("{{", ":{{", 1).trim_start_matches(':')
+                ),
+            ),
+            _ => {}
+        }
+    }
+
+    fn policy(&mut self, file: usize, entry_type: EntryType, p: &PolicyAst) -> Option<PolicyAssociation> {
+        let text = p.policy.as_ref()?;
+        let at = At { file, span: text.span };
+        let name = if text.value.starts_with("arn:") {
+            match policy::policy_name_from_arn(&text.value) {
+                Some(n) => n.to_string(),
+                None => {
+                    self.error(
+                        Code::UnknownPolicy,
+                        at,
+                        format!("`{}` is not an access-policy ARN", text.value),
+                        "not arn:aws:eks::aws:cluster-access-policy/…",
+                        "write the policy's short name, e.g. \"AmazonEKSViewPolicy\"".into(),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            text.value.clone()
+        };
+        if !policy::is_known_policy(&name) {
+            let help = match did_you_mean(&name, policy::ACCESS_POLICIES.iter().copied()) {
+                Some(s) => format!("did you mean \"{s}\"?"),
+                None => "the core policies are AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy, \
+                         AmazonEKSEditPolicy, AmazonEKSViewPolicy and AmazonEKSAdminViewPolicy"
+                    .into(),
+            };
+            self.error(Code::UnknownPolicy, at, format!("unknown access policy `{name}`"), "unknown policy", help);
+            return None;
+        }
+        if !entry_type.allows_policy(&name) {
+            let help = if entry_type == EntryType::Ec2 {
+                format!("EC2 (Auto Mode) node entries take only {}", policy::AUTO_NODE)
+            } else {
+                "remove the policy: EKS gives node and Fargate entries their permissions itself".into()
+            };
+            self.error(
+                Code::NotStandardEntry,
+                At { file, span: p.span },
+                format!("{} entries cannot have the access policy {name}", entry_type.as_str()),
+                "only STANDARD entries take access policies",
+                help,
+            );
+            return None;
+        }
+        let mut namespaces: Vec<String> = p.namespaces.iter().map(|n| n.value.clone()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        let scope = match p.scope.as_ref().map(|s| s.value.as_str()) {
+            Some("namespace") if namespaces.is_empty() => {
+                self.error(
+                    Code::ScopeWithoutNamespaces,
+                    At { file, span: p.span },
+                    format!("`{name}` is scoped to namespaces, but lists none"),
+                    "scope=\"namespace\" without namespaces",
+                    format!(
+                        "add the namespaces: `policy \"{name}\" scope=\"namespace\" {{ namespaces \"dev-*\" }}`, \
+                         or remove scope= for the whole cluster"
+                    ),
+                );
+                return None;
+            }
+            Some("cluster") if !namespaces.is_empty() => {
+                let span = p.namespaces_span.unwrap_or(p.span);
+                self.error(
+                    Code::NamespacesWithClusterScope,
+                    At { file, span },
+                    format!("`{name}` is scoped to the cluster, but lists namespaces"),
+                    "namespaces of a cluster-scoped policy",
+                    "remove `scope=\"cluster\"` to scope the policy to these namespaces, or remove the namespaces"
+                        .into(),
+                );
+                return None;
+            }
+            _ if namespaces.is_empty() => AccessScope::Cluster,
+            _ => AccessScope::Namespace(namespaces),
+        };
+        Some(PolicyAssociation { policy: name, scope })
+    }
+
+    fn tags(&mut self, file: usize, e: &EntryAst) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        for (key, value) in &e.tags {
+            let at = At { file, span: key.span };
+            let problem = if key.value.is_empty() || key.value.chars().count() > 128 {
+                Some("tag keys are 1 to 128 characters")
+            } else if key.value.to_ascii_lowercase().starts_with("aws:") {
+                Some("the `aws:` prefix is reserved for AWS's own tags")
+            } else if value.value.chars().count() > 256 {
+                Some("tag values are at most 256 characters")
+            } else {
+                None
+            };
+            match problem {
+                Some(why) => self.error(
+                    Code::InvalidTag,
+                    at,
+                    format!("invalid tag `{}`", key.value),
+                    why,
+                    "change the tag so AWS accepts it".into(),
+                ),
+                None => {
+                    tags.insert(key.value.clone(), value.value.clone());
+                }
+            }
+        }
+        if tags.len() > 50 {
+            let at = At { file, span: e.span };
+            self.error(
+                Code::InvalidTag,
+                at,
+                format!("{} tags on one entry; AWS allows 50", tags.len()),
+                "too many tags",
+                "keep at most 50 tags".into(),
+            );
+        }
+        tags
+    }
+
+    fn aws_auth(&mut self, ctx: &ClusterContext<'_>, parts: &[(usize, &ClusterBlock)]) -> AwsAuth {
+        let mut auth = AwsAuth::default();
+        let mut seen: HashMap<String, At> = HashMap::new();
+        let mut api_reported = false;
+        for (file, block) in parts {
+            let file = *file;
+            let all = block.map_roles.iter().map(|m| (PrincipalKind::Role, m)).chain(
+                block.map_users.iter().map(|m| (PrincipalKind::User, m)),
+            );
+            for (kind, m) in all {
+                let at = At { file, span: m.span };
+                if ctx.mode == Some(AuthMode::Api) && !api_reported {
+                    api_reported = true;
+                    self.warning(
+                        Code::MappingsIgnoredInApiMode,
+                        at,
+                        format!("cluster `{}` wants authentication mode API, which ignores aws-auth", ctx.name),
+                        "this mapping will grant nothing",
+                        "replace the mappings with access entries (`accessctl migrate` does this), or keep \
+                         the mode at API_AND_CONFIG_MAP"
+                            .into(),
+                    );
+                }
+                let Some(arn) = self.mapping_principal(file, kind, m) else { continue };
+                let key = arn.aws_auth_key();
+                if let Some(first) = seen.get(&key) {
+                    let first = *first;
+                    self.twice(
+                        Code::DuplicatePrincipal,
+                        at,
+                        first,
+                        format!("{arn} is mapped twice in aws-auth of cluster `{}`", ctx.name),
+                        "aws-auth uses only one of them (the last role wins, users are unpredictable): keep one".into(),
+                    );
+                    continue;
+                }
+                seen.insert(key, at);
+                let mut groups: Vec<String> = m.groups.iter().map(|g| g.value.clone()).collect();
+                groups.sort();
+                groups.dedup();
+                let username = m.username.as_ref().map(|u| u.value.clone());
+                let origin = self.origin(file, m.span);
+                match kind {
+                    PrincipalKind::Role => auth.roles.push(RoleMapping { rolearn: arn, username, groups, origin }),
+                    PrincipalKind::User => auth.users.push(UserMapping { userarn: arn, username, groups, origin }),
+                }
+            }
+            for a in &block.map_accounts {
+                if is_account_id(&a.value) {
+                    auth.accounts.push(a.value.clone());
+                } else {
+                    self.error(
+                        Code::InvalidAccount,
+                        At { file, span: a.span },
+                        format!("`{}` is not an AWS account id", a.value),
+                        "not 12 digits",
+                        "an AWS account id has exactly 12 digits, written as a string".into(),
+                    );
+                }
+            }
+        }
+        auth.roles.sort_by(|a, b| a.rolearn.cmp(&b.rolearn));
+        auth.users.sort_by(|a, b| a.userarn.cmp(&b.userarn));
+        auth.accounts.sort();
+        auth.accounts.dedup();
+        auth
+    }
+
+    /// The ARN a mapping writes into aws-auth. A role's path is never matched by aws-auth: an ARN
+    /// written inline with a path is refused (the user may have meant either); a declared
+    /// principal is written without its path, which is what aws-auth matches.
+    fn mapping_principal(&mut self, file: usize, kind: PrincipalKind, m: &MappingAst) -> Option<PrincipalArn> {
+        let text = m.principal.as_ref()?;
+        let at = At { file, span: text.span };
+        let (arn, inline) = self.principal_ref(file, text)?;
+        if arn.kind != kind {
+            let (node, other) = match kind {
+                PrincipalKind::Role => ("map-role", "map-user"),
+                PrincipalKind::User => ("map-user", "map-role"),
+            };
+            self.error(
+                Code::WrongPrincipalKind,
+                at,
+                format!("`{node}` needs an IAM {}, and this is a {}", kind.as_str(), arn.kind.as_str()),
+                "wrong kind of principal",
+                format!("use `{other}` for it"),
+            );
+            return None;
+        }
+        if arn.has_path() && inline {
+            let stripped = arn.without_path();
+            let why = if arn.is_sso_role() {
+                "IAM Identity Center (SSO) roles live under aws-reserved/sso.amazonaws.com/…, but the identity \
+                 callers present has no path"
+            } else {
+                "the identity callers present has no path"
+            };
+            self.error(
+                Code::RolePathInAwsAuth,
+                at,
+                "a role ARN with a path never matches in aws-auth".into(),
+                "this path makes the mapping match no one",
+                format!("{why}: write \"{stripped}\""),
+            );
+            return None;
+        }
+        Some(arn.without_path())
+    }
+
+    fn bindings(
+        &mut self,
+        parts: &[(usize, &ClusterBlock)],
+        entries: &[AccessEntry],
+        auth: &AwsAuth,
+    ) -> Vec<GroupBinding> {
+        let used: BTreeSet<&str> = entries
+            .iter()
+            .flat_map(|e| e.groups.iter())
+            .chain(auth.roles.iter().flat_map(|m| m.groups.iter()))
+            .chain(auth.users.iter().flat_map(|m| m.groups.iter()))
+            .map(String::as_str)
+            .collect();
+        let mut out = Vec::new();
+        for (file, block) in parts {
+            for b in &block.bindings {
+                let at = At { file: *file, span: b.span };
+                let Some(group) = &b.group else { continue };
+                let target = match (&b.cluster_role, &b.role, &b.namespace) {
+                    (Some(cr), None, None) => BindingTarget::ClusterRole { name: cr.value.clone() },
+                    (Some(cr), None, Some(ns)) => {
+                        BindingTarget::ClusterRoleInNamespace { name: cr.value.clone(), namespace: ns.value.clone() }
+                    }
+                    (None, Some(r), Some(ns)) => BindingTarget::Role { name: r.value.clone(), namespace: ns.value.clone() },
+                    (None, Some(_), None) => {
+                        self.error(
+                            Code::InvalidBinding,
+                            at,
+                            "a Role lives in a namespace".into(),
+                            "no namespace",
+                            "add `namespace=\"…\"`, or use `cluster-role=` for a ClusterRole".into(),
+                        );
+                        continue;
+                    }
+                    (Some(_), Some(_), _) => {
+                        self.error(
+                            Code::InvalidBinding,
+                            at,
+                            "a group binding names either a cluster-role or a role, not both".into(),
+                            "both given",
+                            "keep one: `cluster-role=` for a ClusterRole, `role=` with `namespace=` for a Role".into(),
+                        );
+                        continue;
+                    }
+                    (None, None, _) => {
+                        self.error(
+                            Code::InvalidBinding,
+                            at,
+                            format!("the binding of `{}` names no role", group.value),
+                            "nothing to bind to",
+                            "add `cluster-role=\"view\"`, or `role=\"…\" namespace=\"…\"`".into(),
+                        );
+                        continue;
+                    }
+                };
+                if !used.contains(group.value.as_str()) {
+                    self.warning(
+                        Code::UnusedGroupBinding,
+                        At { file: *file, span: group.span },
+                        format!("no access entry or mapping puts anyone in the group `{}`", group.value),
+                        "unused group",
+                        format!(
+                            "add `groups \"{}\"` to an access entry or mapping, or remove this binding",
+                            group.value
+                        ),
+                    );
+                }
+                out.push(GroupBinding { group: group.value.clone(), target });
+            }
+        }
+        out
+    }
+}
+
+struct ClusterContext<'c> {
+    name: &'c str,
+    account: Option<String>,
+    mode: Option<AuthMode>,
+    mode_at: Option<At>,
+}
+
+fn valid_cluster_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 100
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Region codes: `eu-west-1`, `us-gov-west-1`, `ap-southeast-7`, `eusc-de-east-1`.
+fn valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_names_and_regions() {
+        assert!(valid_cluster_name("payments-prod_2"));
+        assert!(!valid_cluster_name("-x"));
+        assert!(!valid_cluster_name("a.b"));
+        assert!(valid_region("eu-west-1"));
+        assert!(valid_region("us-gov-west-1"));
+        assert!(!valid_region("europe"));
+        assert!(!valid_region("eu-west-"));
+    }
+}

@@ -1,0 +1,10 @@
+//! accessctl: Amazon EKS cluster access — authentication mode, access entries, access policies,
+//! the aws-auth ConfigMap and the RBAC bindings of its groups — owned as code.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library: `config` reads the language,
+//! `model` is the desired state it yields, `cli` holds one module per command.
+
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod render;

@@ -1,0 +1,189 @@
+//! The desired state: what the configuration files say each cluster's access should be.
+//!
+//! This is the boundary between the language (`config`) and everything that acts on clusters
+//! (plan, apply, explain). Values here are already validated: ARNs parsed, policies known, names
+//! resolved. Every item remembers where it was written (`Origin`), so later stages can speak of
+//! the user's files.
+
+pub mod arn;
+pub mod policy;
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use arn::{PrincipalArn, PrincipalKind};
+pub use rules::EntryType;
+
+/// Where an item was written: a file and a byte range in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Origin {
+    pub file: String,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// The authentication modes, in the only order EKS moves through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+pub enum AuthMode {
+    #[serde(rename = "CONFIG_MAP")]
+    ConfigMap,
+    #[serde(rename = "API_AND_CONFIG_MAP")]
+    ApiAndConfigMap,
+    #[serde(rename = "API")]
+    Api,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ConfigMap => "CONFIG_MAP",
+            AuthMode::ApiAndConfigMap => "API_AND_CONFIG_MAP",
+            AuthMode::Api => "API",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuthMode> {
+        [AuthMode::ConfigMap, AuthMode::ApiAndConfigMap, AuthMode::Api].into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether access entries are consulted in this mode.
+    pub fn uses_access_entries(self) -> bool {
+        self != AuthMode::ConfigMap
+    }
+
+    /// Whether the aws-auth ConfigMap is consulted in this mode.
+    pub fn uses_aws_auth(self) -> bool {
+        self != AuthMode::Api
+    }
+
+    /// The next mode EKS allows from this one, if any.
+    pub fn next(self) -> Option<AuthMode> {
+        match self {
+            AuthMode::ConfigMap => Some(AuthMode::ApiAndConfigMap),
+            AuthMode::ApiAndConfigMap => Some(AuthMode::Api),
+            AuthMode::Api => None,
+        }
+    }
+}
+
+/// Everything the configuration files declare, merged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Configuration {
+    /// Sorted by name.
+    pub clusters: Vec<Cluster>,
+}
+
+impl Configuration {
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    pub region: String,
+    pub account: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub kubernetes: Option<KubernetesOverride>,
+    /// `None`: the file does not manage the mode; whatever the cluster has is kept.
+    pub authentication_mode: Option<AuthMode>,
+    pub prune: bool,
+    pub protected: Vec<PrincipalArn>,
+    pub access_entries: Vec<AccessEntry>,
+    pub aws_auth: AwsAuth,
+    pub group_bindings: Vec<GroupBinding>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssumeRole {
+    pub role_arn: PrincipalArn,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KubernetesOverride {
+    pub kubeconfig: Option<String>,
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessEntry {
+    pub principal: PrincipalArn,
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    /// `None`: EKS generates one (see `EntryType::default_node_username`).
+    pub username: Option<String>,
+    /// Sorted and without duplicates.
+    pub groups: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Sorted by policy name.
+    pub policies: Vec<PolicyAssociation>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyAssociation {
+    /// The short name, e.g. `AmazonEKSViewPolicy`.
+    pub policy: String,
+    pub scope: AccessScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "namespaces", rename_all = "lowercase")]
+pub enum AccessScope {
+    Cluster,
+    /// Sorted and without duplicates.
+    Namespace(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AwsAuth {
+    pub roles: Vec<RoleMapping>,
+    pub users: Vec<UserMapping>,
+    pub accounts: Vec<String>,
+}
+
+impl AwsAuth {
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.users.is_empty() && self.accounts.is_empty()
+    }
+}
+
+/// A `mapRoles` entry. The ARN never has a path: aws-auth would never match it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleMapping {
+    pub rolearn: PrincipalArn,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserMapping {
+    pub userarn: PrincipalArn,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupBinding {
+    pub group: String,
+    pub target: BindingTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BindingTarget {
+    /// A ClusterRoleBinding to a ClusterRole.
+    ClusterRole { name: String },
+    /// A RoleBinding in `namespace` to a ClusterRole.
+    ClusterRoleInNamespace { name: String, namespace: String },
+    /// A RoleBinding in `namespace` to a Role of that namespace.
+    Role { name: String, namespace: String },
+}
