@@ -8,3 +8,4 @@ pub mod cli;
 pub mod config;
 pub mod model;
 pub mod render;
+pub mod sandbox;

@@ -2,6 +2,7 @@
 //! the library. Nothing here holds logic that a test could not reach through the library.
 
 pub mod fmt;
+pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
@@ -24,6 +25,8 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Print the language's schema
     Schema(schema::Args),
+    /// Run a local EKS + Kubernetes endpoint (no AWS account needed)
+    Sandbox(sandbox::Args),
 }
 
 pub fn run(cli: Cli) -> miette::Result<ExitCode> {
@@ -31,6 +34,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Validate(args) => validate::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
+        Command::Sandbox(args) => sandbox::exec(args),
     }
 }
 

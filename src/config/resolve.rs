@@ -334,7 +334,7 @@ impl<'a> Resolver<'a> {
         let mut config_map_reported = false;
         for (file, block) in parts {
             for e in &block.entries {
-                let at = At { file: *file, span: e.span };
+                let at = At { file: *file, span: e.principal.as_ref().map_or(e.span, |p| p.span) };
                 if ctx.mode == Some(AuthMode::ConfigMap) && !config_map_reported {
                     config_map_reported = true;
                     self.entries_on_config_map(ctx, at);
@@ -654,7 +654,7 @@ impl<'a> Resolver<'a> {
                 block.map_users.iter().map(|m| (PrincipalKind::User, m)),
             );
             for (kind, m) in all {
-                let at = At { file, span: m.span };
+                let at = At { file, span: m.principal.as_ref().map_or(m.span, |p| p.span) };
                 if ctx.mode == Some(AuthMode::Api) && !api_reported {
                     api_reported = true;
                     self.warning(
@@ -736,10 +736,10 @@ impl<'a> Resolver<'a> {
         if arn.has_path() && inline {
             let stripped = arn.without_path();
             let why = if arn.is_sso_role() {
-                "IAM Identity Center (SSO) roles live under aws-reserved/sso.amazonaws.com/…, but the identity \
-                 callers present has no path"
+                "callers of an IAM Identity Center (SSO) role are matched by the role's name alone, \
+                 without aws-reserved/sso.amazonaws.com/…"
             } else {
-                "the identity callers present has no path"
+                "callers are matched by the role's name alone, without its path"
             };
             self.error(
                 Code::RolePathInAwsAuth,

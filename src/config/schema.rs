@@ -322,7 +322,11 @@ fn check_value(
             ConfigDiagnostic::error(
                 Code::WrongType,
                 file,
-                format!("`{}` of `{}` must be {}", spec.name, node.name, spec.ty.name()),
+                if spec.name == node.name {
+                    format!("`{}` must be {}", spec.name, spec.ty.name())
+                } else {
+                    format!("`{}` of `{}` must be {}", spec.name, node.name, spec.ty.name())
+                },
             )
             .label(entry.span(), format!("this is {}", describe(value)))
             .help(help),

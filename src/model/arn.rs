@@ -72,6 +72,9 @@ impl PrincipalArn {
         if !PARTITIONS.contains(&partition) {
             return Err(ArnError::Partition(partition.to_string()));
         }
+        if service != "iam" && service != "sts" {
+            return Err(ArnError::Service(service.to_string()));
+        }
         if !is_account_id(account) {
             return Err(ArnError::Account(account.to_string()));
         }
@@ -82,9 +85,6 @@ impl PrincipalArn {
                 return Err(ArnError::AssumedRole { role_arn: format!("arn:{partition}:iam::{account}:role/{role}") });
             }
             return Err(ArnError::NotUserOrRole(resource.to_string()));
-        }
-        if service != "iam" {
-            return Err(ArnError::Service(service.to_string()));
         }
         if !region.is_empty() {
             return Err(ArnError::Region(region.to_string()));
@@ -213,6 +213,7 @@ mod tests {
         assert_eq!(PrincipalArn::parse("arn:aws:iam::11112222333:user/a"), Err(ArnError::Account("11112222333".into())));
         assert_eq!(PrincipalArn::parse("arn:foo:iam::111122223333:user/a"), Err(ArnError::Partition("foo".into())));
         assert_eq!(PrincipalArn::parse("alice"), Err(ArnError::Malformed));
+        assert_eq!(PrincipalArn::parse("arn:aws:s3:::bucket"), Err(ArnError::Service("s3".into())));
         assert_eq!(PrincipalArn::parse("arn:aws:iam::111122223333:role/"), Err(ArnError::Malformed));
     }
 

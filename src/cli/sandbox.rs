@@ -1,0 +1,118 @@
+//! `accessctl sandbox`: run the local EKS + Kubernetes endpoint until interrupted, and say how to
+//! point accessctl, the `aws` CLI and `kubectl` at it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use miette::{IntoDiagnostic, WrapErr};
+
+use crate::sandbox::{Faults, Options, Sandbox, Seed};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Loopback address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:4599")]
+    pub listen: SocketAddr,
+    /// A YAML fixture of clusters to start from (default: a 2022-style CONFIG_MAP cluster "demo")
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Keep the state in this file across restarts (written atomically after each change)
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Write a kubeconfig with one context per cluster to this file
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Latency added to every call, in milliseconds
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction of EKS calls answered 429 ThrottlingException
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// Fraction of EKS calls answered 500/503
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Fraction of EKS calls whose connection is dropped
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// How long new access entries stay invisible to AssociateAccessPolicy, in milliseconds
+    #[arg(long, default_value_t = 0)]
+    pub consistency_delay_ms: u64,
+    /// How long authentication-mode updates take, in milliseconds
+    #[arg(long, default_value_t = 1500)]
+    pub update_duration_ms: u64,
+    /// Make authentication-mode updates fail
+    #[arg(long)]
+    pub fail_updates: bool,
+}
+
+pub fn exec(args: Args) -> miette::Result<ExitCode> {
+    let seed = match &args.seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).into_diagnostic().wrap_err_with(|| format!("reading {}", path.display()))?;
+            Seed::parse(&text).into_diagnostic()?
+        }
+        None => Seed::default_seed(),
+    };
+    let options = Options {
+        listen: args.listen,
+        seed,
+        state_file: args.state.clone(),
+        faults: Faults {
+            latency_ms: args.latency_ms,
+            throttle_rate: args.throttle_rate,
+            error_rate: args.error_rate,
+            drop_rate: args.drop_rate,
+            consistency_delay_ms: args.consistency_delay_ms,
+            update_duration_ms: args.update_duration_ms,
+            fail_updates: args.fail_updates,
+            kube_error_rate: 0.0,
+        },
+        ..Options::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
+    runtime.block_on(async {
+        let sandbox = Sandbox::start(options).await.into_diagnostic()?;
+        let clusters = sandbox.cluster_names();
+        if let Some(path) = &args.kubeconfig {
+            std::fs::write(path, kubeconfig(&sandbox, &clusters))
+                .into_diagnostic()
+                .wrap_err_with(|| format!("writing {}", path.display()))?;
+        }
+        println!("accessctl sandbox serving EKS, STS and Kubernetes on {}", sandbox.url());
+        println!("clusters: {}", if clusters.is_empty() { "(none)".to_string() } else { clusters.join(", ") });
+        println!();
+        println!("  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\", sandbox.url());
+        println!("         AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox");
+        println!("  aws eks list-clusters");
+        if let Some(path) = &args.kubeconfig {
+            println!("  kubectl --kubeconfig {} get configmap aws-auth -n kube-system", path.display());
+        }
+        println!();
+        println!("Ctrl-C stops it.");
+        tokio::signal::ctrl_c().await.into_diagnostic()?;
+        sandbox.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A kubeconfig with one context per sandbox cluster (the first is current).
+pub fn kubeconfig(sandbox: &Sandbox, clusters: &[String]) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(sandbox.ca_pem());
+    let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for c in clusters {
+        out.push_str(&format!(
+            "- name: {c}\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n",
+            sandbox.kube_url(c)
+        ));
+    }
+    out.push_str("users:\n- name: sandbox\n  user:\n    token: sandbox\ncontexts:\n");
+    for c in clusters {
+        out.push_str(&format!("- name: {c}\n  context:\n    cluster: {c}\n    user: sandbox\n"));
+    }
+    if let Some(first) = clusters.first() {
+        out.push_str(&format!("current-context: {first}\n"));
+    }
+    out
+}

@@ -1,0 +1,246 @@
+//! The sandbox's HTTP front: one loopback listener serving EKS (REST-JSON), STS (query/XML), each
+//! cluster's Kubernetes API under `/k8s/<cluster>`, and a control API under `/_sandbox`.
+//! Routing splits the raw path on `/` before percent-decoding, as EKS does, so ARNs with paths
+//! (`%2F`) stay one label. Faults are applied here, around the operations.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::response::Response;
+use percent_encoding::percent_decode_str;
+use serde_json::{json, Value};
+
+use super::eks::{self, Call, EksError};
+use super::faults::{Counters, Faults, Injected};
+use super::world::{now_ms, World};
+use super::{kube, sts};
+
+/// Everything the handlers share.
+pub struct Shared {
+    inner: Mutex<Inner>,
+}
+
+pub struct Inner {
+    pub world: World,
+    pub faults: Faults,
+    pub counters: Counters,
+    pub rng: fastrand::Rng,
+    pub state_file: Option<PathBuf>,
+}
+
+impl Shared {
+    pub fn new(inner: Inner) -> Arc<Shared> {
+        Arc::new(Shared { inner: Mutex::new(inner) })
+    }
+
+    /// The state, even if a handler panicked while holding it (each request leaves it consistent).
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+    };
+    let segments: Vec<String> = parts
+        .uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let query: Vec<(String, String)> =
+        parts.uri.query().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default();
+    let method = parts.method.clone();
+    match segments.first().map(String::as_str) {
+        Some("_sandbox") => control(&shared, &method, &segments[1..], &body),
+        Some("k8s") if segments.len() >= 2 => kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await,
+        None => security_token_service(&shared, &method, &query, &body),
+        _ => elastic_kubernetes_service(&shared, &method, &segments, &query, &body).await,
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    Response::builder().status(status).header("content-type", "text/plain").body(Body::from(text.to_string())).unwrap_or_default()
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(&str, String)]) -> Response {
+    let mut builder = Response::builder().status(status).header("content-type", "application/json");
+    for (k, v) in headers {
+        builder = builder.header(*k, v);
+    }
+    builder.body(Body::from(body.to_string())).unwrap_or_default()
+}
+
+/// A response whose body fails at once: the client sees the connection drop mid-response.
+fn dropped() -> Response {
+    let failing = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection")) });
+    Response::builder().status(200).header("content-length", "64").body(Body::from_stream(failing)).unwrap_or_default()
+}
+
+fn eks_error(e: &EksError) -> Response {
+    json_response(
+        e.status,
+        &e.body(),
+        &[("x-amzn-ErrorType", e.kind.to_string()), ("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())],
+    )
+}
+
+async fn elastic_kubernetes_service(
+    shared: &Arc<Shared>,
+    method: &Method,
+    segments: &[String],
+    query: &[(String, String)],
+    body: &Bytes,
+) -> Response {
+    let Some((operation, labels)) = eks::route(method.as_str(), segments) else {
+        let e = EksError {
+            kind: "UnknownOperationException",
+            status: 404,
+            message: format!("No operation matches {method} /{}", segments.join("/")),
+            cluster_name: None,
+        };
+        return eks_error(&e);
+    };
+    let (latency, injected) = {
+        let mut inner = shared.lock();
+        inner.counters.call(operation);
+        let faults = inner.faults.clone();
+        let injected = faults.roll(&mut inner.rng);
+        if injected != Injected::None {
+            inner.counters.fault(injected);
+        }
+        (faults.latency_ms, injected)
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    match injected {
+        Injected::Drop => return dropped(),
+        Injected::Throttle => return eks_error(&EksError::throttling()),
+        Injected::ServerError => return eks_error(&EksError::server()),
+        Injected::Unavailable => return eks_error(&EksError::unavailable()),
+        Injected::None => {}
+    }
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return eks_error(&EksError::bad_request("Could not parse the request body as JSON.")),
+        }
+    };
+    let call = Call { operation, labels, query, body };
+    let mut inner = shared.lock();
+    let faults = inner.faults.clone();
+    let result = eks::execute(&mut inner.world, &faults, &call, now_ms());
+    if method != Method::GET && result.is_ok() {
+        persist(&inner);
+    }
+    match result {
+        Ok(v) => json_response(200, &v, &[("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())]),
+        Err(e) => eks_error(&e),
+    }
+}
+
+fn security_token_service(shared: &Arc<Shared>, method: &Method, query: &[(String, String)], body: &Bytes) -> Response {
+    let mut params: Vec<(String, String)> = query.to_vec();
+    if *method == Method::POST {
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        params.extend(form);
+    }
+    let mut inner = shared.lock();
+    let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
+    inner.counters.call(&format!("sts:{action}"));
+    let (status, xml) = sts::answer(&inner.world.identity, &params);
+    Response::builder().status(status).header("content-type", "text/xml").body(Body::from(xml)).unwrap_or_default()
+}
+
+async fn kubernetes(
+    shared: &Arc<Shared>,
+    method: &Method,
+    headers: &HeaderMap,
+    segments: &[String],
+    query: &[(String, String)],
+    body: &Bytes,
+) -> Response {
+    let cluster = segments[1].clone();
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| !token.trim().is_empty());
+    if !authorized {
+        let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": "Unauthorized", "reason": "Unauthorized", "code": 401});
+        return json_response(401, &status, &[]);
+    }
+    let (latency, fail) = {
+        let mut inner = shared.lock();
+        inner.counters.call(&format!("k8s:{method}"));
+        let faults = inner.faults.clone();
+        let fail = faults.kube_error_rate > 0.0 && inner.rng.f64() < faults.kube_error_rate;
+        if fail {
+            inner.counters.fault(Injected::ServerError);
+        }
+        (faults.latency_ms, fail)
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if fail {
+        let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": "etcdserver: request timed out", "reason": "InternalError", "code": 500});
+        return json_response(500, &status, &[]);
+    }
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
+    let mut inner = shared.lock();
+    let (status, reply) = kube::answer(&mut inner.world, &cluster, &req, now_ms());
+    if *method != Method::GET && status < 300 {
+        persist(&inner);
+    }
+    json_response(status, &reply, &[])
+}
+
+fn control(shared: &Arc<Shared>, method: &Method, rest: &[String], body: &Bytes) -> Response {
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let mut inner = shared.lock();
+    match (method.as_str(), rest.as_slice()) {
+        ("GET", ["health"]) => plain(StatusCode::OK, "ok"),
+        ("GET", ["counters"]) => json_response(200, &json!(inner.counters), &[]),
+        ("POST", ["counters", "reset"]) => {
+            inner.counters = Counters::default();
+            json_response(200, &json!(inner.counters), &[])
+        }
+        ("GET", ["faults"]) => json_response(200, &json!(inner.faults), &[]),
+        ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(body) {
+            Ok(f) => {
+                inner.faults = f;
+                json_response(200, &json!(inner.faults), &[])
+            }
+            Err(e) => plain(StatusCode::BAD_REQUEST, &format!("invalid faults: {e}")),
+        },
+        ("GET", ["state"]) => json_response(200, &json!(inner.world), &[]),
+        _ => plain(StatusCode::NOT_FOUND, "unknown sandbox control path"),
+    }
+}
+
+/// Writes the world to the state file, atomically (a reader never sees half a file).
+pub fn persist(inner: &Inner) {
+    let Some(path) = &inner.state_file else { return };
+    let Ok(text) = serde_json::to_vec_pretty(&inner.world) else { return };
+    let tmp = path.with_extension("tmp");
+    if std::fs::write(&tmp, text).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}

@@ -1,0 +1,368 @@
+//! The sandbox's state: clusters with their mode, updates and access entries, their Kubernetes
+//! objects, and the caller identity. Plain data, serialisable, so the sandbox can persist it to a
+//! file and survive restarts. Time is epoch milliseconds, passed in, so behaviour is a function of
+//! the state and the clock.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::seed::{Seed, SeedCluster};
+use crate::model::arn::PrincipalArn;
+use crate::model::rules::EntryType;
+use crate::model::{policy, AuthMode};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct World {
+    pub identity: Identity,
+    pub clusters: BTreeMap<String, ClusterState>,
+    /// The Kubernetes resourceVersion counter, shared by every cluster's objects.
+    pub resource_version: u64,
+    /// Where the sandbox serves, e.g. `http://127.0.0.1:4599`: DescribeCluster's endpoints point here.
+    #[serde(skip)]
+    pub base_url: String,
+    /// The PEM of the CA behind the Kubernetes endpoint (DescribeCluster's certificateAuthority).
+    #[serde(skip)]
+    pub ca_pem: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub arn: String,
+    pub user_id: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterState {
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub account: String,
+    pub created_at: u64,
+    pub mode: AuthMode,
+    pub bootstrap_admin: bool,
+    pub creator: Option<String>,
+    pub node_roles: Vec<String>,
+    pub fargate_roles: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub updates: Vec<Update>,
+    pub entries: BTreeMap<String, EntryState>,
+    /// Kubernetes objects by (resource, namespace, name); cluster-scoped ones have namespace "".
+    pub objects: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Update {
+    pub id: String,
+    pub status: String,
+    pub target: AuthMode,
+    pub created_at: u64,
+    pub completes_at: u64,
+    pub fail: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryState {
+    pub principal_arn: String,
+    pub entry_type: EntryType,
+    pub username: String,
+    pub groups: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub arn: String,
+    pub created_at: u64,
+    pub modified_at: u64,
+    /// Until this instant the entry is not yet visible to AssociateAccessPolicy.
+    pub visible_at: u64,
+    pub associations: BTreeMap<String, Association>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Association {
+    /// Empty for cluster scope.
+    pub namespaces: Vec<String>,
+    pub cluster_scope: bool,
+    pub associated_at: u64,
+    pub modified_at: u64,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The key of a Kubernetes object in `ClusterState::objects`.
+pub fn object_key(resource: &str, namespace: &str, name: &str) -> String {
+    format!("{resource}/{namespace}/{name}")
+}
+
+impl World {
+    pub fn from_seed(seed: &Seed, now: u64) -> Result<World, String> {
+        let identity = match &seed.identity {
+            Some(id) => {
+                let arn = id.arn.clone();
+                let account = arn.split(':').nth(4).unwrap_or("111122223333").to_string();
+                Identity { arn, user_id: id.user_id.clone().unwrap_or_else(|| "AIDASANDBOX000000001".into()), account }
+            }
+            None => Identity {
+                arn: "arn:aws:iam::111122223333:user/sandbox-admin".into(),
+                user_id: "AIDASANDBOX000000001".into(),
+                account: "111122223333".into(),
+            },
+        };
+        let mut world = World { identity, clusters: BTreeMap::new(), resource_version: 1, base_url: String::new(), ca_pem: String::new() };
+        for c in &seed.clusters {
+            world.add_seed_cluster(c, now)?;
+        }
+        Ok(world)
+    }
+
+    fn add_seed_cluster(&mut self, c: &SeedCluster, now: u64) -> Result<(), String> {
+        let mode = AuthMode::parse(&c.authentication_mode)
+            .ok_or_else(|| format!("cluster {}: unknown authenticationMode {}", c.name, c.authentication_mode))?;
+        let mut cluster = ClusterState::new(&c.name, &c.region, &c.account, mode, c.bootstrap_cluster_creator_admin_permissions, now);
+        cluster.creator = c.creator.clone();
+        cluster.node_roles = c.node_roles.clone();
+        cluster.fargate_roles = c.fargate_roles.clone();
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            self.put_namespace(&mut cluster, ns, now);
+        }
+        if let Some(data) = &c.aws_auth {
+            let rv = self.next_rv();
+            cluster.objects.insert(
+                object_key("configmaps", "kube-system", "aws-auth"),
+                serde_json::json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "aws-auth", "namespace": "kube-system", "uid": uuid::Uuid::new_v4().to_string(),
+                                 "resourceVersion": rv.to_string(), "creationTimestamp": rfc3339(now)},
+                    "data": data,
+                }),
+            );
+        }
+        if mode.uses_access_entries() {
+            cluster.create_eks_managed_entries(now);
+        }
+        for e in &c.access_entries {
+            let principal = PrincipalArn::parse(&e.principal_arn).map_err(|err| format!("{}: {err}", e.principal_arn))?;
+            let entry_type = match &e.entry_type {
+                Some(t) => EntryType::parse(t).ok_or_else(|| format!("unknown entry type {t}"))?,
+                None => EntryType::Standard,
+            };
+            let mut entry = cluster.new_entry(&principal, entry_type, e.username.clone(), e.kubernetes_groups.clone(), now);
+            entry.tags = e.tags.clone();
+            entry.visible_at = now;
+            for (name, namespaces) in &e.policies {
+                entry.associations.insert(
+                    policy::policy_arn("aws", name),
+                    Association { cluster_scope: namespaces.is_empty(), namespaces: namespaces.clone(), associated_at: now, modified_at: now },
+                );
+            }
+            cluster.entries.insert(principal.to_string(), entry);
+        }
+        self.clusters.insert(c.name.clone(), cluster);
+        Ok(())
+    }
+
+    pub fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    pub fn put_namespace(&mut self, cluster: &mut ClusterState, name: &str, now: u64) {
+        let rv = self.next_rv();
+        cluster.objects.insert(
+            object_key("namespaces", "", name),
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "uid": uuid::Uuid::new_v4().to_string(), "resourceVersion": rv.to_string(),
+                             "creationTimestamp": rfc3339(now)},
+                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"},
+            }),
+        );
+    }
+}
+
+impl ClusterState {
+    pub fn new(name: &str, region: &str, account: &str, mode: AuthMode, bootstrap_admin: bool, now: u64) -> ClusterState {
+        ClusterState {
+            name: name.to_string(),
+            arn: format!("arn:aws:eks:{region}:{account}:cluster/{name}"),
+            region: region.to_string(),
+            account: account.to_string(),
+            created_at: now,
+            mode,
+            bootstrap_admin,
+            creator: None,
+            node_roles: vec![],
+            fargate_roles: vec![],
+            tags: BTreeMap::new(),
+            updates: vec![],
+            entries: BTreeMap::new(),
+            objects: BTreeMap::new(),
+        }
+    }
+
+    /// The update in progress, if any.
+    pub fn update_in_progress(&self) -> Option<&Update> {
+        self.updates.iter().find(|u| u.status == "InProgress")
+    }
+
+    pub fn status(&self) -> &'static str {
+        if self.update_in_progress().is_some() { "UPDATING" } else { "ACTIVE" }
+    }
+
+    /// Completes updates whose time has come. Called before every request that reads the cluster,
+    /// so asynchronous behaviour needs no background task.
+    pub fn advance(&mut self, now: u64) {
+        let mut completed = Vec::new();
+        for update in self.updates.iter_mut().filter(|u| u.status == "InProgress" && u.completes_at <= now) {
+            update.status = if update.fail { "Failed" } else { "Successful" }.to_string();
+            if !update.fail {
+                completed.push(update.target);
+            }
+        }
+        for target in completed {
+            let had_entries = self.mode.uses_access_entries();
+            self.mode = target;
+            if !had_entries && target.uses_access_entries() {
+                self.create_eks_managed_entries(now);
+            }
+        }
+    }
+
+    /// What EKS creates when access entries become available: the creator's admin entry and
+    /// entries for managed node group and Fargate roles (reference §3.1, §3.6).
+    pub fn create_eks_managed_entries(&mut self, now: u64) {
+        let mut made: Vec<(String, EntryType)> = Vec::new();
+        if self.bootstrap_admin {
+            if let Some(creator) = &self.creator {
+                made.push((creator.clone(), EntryType::Standard));
+            }
+        }
+        made.extend(self.node_roles.iter().map(|r| (r.clone(), EntryType::Ec2Linux)));
+        made.extend(self.fargate_roles.iter().map(|r| (r.clone(), EntryType::FargateLinux)));
+        for (arn, entry_type) in made {
+            let Ok(principal) = PrincipalArn::parse(&arn) else { continue };
+            let key = principal.to_string();
+            if self.entries.contains_key(&key) {
+                continue;
+            }
+            let mut entry = self.new_entry(&principal, entry_type, None, vec![], now);
+            entry.visible_at = now;
+            if entry_type == EntryType::Standard {
+                entry.associations.insert(
+                    policy::policy_arn(&principal.partition, policy::CLUSTER_ADMIN),
+                    Association { namespaces: vec![], cluster_scope: true, associated_at: now, modified_at: now },
+                );
+            }
+            self.entries.insert(key, entry);
+        }
+    }
+
+    /// A new entry with EKS's defaults filled in (reference §3.2, §7).
+    pub fn new_entry(
+        &self,
+        principal: &PrincipalArn,
+        entry_type: EntryType,
+        username: Option<String>,
+        groups: Vec<String>,
+        now: u64,
+    ) -> EntryState {
+        let username = username.unwrap_or_else(|| match entry_type {
+            EntryType::Standard => principal.default_standard_username(),
+            other => other.default_node_username().unwrap_or("system:node:{{SessionName}}").to_string(),
+        });
+        let groups = if entry_type == EntryType::Standard {
+            groups
+        } else {
+            entry_type.default_groups().iter().map(|g| g.to_string()).collect()
+        };
+        EntryState {
+            principal_arn: principal.to_string(),
+            entry_type,
+            username,
+            groups,
+            tags: BTreeMap::new(),
+            arn: format!(
+                "arn:aws:eks:{}:{}:access-entry/{}/{}/{}/{}/{}",
+                self.region,
+                self.account,
+                self.name,
+                principal.kind.as_str(),
+                principal.account,
+                principal.name,
+                uuid::Uuid::new_v4()
+            ),
+            created_at: now,
+            modified_at: now,
+            visible_at: now,
+            associations: BTreeMap::new(),
+        }
+    }
+}
+
+/// Kubernetes' timestamp format.
+pub fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_703_060_401_088), "2023-12-20T08:20:01Z");
+    }
+
+    #[test]
+    fn default_seed_builds_a_config_map_cluster_with_aws_auth() {
+        let world = World::from_seed(&Seed::default_seed(), 1000).unwrap();
+        let demo = &world.clusters["demo"];
+        assert_eq!(demo.mode, AuthMode::ConfigMap);
+        assert!(demo.entries.is_empty());
+        assert!(demo.objects.contains_key(&object_key("configmaps", "kube-system", "aws-auth")));
+    }
+
+    #[test]
+    fn moving_to_api_and_config_map_creates_creator_and_node_entries() {
+        let mut world = World::from_seed(&Seed::default_seed(), 1000).unwrap();
+        let demo = world.clusters.get_mut("demo").unwrap();
+        demo.updates.push(Update {
+            id: "u".into(),
+            status: "InProgress".into(),
+            target: AuthMode::ApiAndConfigMap,
+            created_at: 1000,
+            completes_at: 2000,
+            fail: false,
+        });
+        demo.advance(1500);
+        assert_eq!((demo.mode, demo.status()), (AuthMode::ConfigMap, "UPDATING"));
+        demo.advance(2000);
+        assert_eq!((demo.mode, demo.status()), (AuthMode::ApiAndConfigMap, "ACTIVE"));
+        let creator = &demo.entries["arn:aws:iam::111122223333:role/ci-cluster-creator"];
+        assert_eq!(creator.username, "arn:aws:sts::111122223333:assumed-role/ci-cluster-creator/{{SessionName}}");
+        assert_eq!(creator.associations.len(), 1);
+        let node = &demo.entries["arn:aws:iam::111122223333:role/demo-ng-gpu"];
+        assert_eq!((node.entry_type, node.groups.as_slice()), (EntryType::Ec2Linux, &["system:nodes".to_string()][..]));
+        assert_eq!(demo.entries["arn:aws:iam::111122223333:role/demo-fargate-pods"].entry_type, EntryType::FargateLinux);
+    }
+}
