@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod live;
 pub mod model;
 pub mod render;
 pub mod sandbox;

@@ -1,6 +1,7 @@
 //! `accessctl sandbox`: run the local EKS + Kubernetes endpoint until interrupted, and say how to
 //! point accessctl, the `aws` CLI and `kubectl` at it.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,17 +80,19 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                 .into_diagnostic()
                 .wrap_err_with(|| format!("writing {}", path.display()))?;
         }
-        println!("accessctl sandbox serving EKS, STS and Kubernetes on {}", sandbox.url());
-        println!("clusters: {}", if clusters.is_empty() { "(none)".to_string() } else { clusters.join(", ") });
-        println!();
-        println!("  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\", sandbox.url());
-        println!("         AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox");
-        println!("  aws eks list-clusters");
+        // Written with errors ignored: a reader that goes away must not take the sandbox down.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "accessctl sandbox serving EKS, STS and Kubernetes on {}", sandbox.url());
+        let names = if clusters.is_empty() { "(none)".to_string() } else { clusters.join(", ") };
+        let _ = writeln!(out, "clusters: {names}\n");
+        let _ = writeln!(out, "  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\", sandbox.url());
+        let _ = writeln!(out, "         AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox");
+        let _ = writeln!(out, "  aws eks list-clusters");
         if let Some(path) = &args.kubeconfig {
-            println!("  kubectl --kubeconfig {} get configmap aws-auth -n kube-system", path.display());
+            let _ = writeln!(out, "  kubectl --kubeconfig {} get configmap aws-auth -n kube-system", path.display());
         }
-        println!();
-        println!("Ctrl-C stops it.");
+        let _ = writeln!(out, "\nCtrl-C stops it.");
+        let _ = out.flush();
         tokio::signal::ctrl_c().await.into_diagnostic()?;
         sandbox.stop().await;
         Ok(ExitCode::SUCCESS)

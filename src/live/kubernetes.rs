@@ -1,0 +1,46 @@
+//! A Kubernetes client for one cluster, from what DescribeCluster says (endpoint and CA) and a
+//! bearer token, so no kubeconfig is needed.
+
+use base64::Engine;
+use secrecy::SecretString;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeConnectError {
+    #[error("the cluster endpoint `{endpoint}` is not a URL: {reason}")]
+    Endpoint { endpoint: String, reason: String },
+    #[error("the cluster's certificate authority is not base64-encoded PEM: {0}")]
+    CertificateAuthority(String),
+    #[error("cannot build the Kubernetes client: {0}")]
+    Client(#[from] kube::Error),
+}
+
+/// Connects to `endpoint`, trusting the base64-encoded PEM `ca_data` (as DescribeCluster's
+/// `certificateAuthority.data` gives it), authenticating with `token`.
+pub fn connect(endpoint: &str, ca_data: Option<&str>, token: String) -> Result<kube::Client, KubeConnectError> {
+    let url: http::Uri = endpoint
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| KubeConnectError::Endpoint { endpoint: endpoint.to_string(), reason: e.to_string() })?;
+    let mut config = kube::Config::new(url);
+    if let Some(data) = ca_data.filter(|d| !d.is_empty()) {
+        config.root_cert = Some(ca_certificates(data)?);
+    }
+    config.auth_info.token = Some(SecretString::from(token));
+    config.default_namespace = "kube-system".to_string();
+    Ok(kube::Client::try_from(config)?)
+}
+
+fn ca_certificates(data: &str) -> Result<Vec<Vec<u8>>, KubeConnectError> {
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| KubeConnectError::CertificateAuthority(e.to_string()))?;
+    let certs: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| KubeConnectError::CertificateAuthority(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(KubeConnectError::CertificateAuthority("no certificate in it".into()));
+    }
+    Ok(certs)
+}

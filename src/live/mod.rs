@@ -1,0 +1,4 @@
+//! Live state: the clients that talk to EKS, STS and each cluster's Kubernetes API, built the way
+//! production uses them (and pointed at the sandbox or the test bed in tests).
+
+pub mod kubernetes;

@@ -1,0 +1,76 @@
+//! Shared by the integration tests: an in-process sandbox and the production clients pointed at it.
+
+#![allow(dead_code)]
+
+pub use accessctl::sandbox::{Faults, Options, Sandbox, Seed};
+use aws_sdk_eks::config::{BehaviorVersion, Credentials, Region};
+
+/// A sandbox with the given seed (YAML) and faults, on a free loopback port.
+pub async fn sandbox(seed: &str, faults: Faults) -> Sandbox {
+    let options = Options { seed: Seed::parse(seed).expect("test seed parses"), faults, ..Options::default() };
+    Sandbox::start(options).await.expect("sandbox starts")
+}
+
+/// Faults that make authentication-mode updates take `ms`.
+pub fn updates_take(ms: u64) -> Faults {
+    Faults { update_duration_ms: ms, ..Faults::default() }
+}
+
+/// The EKS client accessctl uses, pointed at `url` with dummy credentials.
+pub fn eks(url: &str) -> aws_sdk_eks::Client {
+    let config = aws_sdk_eks::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("sandbox", "sandbox", None, None, "tests"))
+        .build();
+    aws_sdk_eks::Client::from_conf(config)
+}
+
+pub const EMPTY: &str = "clusters: []\n";
+
+/// One API_AND_CONFIG_MAP cluster `c` in account 111122223333.
+pub const ONE_API_CLUSTER: &str = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n";
+
+/// One CONFIG_MAP cluster `c` with a creator and a node role.
+pub const ONE_CONFIG_MAP_CLUSTER: &str = "clusters:
+  - name: c
+    authenticationMode: CONFIG_MAP
+    creator: arn:aws:iam::111122223333:role/creator
+    nodeRoles: [arn:aws:iam::111122223333:role/nodes]
+";
+
+/// A Kubernetes API to run the same scenario against: the sandbox's, or the test bed's real
+/// kube-apiserver when `.ci/run` (or `testbed/kube-apiserver.sh start`) started one.
+pub struct KubeTarget {
+    pub client: kube::Client,
+    /// The sandbox behind it, kept alive for the test's duration.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// The sandbox's cluster `cluster`, reached the way accessctl reaches EKS clusters: the
+/// endpoint and CA from DescribeCluster, a bearer token.
+pub async fn sandbox_kube(seed: &str, cluster: &str) -> KubeTarget {
+    let sb = sandbox(seed, Faults::default()).await;
+    let described = eks(&sb.url()).describe_cluster().name(cluster).send().await.expect("DescribeCluster");
+    let c = described.cluster().expect("a cluster");
+    let ca = c.certificate_authority().and_then(|ca| ca.data());
+    let client = accessctl::live::kubernetes::connect(c.endpoint().expect("an endpoint"), ca, "sandbox-token".into())
+        .expect("kube client");
+    KubeTarget { client, sandbox: Some(sb) }
+}
+
+/// The real kube-apiserver of the test bed, as its admin (system:masters), or `None` with a
+/// line saying the tier was skipped.
+pub fn apiserver_kube(test: &str) -> Option<KubeTarget> {
+    let (Ok(url), Ok(token), Ok(ca)) = (
+        std::env::var("ACCESSCTL_KUBE_APISERVER"),
+        std::env::var("ACCESSCTL_KUBE_TOKEN"),
+        std::env::var("ACCESSCTL_KUBE_CA"),
+    ) else {
+        eprintln!("SKIPPED {test}: no real kube-apiserver (run testbed/kube-apiserver.sh start and source its env)");
+        return None;
+    };
+    let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token).expect("kube client for the test bed");
+    Some(KubeTarget { client, sandbox: None })
+}

@@ -1,0 +1,184 @@
+//! The Kubernetes behaviours accessctl's aws-auth and RBAC writes rely on, run against the
+//! sandbox's Kubernetes API and, when the test bed started one, against a real kube-apiserver
+//! (tests named `…_on_apiserver`), so the sandbox cannot drift from Kubernetes.
+
+mod common;
+
+use common::*;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::json;
+
+fn status_code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+fn reason(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.reason.clone(),
+        other => format!("{other}"),
+    }
+}
+
+/// A ConfigMap name unique to this run, so scenarios can share a real API server.
+fn unique(base: &str) -> String {
+    format!("{base}-{}", uuid_suffix())
+}
+
+fn uuid_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{:x}{:x}", std::process::id(), nanos)
+}
+
+fn config_map(name: &str, data: serde_json::Value) -> ConfigMap {
+    serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "kube-system"}, "data": data}))
+        .unwrap()
+}
+
+/// Create, read, conflict on a stale write, 404 vs 409, patches, delete.
+async fn config_map_lifecycle(client: kube::Client) {
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
+    let name = unique("aws-auth-test");
+    assert!(api.get_opt(&name).await.unwrap().is_none());
+    let replace_missing = api.replace(&name, &PostParams::default(), &config_map(&name, json!({}))).await.unwrap_err();
+    assert_eq!(status_code(&replace_missing), Some(404));
+
+    let created = api.create(&PostParams::default(), &config_map(&name, json!({"mapRoles": "[]"}))).await.unwrap();
+    let rv1 = created.metadata.resource_version.clone().unwrap();
+    let again = api.create(&PostParams::default(), &config_map(&name, json!({}))).await.unwrap_err();
+    assert_eq!((status_code(&again), reason(&again)), (Some(409), "AlreadyExists".into()));
+
+    // A write carrying the resourceVersion it read succeeds once; the second with the same is stale.
+    let mut first = created.clone();
+    first.data.as_mut().unwrap().insert("mapUsers".into(), "[]".into());
+    let replaced = api.replace(&name, &PostParams::default(), &first).await.unwrap();
+    assert_ne!(replaced.metadata.resource_version.as_deref(), Some(rv1.as_str()));
+    let mut stale = created.clone();
+    stale.data.as_mut().unwrap().insert("mapAccounts".into(), "[]".into());
+    let conflict = api.replace(&name, &PostParams::default(), &stale).await.unwrap_err();
+    assert_eq!((status_code(&conflict), reason(&conflict)), (Some(409), "Conflict".into()));
+
+    let merged = api.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": "1"}}))).await.unwrap();
+    let data = merged.data.unwrap();
+    assert_eq!((data.get("extra").map(String::as_str), data.contains_key("mapUsers")), (Some("1"), true));
+    let stale_patch = json!({"metadata": {"resourceVersion": rv1}, "data": {"extra": "2"}});
+    let refused = api.patch(&name, &PatchParams::default(), &Patch::Merge(stale_patch)).await.unwrap_err();
+    assert_eq!(status_code(&refused), Some(409));
+    let json_patch: json_patch::Patch = serde_json::from_value(json!([{"op": "remove", "path": "/data/extra"}])).unwrap();
+    let patched = api.patch(&name, &PatchParams::default(), &Patch::<()>::Json(json_patch)).await.unwrap();
+    assert!(!patched.data.unwrap().contains_key("extra"));
+
+    let listed = api.list(&ListParams::default()).await.unwrap();
+    assert!(listed.items.iter().any(|c| c.metadata.name.as_deref() == Some(name.as_str())));
+
+    api.delete(&name, &DeleteParams::default()).await.unwrap();
+    let gone = api.delete(&name, &DeleteParams::default()).await.unwrap_err();
+    assert_eq!(status_code(&gone), Some(404));
+}
+
+/// Server-side apply creates what is missing and merges into what exists.
+async fn server_side_apply(client: kube::Client) {
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
+    let name = unique("ssa-test");
+    let params = PatchParams::apply("accessctl").force();
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1"}});
+    let created = api.patch(&name, &params, &Patch::Apply(body)).await.unwrap();
+    assert_eq!(created.data.unwrap().get("a").map(String::as_str), Some("1"));
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1", "b": "2"}});
+    let updated = api.patch(&name, &params, &Patch::Apply(body)).await.unwrap();
+    assert_eq!(updated.data.unwrap().get("b").map(String::as_str), Some("2"));
+    api.delete(&name, &DeleteParams::default()).await.unwrap();
+}
+
+/// RBAC bindings: cluster-scoped and namespaced; a namespace that does not exist is a 404.
+async fn rbac_bindings(client: kube::Client) {
+    let name = unique("accessctl-test");
+    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+    let crb: ClusterRoleBinding = serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "viewers"}]}))
+    .unwrap();
+    crbs.create(&PostParams::default(), &crb).await.unwrap();
+    let read = crbs.get(&name).await.unwrap();
+    assert_eq!(read.subjects.unwrap()[0].name, "viewers");
+    crbs.delete(&name, &DeleteParams::default()).await.unwrap();
+
+    let rb: RoleBinding = serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "developers"}]}))
+    .unwrap();
+    let in_default: Api<RoleBinding> = Api::namespaced(client.clone(), "default");
+    in_default.create(&PostParams::default(), &rb).await.unwrap();
+    in_default.delete(&name, &DeleteParams::default()).await.unwrap();
+    let nowhere: Api<RoleBinding> = Api::namespaced(client, &unique("no-such-namespace"));
+    let missing = nowhere.create(&PostParams::default(), &rb).await.unwrap_err();
+    assert_eq!(status_code(&missing), Some(404));
+}
+
+#[tokio::test]
+async fn config_map_lifecycle_on_sandbox() {
+    let target = sandbox_kube(ONE_API_CLUSTER, "c").await;
+    config_map_lifecycle(target.client).await;
+}
+
+#[tokio::test]
+async fn config_map_lifecycle_on_apiserver() {
+    if let Some(target) = apiserver_kube("config_map_lifecycle_on_apiserver") {
+        config_map_lifecycle(target.client).await;
+    }
+}
+
+#[tokio::test]
+async fn server_side_apply_on_sandbox() {
+    let target = sandbox_kube(ONE_API_CLUSTER, "c").await;
+    server_side_apply(target.client).await;
+}
+
+#[tokio::test]
+async fn server_side_apply_on_apiserver() {
+    if let Some(target) = apiserver_kube("server_side_apply_on_apiserver") {
+        server_side_apply(target.client).await;
+    }
+}
+
+#[tokio::test]
+async fn rbac_bindings_on_sandbox() {
+    let target = sandbox_kube(ONE_API_CLUSTER, "c").await;
+    rbac_bindings(target.client).await;
+}
+
+#[tokio::test]
+async fn rbac_bindings_on_apiserver() {
+    if let Some(target) = apiserver_kube("rbac_bindings_on_apiserver") {
+        rbac_bindings(target.client).await;
+    }
+}
+
+#[tokio::test]
+async fn the_seeded_aws_auth_is_served() {
+    let target = sandbox_kube(accessctl::sandbox::seed::DEFAULT_SEED, "demo").await;
+    let api: Api<ConfigMap> = Api::namespaced(target.client, "kube-system");
+    let cm = api.get("aws-auth").await.unwrap();
+    let roles = &cm.data.unwrap()["mapRoles"];
+    assert!(roles.contains("arn:aws:iam::111122223333:role/demo-ng-general"));
+}
+
+#[tokio::test]
+async fn requests_without_a_token_are_unauthorized() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let described = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    let c = described.cluster().unwrap();
+    let mut config = kube::Config::new(c.endpoint().unwrap().parse().unwrap());
+    config.accept_invalid_certs = true;
+    let client = kube::Client::try_from(config).unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
+    let denied = api.get_opt("aws-auth").await.unwrap_err();
+    assert_eq!(status_code(&denied), Some(401));
+}

