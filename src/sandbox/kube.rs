@@ -213,6 +213,7 @@ fn list(world: &World, cluster: &ClusterState, r: &Resource, namespace: Option<&
         .take_while(|(k, _)| k.starts_with(&prefix))
         .map(|(_, v)| v)
         .filter(|v| field_name.is_none_or(|n| v["metadata"]["name"] == n))
+        .filter(|v| req.query("labelSelector").is_none_or(|s| labels_match(s, &v["metadata"]["labels"])))
         .collect();
     let start: usize = req.query("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
     let limit: usize = req.query("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
@@ -224,6 +225,21 @@ fn list(world: &World, cluster: &ClusterState, r: &Resource, namespace: Option<&
         metadata["remainingItemCount"] = json!(all.len() - end);
     }
     (200, json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items}))
+}
+
+/// Equality-based label selectors: `a=b,c==d,e!=f,g` (g: the label exists).
+fn labels_match(selector: &str, labels: &Value) -> bool {
+    selector.split(',').map(str::trim).filter(|t| !t.is_empty()).all(|term| {
+        if let Some((k, v)) = term.split_once("!=") {
+            labels[k.trim()].as_str() != Some(v.trim())
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            labels[k.trim()].as_str() == Some(v.trim())
+        } else if let Some(k) = term.strip_prefix('!') {
+            labels[k.trim()].is_null()
+        } else {
+            !labels[term].is_null()
+        }
+    })
 }
 
 /// Checks kind/apiVersion/name/namespace of a written object and fills in server fields.

@@ -1,0 +1,331 @@
+//! Reading a cluster's live access state: DescribeCluster, every access entry with its policy
+//! associations (bounded concurrency), the aws-auth ConfigMap and the RBAC bindings accessctl
+//! manages, and who is calling (STS GetCallerIdentity).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_eks::error::ProvideErrorMetadata;
+use futures_util::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+
+use super::aws::{clients_for, ClusterClients, Endpoints};
+use crate::aws_auth::{self, AwsAuthData};
+use crate::model::rules::EntryType;
+use crate::model::{policy, AccessScope, AuthMode, BindingTarget, Cluster};
+
+/// Label on every RBAC object accessctl manages.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "accessctl";
+/// Tag on every access entry accessctl creates or adopts.
+pub const OWNERSHIP_TAG: &str = "accessctl.io/managed";
+
+/// How many entries are described at once per cluster.
+const ENTRY_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveCluster {
+    pub name: String,
+    pub status: String,
+    pub mode: AuthMode,
+    /// The IAM principal applying (an assumed-role session shown as its role).
+    pub caller: String,
+    pub endpoint: Option<String>,
+    #[serde(skip)]
+    pub ca: Option<String>,
+    pub entries: BTreeMap<String, LiveEntry>,
+    /// `None` when the ConfigMap does not exist (or the cluster cannot serve it yet).
+    pub aws_auth: Option<LiveAwsAuth>,
+    pub bindings: BTreeMap<String, LiveBinding>,
+    /// Why the Kubernetes side could not be read, if it could not.
+    pub kube_unreachable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveEntry {
+    pub principal: String,
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    pub username: String,
+    pub groups: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub arn: String,
+    /// Policy short name → scope.
+    pub policies: BTreeMap<String, AccessScope>,
+}
+
+impl LiveEntry {
+    pub fn managed(&self) -> bool {
+        self.tags.contains_key(OWNERSHIP_TAG)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveAwsAuth {
+    pub resource_version: String,
+    pub data: AwsAuthData,
+    pub managed: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveBinding {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub group: String,
+    pub target: BindingTarget,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cluster `{cluster}`: {operation} failed: {message}")]
+    Aws { cluster: String, operation: &'static str, message: String },
+    #[error("cluster `{cluster}`: the aws-auth ConfigMap cannot be read: {message}")]
+    AwsAuth { cluster: String, message: String },
+}
+
+pub fn aws_message<E: ProvideErrorMetadata + std::fmt::Debug>(e: &aws_sdk_eks::error::SdkError<E>) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_string(),
+        _ => match e {
+            aws_sdk_eks::error::SdkError::DispatchFailure(d) => format!("cannot reach the EKS API: {d:?}"),
+            other => format!("{other:?}"),
+        },
+    }
+}
+
+/// Everything needed to act on a cluster after reading it.
+#[derive(Clone)]
+pub struct Connection {
+    pub clients: ClusterClients,
+    pub kube: Option<kube::Client>,
+}
+
+pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(LiveCluster, Connection), ReadError> {
+    let clients = clients_for(cluster, endpoints).await;
+    let err = |operation: &'static str, message: String| ReadError::Aws { cluster: cluster.name.clone(), operation, message };
+
+    let (described, caller) = tokio::join!(
+        clients.eks.describe_cluster().name(&cluster.name).send(),
+        clients.sts.get_caller_identity().send()
+    );
+    let described = described.map_err(|e| err("DescribeCluster", aws_message(&e)))?;
+    let caller = caller
+        .map_err(|e| err("GetCallerIdentity", format!("{}", e.message().unwrap_or("cannot tell who is calling"))))?;
+    let caller = canonical_caller(caller.arn().unwrap_or_default());
+    let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
+    let mode = c
+        .access_config()
+        .and_then(|a| a.authentication_mode())
+        .and_then(|m| AuthMode::parse(m.as_str()))
+        .unwrap_or(AuthMode::ConfigMap);
+    let status = c.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+    let endpoint = c.endpoint().map(str::to_string);
+    let ca = c.certificate_authority().and_then(|a| a.data()).map(str::to_string);
+
+    let entries = if mode.uses_access_entries() { read_entries(&clients.eks, &cluster.name).await.map_err(|m| err("reading access entries", m))? } else { BTreeMap::new() };
+
+    let mut live = LiveCluster {
+        name: cluster.name.clone(),
+        status,
+        mode,
+        caller,
+        endpoint,
+        ca,
+        entries,
+        aws_auth: None,
+        bindings: BTreeMap::new(),
+        kube_unreachable: None,
+    };
+    let kube = match kube_client(cluster, &live, &clients).await {
+        Ok(k) => Some(k),
+        Err(why) => {
+            live.kube_unreachable = Some(why);
+            None
+        }
+    };
+    if let Some(k) = &kube {
+        match read_kubernetes(k).await {
+            Ok((aws_auth, bindings)) => {
+                live.aws_auth = aws_auth;
+                live.bindings = bindings;
+            }
+            Err(KubeReadError::AwsAuth(message)) => {
+                return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
+            }
+            Err(KubeReadError::Unreachable(why)) => live.kube_unreachable = Some(why),
+        }
+    }
+    Ok((live, Connection { clients, kube }))
+}
+
+fn canonical_caller(arn: &str) -> String {
+    use crate::model::arn::{ArnError, PrincipalArn};
+    match PrincipalArn::parse(arn) {
+        Ok(p) => p.to_string(),
+        Err(ArnError::AssumedRole { role_arn }) => role_arn,
+        Err(_) => arn.to_string(),
+    }
+}
+
+async fn read_entries(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<BTreeMap<String, LiveEntry>, String> {
+    let principals: Vec<String> = eks
+        .list_access_entries()
+        .cluster_name(cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws_message(&e))?;
+    let entries: Vec<LiveEntry> = futures_util::stream::iter(principals)
+        .map(|p| read_entry(eks, cluster, p))
+        .buffer_unordered(ENTRY_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(entries.into_iter().map(|e| (e.principal.clone(), e)).collect())
+}
+
+async fn read_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: String) -> Result<LiveEntry, String> {
+    let (described, associated) = tokio::join!(
+        eks.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send(),
+        eks.list_associated_access_policies()
+            .cluster_name(cluster)
+            .principal_arn(&principal)
+            .into_paginator()
+            .send()
+            .try_collect()
+    );
+    let described = described.map_err(|e| format!("DescribeAccessEntry {principal}: {}", aws_message(&e)))?;
+    let e = described.access_entry().ok_or_else(|| format!("DescribeAccessEntry {principal}: empty answer"))?;
+    let entry_type = e.r#type().and_then(EntryType::parse).unwrap_or_default();
+    let mut policies = BTreeMap::new();
+    // Non-STANDARD entries may refuse the listing (reference §2.13): they hold no policies then.
+    let associated: Result<Vec<_>, _> = associated;
+    if let Ok(pages) = associated {
+        for page in pages {
+            for a in page.associated_access_policies() {
+                let Some(name) = a.policy_arn().and_then(policy::policy_name_from_arn) else { continue };
+                let scope = match a.access_scope() {
+                    Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => {
+                        let mut ns = s.namespaces().to_vec();
+                        ns.sort();
+                        ns.dedup();
+                        AccessScope::Namespace(ns)
+                    }
+                    _ => AccessScope::Cluster,
+                };
+                policies.insert(name.to_string(), scope);
+            }
+        }
+    }
+    let mut groups = e.kubernetes_groups().to_vec();
+    groups.sort();
+    groups.dedup();
+    Ok(LiveEntry {
+        principal: e.principal_arn().unwrap_or(&principal).to_string(),
+        entry_type,
+        username: e.username().unwrap_or_default().to_string(),
+        groups,
+        tags: e.tags().cloned().unwrap_or_default().into_iter().collect(),
+        arn: e.access_entry_arn().unwrap_or_default().to_string(),
+        policies,
+    })
+}
+
+async fn kube_client(cluster: &Cluster, live: &LiveCluster, clients: &ClusterClients) -> Result<kube::Client, String> {
+    if let Some(k) = &cluster.kubernetes {
+        let options = kube::config::KubeConfigOptions { context: k.context.clone(), ..Default::default() };
+        let kubeconfig = match &k.kubeconfig {
+            Some(path) => kube::config::Kubeconfig::read_from(expand_home(path)).map_err(|e| e.to_string())?,
+            None => kube::config::Kubeconfig::read().map_err(|e| e.to_string())?,
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| e.to_string())?;
+        return kube::Client::try_from(config).map_err(|e| e.to_string());
+    }
+    if !matches!(live.status.as_str(), "ACTIVE" | "UPDATING") {
+        return Err(format!("the cluster is {}, not serving its Kubernetes API yet", live.status));
+    }
+    let endpoint = live.endpoint.as_deref().ok_or("DescribeCluster gave no endpoint")?;
+    let credentials = clients.credentials.as_ref().ok_or("no AWS credentials to sign a Kubernetes token")?;
+    let token = super::token::mint(credentials, &clients.region, &cluster.name).await.map_err(|e| e.to_string())?;
+    super::kubernetes::connect(endpoint, live.ca.as_deref(), token).map_err(|e| e.to_string())
+}
+
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
+enum KubeReadError {
+    AwsAuth(String),
+    Unreachable(String),
+}
+
+type KubeState = (Option<LiveAwsAuth>, BTreeMap<String, LiveBinding>);
+
+async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadError> {
+    let unreachable = |e: kube::Error| KubeReadError::Unreachable(e.to_string());
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let aws_auth = match cms.get_opt("aws-auth").await.map_err(unreachable)? {
+        None => None,
+        Some(cm) => {
+            let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
+            let parsed = AwsAuthData::parse(&data).map_err(|e| KubeReadError::AwsAuth(e.to_string()))?;
+            let managed = aws_auth::managed_from_annotation(
+                cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION)).map(String::as_str),
+            );
+            Some(LiveAwsAuth { resource_version: cm.metadata.resource_version.clone().unwrap_or_default(), data: parsed, managed })
+        }
+    };
+    let selector = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
+    let mut bindings = BTreeMap::new();
+    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+    for b in crbs.list(&selector).await.map_err(unreachable)?.items {
+        if let Some(live) = binding(b.metadata.name.clone(), None, &b.role_ref, b.subjects.as_deref()) {
+            bindings.insert(binding_key(&live.name, None), live);
+        }
+    }
+    let rbs: Api<RoleBinding> = Api::all(client.clone());
+    for b in rbs.list(&selector).await.map_err(unreachable)?.items {
+        let ns = b.metadata.namespace.clone();
+        if let Some(live) = binding(b.metadata.name.clone(), ns.clone(), &b.role_ref, b.subjects.as_deref()) {
+            bindings.insert(binding_key(&live.name, ns.as_deref()), live);
+        }
+    }
+    Ok((aws_auth, bindings))
+}
+
+/// Bindings are keyed by namespace and name.
+pub fn binding_key(name: &str, namespace: Option<&str>) -> String {
+    format!("{}/{name}", namespace.unwrap_or(""))
+}
+
+fn binding(
+    name: Option<String>,
+    namespace: Option<String>,
+    role_ref: &k8s_openapi::api::rbac::v1::RoleRef,
+    subjects: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
+) -> Option<LiveBinding> {
+    let name = name?;
+    let group = subjects?.iter().find(|s| s.kind == "Group")?.name.clone();
+    let target = match (role_ref.kind.as_str(), &namespace) {
+        ("ClusterRole", None) => BindingTarget::ClusterRole { name: role_ref.name.clone() },
+        ("ClusterRole", Some(ns)) => BindingTarget::ClusterRoleInNamespace { name: role_ref.name.clone(), namespace: ns.clone() },
+        ("Role", Some(ns)) => BindingTarget::Role { name: role_ref.name.clone(), namespace: ns.clone() },
+        _ => return None,
+    };
+    Some(LiveBinding { name, namespace, group, target })
+}
+
+/// Reads every cluster of the configuration at once.
+pub async fn read_all(
+    clusters: &[Cluster],
+    endpoints: &Endpoints,
+) -> Vec<Result<(LiveCluster, Connection), ReadError>> {
+    futures_util::future::join_all(clusters.iter().map(|c| read_cluster(c, endpoints))).await
+}
