@@ -22,7 +22,7 @@ pub enum MappingKind {
 
 /// One mapRoles or mapUsers item, as accessctl understands it, with the YAML it came from (so
 /// fields accessctl does not know, such as `userid` or `sso`, survive a rewrite).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mapping {
     pub kind: MappingKind,
     pub arn: String,
@@ -31,6 +31,7 @@ pub struct Mapping {
     #[serde(skip)]
     pub raw: Option<Yaml>,
 }
+
 
 impl Mapping {
     pub fn new(kind: MappingKind, arn: String, username: Option<String>, mut groups: Vec<String>) -> Mapping {

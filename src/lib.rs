@@ -4,10 +4,12 @@
 //! The binary (`src/main.rs`) is a thin shell over this library: `config` reads the language,
 //! `model` is the desired state it yields, `cli` holds one module per command.
 
+pub mod apply;
 pub mod aws_auth;
 pub mod cli;
 pub mod config;
 pub mod live;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod sandbox;

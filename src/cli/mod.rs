@@ -1,9 +1,13 @@
 //! The command line: one module per command, each a clap `Args` and an `exec` that calls into
 //! the library. Nothing here holds logic that a test could not reach through the library.
 
+pub mod apply;
 pub mod fmt;
+pub mod graph;
+pub mod plan;
 pub mod sandbox;
 pub mod schema;
+pub mod target;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -21,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Check access.kdl files offline and report every problem
     Validate(validate::Args),
+    /// Show what apply would change, from live state
+    Plan(plan::Args),
+    /// Change live access to match the configuration
+    Apply(apply::Args),
+    /// Print the plan's dependency graph (Graphviz DOT)
+    Graph(graph::Args),
     /// Rewrite access.kdl files in the canonical layout
     Fmt(fmt::Args),
     /// Print the language's schema
@@ -32,6 +42,9 @@ pub enum Command {
 pub fn run(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::exec(args),
+        Command::Plan(args) => plan::exec(args),
+        Command::Apply(args) => apply::exec(args),
+        Command::Graph(args) => graph::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Sandbox(args) => sandbox::exec(args),

@@ -99,6 +99,7 @@ pub fn aws_message<E: ProvideErrorMetadata + std::fmt::Debug>(e: &aws_sdk_eks::e
 /// Everything needed to act on a cluster after reading it.
 #[derive(Clone)]
 pub struct Connection {
+    pub cluster: String,
     pub clients: ClusterClients,
     pub kube: Option<kube::Client>,
 }
@@ -158,7 +159,7 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
             Err(KubeReadError::Unreachable(why)) => live.kube_unreachable = Some(why),
         }
     }
-    Ok((live, Connection { clients, kube }))
+    Ok((live, Connection { cluster: cluster.name.clone(), clients, kube }))
 }
 
 fn canonical_caller(arn: &str) -> String {

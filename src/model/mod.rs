@@ -11,13 +11,13 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use arn::{PrincipalArn, PrincipalKind};
 pub use rules::EntryType;
 
 /// Where an item was written: a file and a byte range in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Origin {
     pub file: String,
     pub offset: usize,
@@ -25,7 +25,7 @@ pub struct Origin {
 }
 
 /// The authentication modes, in the only order EKS moves through them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum AuthMode {
     #[serde(rename = "CONFIG_MAP")]
     ConfigMap,
@@ -69,7 +69,7 @@ impl AuthMode {
 }
 
 /// Everything the configuration files declare, merged.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Configuration {
     /// Sorted by name.
     pub clusters: Vec<Cluster>,
@@ -81,7 +81,7 @@ impl Configuration {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cluster {
     pub name: String,
     pub region: String,
@@ -98,20 +98,20 @@ pub struct Cluster {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AssumeRole {
     pub role_arn: PrincipalArn,
     pub session_name: Option<String>,
     pub external_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KubernetesOverride {
     pub kubeconfig: Option<String>,
     pub context: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessEntry {
     pub principal: PrincipalArn,
     #[serde(rename = "type")]
@@ -126,14 +126,14 @@ pub struct AccessEntry {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyAssociation {
     /// The short name, e.g. `AmazonEKSViewPolicy`.
     pub policy: String,
     pub scope: AccessScope,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "namespaces", rename_all = "lowercase")]
 pub enum AccessScope {
     Cluster,
@@ -141,7 +141,7 @@ pub enum AccessScope {
     Namespace(Vec<String>),
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AwsAuth {
     pub roles: Vec<RoleMapping>,
     pub users: Vec<UserMapping>,
@@ -155,7 +155,7 @@ impl AwsAuth {
 }
 
 /// A `mapRoles` entry. The ARN never has a path: aws-auth would never match it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoleMapping {
     pub rolearn: PrincipalArn,
     pub username: Option<String>,
@@ -163,7 +163,7 @@ pub struct RoleMapping {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserMapping {
     pub userarn: PrincipalArn,
     pub username: Option<String>,
@@ -171,13 +171,13 @@ pub struct UserMapping {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupBinding {
     pub group: String,
     pub target: BindingTarget,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum BindingTarget {
     /// A ClusterRoleBinding to a ClusterRole.

@@ -1,0 +1,62 @@
+//! Writing aws-auth without a race: read, merge the managed mappings into what is there, write
+//! with the resourceVersion read (or create when absent); on 409 — someone else wrote or created
+//! it in between — read again and merge again. Nothing another writer added is lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, PostParams};
+
+use super::ApplyError;
+use crate::aws_auth::{self, AwsAuthData, Mapping};
+
+const ATTEMPTS: usize = 8;
+
+pub async fn write(
+    kube: &kube::Client,
+    desired: &[Mapping],
+    accounts: &[String],
+    prune: bool,
+    protected: &BTreeSet<String>,
+) -> Result<(), ApplyError> {
+    let api: Api<ConfigMap> = Api::namespaced(kube.clone(), "kube-system");
+    for attempt in 0..ATTEMPTS {
+        let current = api.get_opt("aws-auth").await.map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+        let (live, managed) = match &current {
+            Some(cm) => {
+                let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
+                let parsed = AwsAuthData::parse(&data).map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+                let annotation = cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION));
+                (parsed, aws_auth::managed_from_annotation(annotation.map(String::as_str)))
+            }
+            None => (AwsAuthData::default(), BTreeSet::new()),
+        };
+        let merged = aws_auth::merge(&live, &managed, desired, accounts, prune, protected);
+        if current.is_some() && aws_auth::equivalent(&live, &merged.data) && merged.managed == managed {
+            return Ok(());
+        }
+        let mut cm = current.clone().unwrap_or_else(|| ConfigMap {
+            metadata: kube::api::ObjectMeta {
+                name: Some("aws-auth".into()),
+                namespace: Some("kube-system".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        cm.data = Some(merged.data.render());
+        cm.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(aws_auth::MANAGED_ANNOTATION.into(), aws_auth::managed_to_annotation(&merged.managed));
+        let written = match &current {
+            Some(_) => api.replace("aws-auth", &PostParams::default(), &cm).await,
+            None => api.create(&PostParams::default(), &cm).await,
+        };
+        match written {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt + 1 < ATTEMPTS => continue,
+            Err(e) => return Err(ApplyError::Kubernetes(e.to_string())),
+        }
+    }
+    Err(ApplyError::Kubernetes("aws-auth kept changing under accessctl; try again".into()))
+}

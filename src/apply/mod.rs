@@ -1,0 +1,409 @@
+//! Apply: executes a cluster's plan in dependency order — independent changes in parallel —
+//! waits where EKS is asynchronous (DescribeUpdate), retries what is eventually consistent, and
+//! re-merges aws-auth when someone else wrote it in between. A failure stops the cluster's run
+//! after the changes in flight; the report says what was done, what failed and what was not
+//! started, and the next plan shows exactly the remainder.
+
+mod aws_auth_write;
+mod rbac;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::error::ProvideErrorMetadata;
+use aws_sdk_eks::types::{AccessScope as EksScope, AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::live::read::{aws_message, Connection};
+use crate::model::{policy, AccessScope, AuthMode, EntryType};
+use crate::plan::graph::ChangeGraph;
+use crate::plan::{Action, Change, ClusterPlan, EntrySpec, Target};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Changes run at once within one level of the graph.
+    pub concurrency: usize,
+    /// How long an authentication-mode update may take.
+    pub update_timeout: Duration,
+    /// How long to retry errors that mean "not visible yet".
+    pub consistency_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { concurrency: 8, update_timeout: Duration::from_secs(30 * 60), consistency_timeout: Duration::from_secs(120) }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub cluster: String,
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub not_started: Vec<String>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.not_started.is_empty() && !self.interrupted
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{operation}: {message}")]
+    Aws { operation: &'static str, message: String },
+    #[error("the authentication-mode update {id} ended {status}: {detail}")]
+    UpdateFailed { id: String, status: String, detail: String },
+    #[error("timed out after {0:?} waiting for {1}")]
+    Timeout(Duration, String),
+    #[error("Kubernetes: {0}")]
+    Kubernetes(String),
+    #[error("the Kubernetes API of this cluster is not reachable, so {0} cannot be written")]
+    NoKubernetes(String),
+}
+
+fn aws<E: ProvideErrorMetadata + std::fmt::Debug>(operation: &'static str, e: &aws_sdk_eks::error::SdkError<E>) -> ApplyError {
+    ApplyError::Aws { operation, message: aws_message(e) }
+}
+
+fn code<E: ProvideErrorMetadata>(e: &aws_sdk_eks::error::SdkError<E>) -> (&str, &str) {
+    (e.code().unwrap_or(""), e.message().unwrap_or(""))
+}
+
+/// Sleeps the next step of a jittered exponential backoff: 200 ms doubling to 5 s.
+async fn backoff(attempt: u32) {
+    let base = 200u64.saturating_mul(1 << attempt.min(5)).min(5_000);
+    let jitter = fastrand::u64(0..=base / 2);
+    tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+}
+
+/// Applies one cluster's plan. `on_progress` receives one line per finished change.
+pub async fn apply_cluster(
+    plan: &ClusterPlan,
+    conn: &Connection,
+    options: &ApplyOptions,
+    cancel: &AtomicBool,
+    on_progress: &(dyn Fn(String) + Sync),
+) -> Report {
+    let mut report = Report { cluster: plan.cluster.clone(), ..Report::default() };
+    let graph = ChangeGraph::build(plan);
+    let levels = match graph.levels(&plan.cluster) {
+        Ok(l) => l,
+        Err(e) => {
+            report.failed.push(("plan".into(), e.to_string()));
+            return report;
+        }
+    };
+    let mut stopped = false;
+    for level in levels {
+        if stopped || cancel.load(Ordering::SeqCst) {
+            report.interrupted |= cancel.load(Ordering::SeqCst);
+            report.not_started.extend(level.iter().map(|c| c.id.clone()));
+            continue;
+        }
+        let results: Vec<(&Change, Result<Duration, ApplyError>)> = futures_util::stream::iter(level)
+            .map(|change| async move {
+                if cancel.load(Ordering::SeqCst) {
+                    return (change, Err(ApplyError::Timeout(Duration::ZERO, "interrupted".into())));
+                }
+                let started = Instant::now();
+                let result = execute(change, conn, options).await.map(|_| started.elapsed());
+                (change, result)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for (change, result) in results {
+            match result {
+                Ok(took) => {
+                    on_progress(format!("  ✓ {} {} ({:.1}s)", change.action.symbol(), describe(change), took.as_secs_f64()));
+                    report.done.push(change.id.clone());
+                }
+                Err(ApplyError::Timeout(d, what)) if d.is_zero() && what == "interrupted" => {
+                    report.interrupted = true;
+                    report.not_started.push(change.id.clone());
+                }
+                Err(e) => {
+                    on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
+                    report.failed.push((change.id.clone(), e.to_string()));
+                    stopped = true;
+                }
+            }
+        }
+    }
+    report
+}
+
+/// A short description of a change for progress lines.
+pub fn describe(change: &Change) -> String {
+    match &change.target {
+        Target::AuthMode { from, to } => format!("authentication mode {} → {}", from.as_str(), to.as_str()),
+        Target::AccessEntry { principal, .. } => format!("access entry {principal}"),
+        Target::EntryTags { principal, .. } => format!("tags of {principal}"),
+        Target::PolicyAssociation { principal, policy, .. } => format!("policy {policy} on {principal}"),
+        Target::AwsAuth { .. } => "kube-system/aws-auth".into(),
+        Target::GroupBinding { name, .. } => format!("RBAC binding {name}"),
+    }
+}
+
+async fn execute(change: &Change, conn: &Connection, options: &ApplyOptions) -> Result<(), ApplyError> {
+    let cluster = &conn.cluster;
+    let eks = &conn.clients.eks;
+    match (&change.target, change.action) {
+        (Target::AuthMode { to, .. }, _) => set_mode(eks, cluster, *to, options).await,
+        (Target::AccessEntry { principal, .. }, Action::Delete) => delete_entry(eks, cluster, principal).await,
+        (Target::AccessEntry { principal, after: Some(spec), .. }, Action::Replace) => {
+            delete_entry(eks, cluster, principal).await?;
+            create_entry(eks, cluster, principal, spec, options).await
+        }
+        (Target::AccessEntry { principal, after: Some(spec), .. }, Action::Create) => {
+            create_entry(eks, cluster, principal, spec, options).await
+        }
+        (Target::AccessEntry { principal, after: Some(spec), .. }, _) => update_entry(eks, cluster, principal, spec).await,
+        (Target::AccessEntry { .. }, _) => Ok(()),
+        (Target::EntryTags { entry_arn, add, .. }, _) => {
+            eks.tag_resource()
+                .resource_arn(entry_arn)
+                .set_tags(Some(add.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| aws("TagResource", &e))?;
+            Ok(())
+        }
+        (Target::PolicyAssociation { principal, policy: name, after: Some(scope), .. }, _) => {
+            associate(eks, cluster, principal, name, scope, options).await
+        }
+        (Target::PolicyAssociation { principal, policy: name, after: None, .. }, _) => {
+            let arn = policy::policy_arn(&partition_of(principal), name);
+            match eks.disassociate_access_policy().cluster_name(cluster).principal_arn(principal).policy_arn(arn).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(()),
+                Err(e) => Err(aws("DisassociateAccessPolicy", &e)),
+            }
+        }
+        (Target::AwsAuth { desired, desired_accounts, prune, protected, .. }, _) => {
+            let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes("aws-auth".into()))?;
+            aws_auth_write::write(kube, desired, desired_accounts, *prune, protected).await
+        }
+        (Target::GroupBinding { name, namespace, group, after, .. }, action) => {
+            let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes(format!("binding {name}")))?;
+            rbac::write(kube, name, namespace.as_deref(), group, after.as_ref(), action).await
+        }
+    }
+}
+
+fn partition_of(arn: &str) -> String {
+    arn.split(':').nth(1).unwrap_or("aws").to_string()
+}
+
+fn eks_mode(m: AuthMode) -> AuthenticationMode {
+    AuthenticationMode::from(m.as_str())
+}
+
+async fn set_mode(eks: &aws_sdk_eks::Client, cluster: &str, to: AuthMode, options: &ApplyOptions) -> Result<(), ApplyError> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    let id = loop {
+        let request = UpdateAccessConfigRequest::builder().authentication_mode(eks_mode(to)).build();
+        match eks.update_cluster_config().name(cluster).access_config(request).send().await {
+            Ok(out) => break out.update().and_then(|u| u.id()).unwrap_or_default().to_string(),
+            Err(e) => {
+                let (c, m) = code(&e);
+                if c == "ResourceInUseException" && started.elapsed() < options.update_timeout {
+                    // Another update runs: wait for it, then ask again.
+                    attempt += 1;
+                    backoff(attempt).await;
+                    continue;
+                }
+                if c == "InvalidParameterException" && m.contains("Unsupported authentication mode update") {
+                    // Already there (a previous, interrupted apply finished the step)?
+                    let now = current_mode(eks, cluster).await?;
+                    if now >= to {
+                        return Ok(());
+                    }
+                }
+                return Err(aws("UpdateClusterConfig", &e));
+            }
+        }
+    };
+    wait_update(eks, cluster, &id, options.update_timeout).await
+}
+
+async fn current_mode(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<AuthMode, ApplyError> {
+    let d = eks.describe_cluster().name(cluster).send().await.map_err(|e| aws("DescribeCluster", &e))?;
+    Ok(d.cluster()
+        .and_then(|c| c.access_config())
+        .and_then(|a| a.authentication_mode())
+        .and_then(|m| AuthMode::parse(m.as_str()))
+        .unwrap_or(AuthMode::ConfigMap))
+}
+
+/// Waits on DescribeUpdate (backoff, timeout) until the update ends.
+pub async fn wait_update(eks: &aws_sdk_eks::Client, cluster: &str, id: &str, timeout: Duration) -> Result<(), ApplyError> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let d = eks.describe_update().name(cluster).update_id(id).send().await.map_err(|e| aws("DescribeUpdate", &e))?;
+        let update = d.update();
+        let status = update.and_then(|u| u.status()).map(|s| s.as_str().to_string()).unwrap_or_default();
+        match status.as_str() {
+            "Successful" => return Ok(()),
+            "Failed" | "Cancelled" => {
+                let detail = update
+                    .map(|u| u.errors().iter().filter_map(|e| e.error_message()).collect::<Vec<_>>().join("; "))
+                    .unwrap_or_default();
+                return Err(ApplyError::UpdateFailed { id: id.to_string(), status, detail });
+            }
+            _ if started.elapsed() > timeout => {
+                return Err(ApplyError::Timeout(timeout, format!("authentication-mode update {id}")));
+            }
+            _ => {
+                attempt += 1;
+                backoff(attempt).await;
+            }
+        }
+    }
+}
+
+async fn create_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: &str,
+    spec: &EntrySpec,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let mut request = eks
+            .create_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .set_tags(Some(spec.tags.clone().into_iter().collect()));
+        if spec.entry_type != EntryType::Standard {
+            request = request.r#type(spec.entry_type.as_str());
+        } else {
+            request = request.set_kubernetes_groups(Some(spec.groups.clone())).set_username(spec.username.clone());
+        }
+        match request.send().await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let (c, m) = code(&e);
+                if c == "ResourceInUseException" {
+                    // It exists already: EKS made it (node roles, the creator when the mode
+                    // moved) or a previous run did. Adopt it in place.
+                    return adopt_entry(eks, cluster, principal, spec).await;
+                }
+                if c == "InvalidParameterException"
+                    && m.contains("principalArn is invalid")
+                    && started.elapsed() < options.consistency_timeout
+                {
+                    // A new IAM principal not visible to EKS yet.
+                    attempt += 1;
+                    backoff(attempt).await;
+                    continue;
+                }
+                return Err(aws("CreateAccessEntry", &e));
+            }
+        }
+    }
+}
+
+async fn adopt_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str, spec: &EntrySpec) -> Result<(), ApplyError> {
+    let d = eks
+        .describe_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .send()
+        .await
+        .map_err(|e| aws("DescribeAccessEntry", &e))?;
+    let entry = d.access_entry();
+    let live_type = entry.and_then(|e| e.r#type()).and_then(EntryType::parse).unwrap_or_default();
+    if live_type != spec.entry_type {
+        delete_entry(eks, cluster, principal).await?;
+        return Box::pin(create_entry(eks, cluster, principal, spec, &ApplyOptions::default())).await;
+    }
+    if spec.entry_type == EntryType::Standard {
+        update_entry(eks, cluster, principal, spec).await?;
+    }
+    if let Some(arn) = entry.and_then(|e| e.access_entry_arn()) {
+        eks.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(spec.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws("TagResource", &e))?;
+    }
+    Ok(())
+}
+
+async fn update_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str, spec: &EntrySpec) -> Result<(), ApplyError> {
+    if spec.entry_type != EntryType::Standard {
+        return Ok(());
+    }
+    eks.update_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .set_kubernetes_groups(Some(spec.groups.clone()))
+        .set_username(spec.username.clone())
+        .send()
+        .await
+        .map_err(|e| aws("UpdateAccessEntry", &e))?;
+    Ok(())
+}
+
+async fn delete_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -> Result<(), ApplyError> {
+    match eks.delete_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(()),
+        Err(e) => Err(aws("DeleteAccessEntry", &e)),
+    }
+}
+
+async fn associate(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: &str,
+    name: &str,
+    scope: &AccessScope,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
+    let eks_scope = match scope {
+        AccessScope::Cluster => EksScope::builder().r#type(AccessScopeType::Cluster).build(),
+        AccessScope::Namespace(ns) => {
+            EksScope::builder().r#type(AccessScopeType::Namespace).set_namespaces(Some(ns.clone())).build()
+        }
+    };
+    let arn = policy::policy_arn(&partition_of(principal), name);
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let sent = eks
+            .associate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .policy_arn(&arn)
+            .access_scope(eks_scope.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let (c, m) = code(&e);
+                // Right after CreateAccessEntry the entry may not be visible yet (reference §3.8).
+                if c == "ResourceNotFoundException"
+                    && m.contains("could not be found")
+                    && started.elapsed() < options.consistency_timeout
+                {
+                    attempt += 1;
+                    backoff(attempt).await;
+                    continue;
+                }
+                return Err(aws("AssociateAccessPolicy", &e));
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `accessctl apply [PLANFILE]`: plan (or load a saved plan and check live state still matches
+//! it), check guards, confirm, execute in dependency order, report.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::IntoDiagnostic;
+
+use super::target::{self, TargetArgs};
+use crate::apply::{apply_cluster, ApplyOptions, Report};
+use crate::live::read::read_cluster;
+use crate::plan::{diff, render, GuardKind, Plan, FORMAT_VERSION};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A plan saved with `accessctl plan --out FILE`
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Apply without asking
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Accept a guarded change: one-way-mode, api-lockout, self-access, node-access (repeatable)
+    #[arg(long = "allow", value_enum)]
+    pub allow: Vec<GuardKind>,
+    /// How long an authentication-mode update may take, in seconds
+    #[arg(long, default_value_t = 1800)]
+    pub update_timeout: u64,
+}
+
+pub fn exec(args: Args) -> miette::Result<ExitCode> {
+    let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
+    target::runtime()?.block_on(async {
+        let target = target::connect(&args.target, config).await?;
+        let (mut plan, live) = target::plan(&target).await?;
+        if let Some(path) = &args.plan_file {
+            let saved: Plan = serde_json::from_slice(&std::fs::read(path).into_diagnostic()?).into_diagnostic()?;
+            if saved.format_version != FORMAT_VERSION {
+                return Err(miette::miette!("{} is a plan of format {}, this accessctl reads {FORMAT_VERSION}", path.display(), saved.format_version));
+            }
+            for s in &saved.clusters {
+                let (l, _) = read_cluster(&s.target, &target.endpoints).await.into_diagnostic()?;
+                if diff::fingerprint(&l) != s.fingerprint {
+                    return Err(miette::miette!(
+                        help = "run `accessctl plan --out FILE` again and review the new plan",
+                        "cluster `{}` changed since {} was made: the saved plan no longer describes it",
+                        s.cluster,
+                        path.display()
+                    ));
+                }
+            }
+            plan = saved;
+        }
+        print!("{}", render::human(&plan));
+        if plan.change_count() == 0 {
+            return Ok(ExitCode::from(super::exit::OK));
+        }
+        let allowed: BTreeSet<GuardKind> = args.allow.iter().copied().collect();
+        let missing: BTreeSet<GuardKind> =
+            plan.clusters.iter().flat_map(|c| c.guards.iter().map(|g| g.kind)).filter(|k| !allowed.contains(k)).collect();
+        if !missing.is_empty() {
+            let flags: Vec<String> = missing.iter().map(|k| format!("--allow {}", k.as_str())).collect();
+            eprintln!("Not applied: the plan has guarded changes. Review them, then run again with {}.", flags.join(" "));
+            return Ok(ExitCode::from(super::exit::ERROR));
+        }
+        if !args.auto_approve && !confirm()? {
+            eprintln!("Not applied.");
+            return Ok(ExitCode::from(super::exit::ERROR));
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let cancel = Arc::clone(&cancel);
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("Interrupted: finishing the calls in flight, starting no new ones.");
+                    cancel.store(true, Ordering::SeqCst);
+                }
+            })
+        };
+        let options = ApplyOptions { update_timeout: Duration::from_secs(args.update_timeout), ..ApplyOptions::default() };
+        let progress = |line: String| println!("{line}");
+        let reports: Vec<Report> = futures_util::future::join_all(plan.clusters.iter().map(|c| {
+            let conn = live.iter().find(|(l, _)| l.name == c.cluster).map(|(_, conn)| conn.clone());
+            let cancel = Arc::clone(&cancel);
+            let options = options.clone();
+            async move {
+                match conn {
+                    Some(conn) => apply_cluster(c, &conn, &options, &cancel, &progress).await,
+                    None => Report { cluster: c.cluster.clone(), not_started: c.changes.iter().map(|x| x.id.clone()).collect(), ..Report::default() },
+                }
+            }
+        }))
+        .await;
+        watcher.abort();
+        let mut ok = true;
+        for r in &reports {
+            if r.ok() {
+                println!("cluster {}: {} change(s) applied", r.cluster, r.done.len());
+                continue;
+            }
+            ok = false;
+            println!(
+                "cluster {}: {} applied, {} failed, {} not started{}",
+                r.cluster,
+                r.done.len(),
+                r.failed.len(),
+                r.not_started.len(),
+                if r.interrupted { " (interrupted)" } else { "" }
+            );
+            for (id, e) in &r.failed {
+                println!("  failed {id}: {e}");
+            }
+            for id in &r.not_started {
+                println!("  not started {id}");
+            }
+        }
+        if !ok {
+            println!("Run `accessctl plan` to see what remains; `accessctl apply` again converges.");
+        }
+        Ok(ExitCode::from(if ok { super::exit::OK } else { super::exit::ERROR }))
+    })
+}
+
+fn confirm() -> miette::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        eprintln!("Refusing to apply without a terminal to confirm on: pass --auto-approve.");
+        return Ok(false);
+    }
+    print!("Apply these changes? Only 'yes' is accepted: ");
+    std::io::stdout().flush().into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,122 @@
+//! What plan, apply and graph share: which files, which endpoint (AWS, `--endpoint-url`, or an
+//! in-process `--sandbox`), loading and validating the configuration before anything touches the
+//! network, and reading live state into a plan.
+
+use std::path::PathBuf;
+
+use miette::IntoDiagnostic;
+
+use crate::config::{self, source};
+use crate::live::aws::Endpoints;
+use crate::live::read::{read_all, Connection, LiveCluster};
+use crate::model::Configuration;
+use crate::plan::{diff, Plan, FORMAT_VERSION};
+use crate::render::{self, Style};
+use crate::sandbox::{Options, Sandbox, Seed};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// Configuration files or directories (repeatable); default: access.kdl
+    #[arg(short = 'f', long = "file")]
+    pub files: Vec<PathBuf>,
+    /// Send EKS and STS calls here instead of AWS (AWS_ENDPOINT_URL works too)
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Run against an embedded local sandbox (no AWS account): its default world, or --sandbox-seed
+    #[arg(long)]
+    pub sandbox: bool,
+    /// The YAML fixture the embedded sandbox starts from
+    #[arg(long, requires = "sandbox")]
+    pub sandbox_seed: Option<PathBuf>,
+    /// Only these clusters (repeatable)
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+}
+
+/// A loaded configuration, the sandbox it runs against (if any), and the endpoints.
+pub struct Target {
+    pub config: Configuration,
+    pub endpoints: Endpoints,
+    /// Kept alive for the command's duration.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// Loads and validates; on any error prints every diagnostic and returns `None`. Warnings are
+/// printed too, and do not stop anything.
+pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
+    let paths = if args.files.is_empty() { vec![PathBuf::from("access.kdl")] } else { args.files.clone() };
+    let files = source::read_files(&source::expand_paths(&paths).map_err(miette::Report::msg)?).map_err(miette::Report::msg)?;
+    let loaded = config::load(&files);
+    for d in loaded.diagnostics.iter() {
+        eprint!("{}", render::diagnostic(d, Style::for_stderr()));
+    }
+    let Some(mut config) = loaded.config else {
+        eprintln!(
+            "{} error(s) in the configuration: nothing was sent to any cluster",
+            loaded.diagnostics.error_count()
+        );
+        return Ok(None);
+    };
+    if !args.clusters.is_empty() {
+        let unknown: Vec<&String> = args.clusters.iter().filter(|c| config.cluster(c).is_none()).collect();
+        if !unknown.is_empty() {
+            return Err(miette::miette!("no cluster named {:?} in the configuration", unknown));
+        }
+        config.clusters.retain(|c| args.clusters.contains(&c.name));
+    }
+    Ok(Some(config))
+}
+
+pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result<Target> {
+    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone() };
+    let mut sandbox = None;
+    if args.sandbox {
+        let seed = match &args.sandbox_seed {
+            Some(path) => Seed::parse(&std::fs::read_to_string(path).into_diagnostic()?).into_diagnostic()?,
+            None => Seed::default_seed(),
+        };
+        let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
+        endpoints.endpoint_url = Some(sb.url());
+        // The embedded sandbox needs no AWS account: give the SDK dummy credentials unless real
+        // ones are configured.
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            // SAFETY of intent: set before any other thread reads the environment.
+            unsafe {
+                std::env::set_var("AWS_ACCESS_KEY_ID", "sandbox");
+                std::env::set_var("AWS_SECRET_ACCESS_KEY", "sandbox");
+            }
+        }
+        sandbox = Some(sb);
+    }
+    Ok(Target { config, endpoints, sandbox })
+}
+
+/// Reads every cluster and diffs it. Read failures are reported per cluster.
+pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Connection)>)> {
+    let results = read_all(&target.config.clusters, &target.endpoints).await;
+    let mut plan = Plan { format_version: FORMAT_VERSION, clusters: vec![] };
+    let mut live = Vec::new();
+    let mut errors = Vec::new();
+    for (cluster, result) in target.config.clusters.iter().zip(results) {
+        match result {
+            Ok((l, conn)) => {
+                plan.clusters.push(diff::diff(cluster, &l));
+                live.push((l, conn));
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(miette::miette!(
+            help = "check credentials (the standard AWS chain), the region, and --endpoint-url / AWS_ENDPOINT_URL",
+            "cannot read live state:\n  {}",
+            errors.join("\n  ")
+        ));
+    }
+    Ok((plan, live))
+}
+
+/// A runtime for the async commands.
+pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()
+}

@@ -1,0 +1,349 @@
+//! The diff: a desired cluster against its live state, both normalised the same way, into the
+//! changes that make them equal. A converged cluster yields no change, so re-applying never
+//! loops. Updates happen in place wherever EKS allows (UpdateAccessEntry; AssociateAccessPolicy
+//! again to change a scope); only an entry's type forces delete-and-create.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, Change, ClusterPlan, EntrySpec, Target};
+use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
+use crate::live::read::{binding_key, LiveBinding, LiveCluster, LiveEntry, OWNERSHIP_TAG};
+use crate::model::{AccessEntry, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
+
+pub const OWNERSHIP_VALUE: &str = "true";
+
+/// The desired entry in comparable form: defaults made explicit, lists sorted, ownership tagged.
+pub fn desired_spec(e: &AccessEntry) -> EntrySpec {
+    let groups = if e.entry_type == crate::model::EntryType::Standard {
+        e.groups.clone()
+    } else {
+        e.entry_type.default_groups().iter().map(|g| g.to_string()).collect()
+    };
+    let mut tags = e.tags.clone();
+    tags.insert(OWNERSHIP_TAG.to_string(), OWNERSHIP_VALUE.to_string());
+    EntrySpec { entry_type: e.entry_type, username: e.username.clone(), groups, tags }
+}
+
+pub fn live_spec(e: &LiveEntry) -> EntrySpec {
+    EntrySpec { entry_type: e.entry_type, username: Some(e.username.clone()), groups: e.groups.clone(), tags: e.tags.clone() }
+}
+
+/// The aws-auth key of a principal (roles without path, lower-cased).
+pub fn aws_auth_key(p: &PrincipalArn) -> String {
+    match p.kind {
+        PrincipalKind::Role => format!("role:{}", p.aws_auth_key()),
+        PrincipalKind::User => format!("user:{p}"),
+    }
+}
+
+pub fn desired_mappings(cluster: &Cluster) -> Vec<Mapping> {
+    let roles = cluster.aws_auth.roles.iter().map(|m| {
+        Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone())
+    });
+    let users = cluster.aws_auth.users.iter().map(|m| {
+        Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())
+    });
+    roles.chain(users).collect()
+}
+
+/// The name accessctl gives the RBAC binding of a group.
+pub fn binding_name(group: &str, target: &BindingTarget) -> (String, Option<String>) {
+    match target {
+        BindingTarget::ClusterRole { name } => (format!("accessctl:{group}:{name}"), None),
+        BindingTarget::ClusterRoleInNamespace { name, namespace } => {
+            (format!("accessctl:{group}:clusterrole:{name}"), Some(namespace.clone()))
+        }
+        BindingTarget::Role { name, namespace } => (format!("accessctl:{group}:role:{name}"), Some(namespace.clone())),
+    }
+}
+
+/// A stable digest of the live state (FNV-1a over its JSON): cheap drift detection for saved plans.
+pub fn fingerprint(live: &LiveCluster) -> String {
+    let text = serde_json::to_string(live).unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
+    let mut plan = ClusterPlan {
+        cluster: desired.name.clone(),
+        region: desired.region.clone(),
+        caller: live.caller.clone(),
+        live_mode: live.mode,
+        fingerprint: fingerprint(live),
+        changes: vec![],
+        kept: vec![],
+        guards: vec![],
+        notes: vec![],
+        target: desired.clone(),
+    };
+    let mode_steps = mode_changes(desired, live, &mut plan);
+    // Entry work waits for access entries to exist in the mode; the step to API waits for all
+    // entry work, so nobody loses access between the two.
+    let entries_wait_for: Vec<String> = mode_steps
+        .iter()
+        .filter(|c| matches!(c.target, Target::AuthMode { to: AuthMode::ApiAndConfigMap, .. }))
+        .map(|c| c.id.clone())
+        .collect();
+    let mut entry_changes = Vec::new();
+    entries(desired, live, &entries_wait_for, &mut entry_changes, &mut plan);
+    for step in mode_steps {
+        let mut step = step;
+        if matches!(step.target, Target::AuthMode { to: AuthMode::Api, .. }) {
+            step.depends_on.extend(entry_changes.iter().filter(|c: &&Change| c.action != Action::Delete).map(|c| c.id.clone()));
+        }
+        plan.changes.push(step);
+    }
+    plan.changes.extend(entry_changes);
+    aws_auth_change(desired, live, &mut plan);
+    bindings(desired, live, &mut plan);
+    super::guards::check(desired, live, &mut plan);
+    plan
+}
+
+fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -> Vec<Change> {
+    let Some(want) = desired.authentication_mode else { return vec![] };
+    if want < live.mode {
+        plan.notes.push(format!(
+            "the cluster is already in {}; EKS cannot move it back to {}. Set `authentication-mode \"{}\"`.",
+            live.mode.as_str(),
+            want.as_str(),
+            live.mode.as_str()
+        ));
+        return vec![];
+    }
+    let mut steps = Vec::new();
+    let mut from = live.mode;
+    let mut previous: Option<String> = None;
+    while from < want {
+        let Some(to) = from.next() else { break };
+        let id = format!("mode:{}", to.as_str());
+        steps.push(Change {
+            id: id.clone(),
+            action: Action::Update,
+            target: Target::AuthMode { from, to },
+            depends_on: previous.iter().cloned().collect(),
+        });
+        previous = Some(id);
+        from = to;
+    }
+    steps
+}
+
+fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut Vec<Change>, plan: &mut ClusterPlan) {
+    let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.to_string()).collect();
+    let mut declared = BTreeSet::new();
+    for d in &desired.access_entries {
+        let principal = d.principal.to_string();
+        declared.insert(principal.clone());
+        let want = desired_spec(d);
+        let entry_id = format!("entry:{principal}");
+        let live_entry = live.entries.get(&principal);
+        let mut policy_deps: Vec<String> = wait_for.to_vec();
+        match live_entry {
+            None => {
+                out.push(Change {
+                    id: entry_id.clone(),
+                    action: Action::Create,
+                    target: Target::AccessEntry { principal: principal.clone(), before: None, after: Some(want.clone()) },
+                    depends_on: wait_for.to_vec(),
+                });
+                policy_deps = vec![entry_id.clone()];
+            }
+            Some(l) if l.entry_type != d.entry_type => {
+                out.push(Change {
+                    id: entry_id.clone(),
+                    action: Action::Replace,
+                    target: Target::AccessEntry {
+                        principal: principal.clone(),
+                        before: Some(live_spec(l)),
+                        after: Some(want.clone()),
+                    },
+                    depends_on: wait_for.to_vec(),
+                });
+                policy_deps = vec![entry_id.clone()];
+            }
+            Some(l) => {
+                let have = live_spec(l);
+                let username_differs = want.username.as_ref().is_some_and(|u| Some(u) != have.username.as_ref());
+                let groups_differ = d.entry_type == crate::model::EntryType::Standard && want.groups != have.groups;
+                if username_differs || groups_differ {
+                    out.push(Change {
+                        id: entry_id.clone(),
+                        action: Action::Update,
+                        target: Target::AccessEntry { principal: principal.clone(), before: Some(have), after: Some(want.clone()) },
+                        depends_on: vec![],
+                    });
+                }
+                let add: BTreeMap<String, String> =
+                    want.tags.iter().filter(|(k, v)| l.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                if !add.is_empty() {
+                    out.push(Change {
+                        id: format!("tags:{principal}"),
+                        action: Action::Update,
+                        target: Target::EntryTags { principal: principal.clone(), entry_arn: l.arn.clone(), add },
+                        depends_on: vec![],
+                    });
+                }
+            }
+        }
+        // Policies: the file declares them all for a declared entry.
+        let replaced = matches!(live_entry, Some(l) if l.entry_type != d.entry_type);
+        let live_policies = live_entry.filter(|_| !replaced).map(|l| l.policies.clone()).unwrap_or_default();
+        for p in &d.policies {
+            let before = live_policies.get(&p.policy).cloned();
+            if before.as_ref() == Some(&p.scope) {
+                continue;
+            }
+            out.push(Change {
+                id: format!("policy:{principal}:{}", p.policy),
+                action: if before.is_some() { Action::Update } else { Action::Create },
+                target: Target::PolicyAssociation {
+                    principal: principal.clone(),
+                    policy: p.policy.clone(),
+                    before,
+                    after: Some(p.scope.clone()),
+                },
+                depends_on: policy_deps.clone(),
+            });
+        }
+        for (name, scope) in &live_policies {
+            if !d.policies.iter().any(|p| &p.policy == name) {
+                out.push(Change {
+                    id: format!("policy:{principal}:{name}"),
+                    action: Action::Delete,
+                    target: Target::PolicyAssociation {
+                        principal: principal.clone(),
+                        policy: name.clone(),
+                        before: Some(scope.clone()),
+                        after: None,
+                    },
+                    depends_on: vec![],
+                });
+            }
+        }
+    }
+    for (principal, l) in &live.entries {
+        if declared.contains(principal) {
+            continue;
+        }
+        if desired.prune && l.managed() && !protected.contains(principal) {
+            out.push(Change {
+                id: format!("entry:{principal}"),
+                action: Action::Delete,
+                target: Target::AccessEntry { principal: principal.clone(), before: Some(live_spec(l)), after: None },
+                depends_on: vec![],
+            });
+        } else {
+            let why = if !l.managed() {
+                "not created by accessctl"
+            } else if protected.contains(principal) {
+                "protected"
+            } else {
+                "prune is off"
+            };
+            plan.kept.push(format!("access entry {principal} ({} , {why})", l.entry_type.as_str()).replace(" ,", ","));
+        }
+    }
+}
+
+fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
+    let wanted = desired_mappings(desired);
+    let manages_something = !wanted.is_empty()
+        || !desired.aws_auth.accounts.is_empty()
+        || live.aws_auth.as_ref().is_some_and(|a| !a.managed.is_empty());
+    if !manages_something {
+        return;
+    }
+    if let Some(why) = &live.kube_unreachable {
+        plan.notes.push(format!("aws-auth cannot be read ({why}); its changes are planned once the cluster serves its API"));
+        return;
+    }
+    let empty = AwsAuthData::default();
+    let (before, managed, rv) = match &live.aws_auth {
+        Some(a) => (&a.data, a.managed.clone(), Some(a.resource_version.clone())),
+        None => (&empty, BTreeSet::new(), None),
+    };
+    let protected: BTreeSet<String> = desired.protected.iter().map(aws_auth_key).collect();
+    let merged = aws_auth::merge(before, &managed, &wanted, &desired.aws_auth.accounts, desired.prune, &protected);
+    if aws_auth::equivalent(before, &merged.data) && merged.managed == managed {
+        return;
+    }
+    let kept: Vec<&Mapping> = merged.data.mappings.iter().filter(|m| !merged.managed.contains(&m.key())).collect();
+    if !kept.is_empty() {
+        plan.kept.push(format!("{} aws-auth mapping(s) not managed by accessctl, kept in place", kept.len()));
+    }
+    plan.changes.push(Change {
+        id: "aws-auth".into(),
+        action: if rv.is_some() { Action::Update } else { Action::Create },
+        target: Target::AwsAuth {
+            resource_version: rv,
+            before: if live.aws_auth.is_some() { before.render() } else { BTreeMap::new() },
+            after: merged.data.render(),
+            desired: wanted,
+            desired_accounts: desired.aws_auth.accounts.clone(),
+            prune: desired.prune,
+            protected,
+        },
+        depends_on: vec![],
+    });
+}
+
+fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
+    if desired.group_bindings.is_empty() && live.bindings.is_empty() {
+        return;
+    }
+    if let Some(why) = &live.kube_unreachable {
+        plan.notes.push(format!("RBAC bindings cannot be read ({why}); their changes are planned once the cluster serves its API"));
+        return;
+    }
+    let mut wanted: BTreeMap<String, LiveBinding> = BTreeMap::new();
+    for b in &desired.group_bindings {
+        let (name, namespace) = binding_name(&b.group, &b.target);
+        let key = binding_key(&name, namespace.as_deref());
+        wanted.insert(key, LiveBinding { name, namespace, group: b.group.clone(), target: b.target.clone() });
+    }
+    for (key, w) in &wanted {
+        let before = live.bindings.get(key);
+        if before == Some(w) {
+            continue;
+        }
+        plan.changes.push(Change {
+            id: format!("binding:{key}"),
+            action: if before.is_some() { Action::Replace } else { Action::Create },
+            target: Target::GroupBinding {
+                name: w.name.clone(),
+                namespace: w.namespace.clone(),
+                group: w.group.clone(),
+                before: before.map(|b| b.target.clone()),
+                after: Some(w.target.clone()),
+            },
+            depends_on: vec![],
+        });
+    }
+    for (key, l) in &live.bindings {
+        if wanted.contains_key(key) {
+            continue;
+        }
+        if desired.prune {
+            plan.changes.push(Change {
+                id: format!("binding:{key}"),
+                action: Action::Delete,
+                target: Target::GroupBinding {
+                    name: l.name.clone(),
+                    namespace: l.namespace.clone(),
+                    group: l.group.clone(),
+                    before: Some(l.target.clone()),
+                    after: None,
+                },
+                depends_on: vec![],
+            });
+        } else {
+            plan.kept.push(format!("RBAC binding {} (prune is off)", l.name));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Plans: what must change so that live clusters match the configuration, as data.
+//!
+//! `diff` compares a normalised desired state with a normalised live state and emits `Change`s
+//! with their dependencies; `guards` finds the changes that need an explicit override; `graph`
+//! orders them (petgraph); `render` turns a `Plan` into what a reviewer reads. The same `Plan`
+//! serialises to JSON (`--output json`, `--out FILE`), versioned by `FORMAT_VERSION`.
+
+pub mod diff;
+pub mod graph;
+pub mod guards;
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws_auth::Mapping;
+use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, EntryType};
+
+/// Bumped when the JSON shape changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub clusters: Vec<ClusterPlan>,
+}
+
+impl Plan {
+    pub fn change_count(&self) -> usize {
+        self.clusters.iter().map(|c| c.changes.len()).sum()
+    }
+
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let all = self.clusters.iter().flat_map(|c| &c.changes);
+        let mut counts = (0, 0, 0);
+        for c in all {
+            match c.action {
+                Action::Create => counts.0 += 1,
+                Action::Update => counts.1 += 1,
+                Action::Delete => counts.2 += 1,
+                Action::Replace => {
+                    counts.0 += 1;
+                    counts.2 += 1;
+                }
+            }
+        }
+        counts
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterPlan {
+    pub cluster: String,
+    pub region: String,
+    /// Who reads and would apply (IAM principal; an assumed role as its role).
+    pub caller: String,
+    pub live_mode: AuthMode,
+    /// A digest of the live state this plan was made from; `apply PLANFILE` refuses to run when
+    /// the cluster no longer matches it.
+    pub fingerprint: String,
+    pub changes: Vec<Change>,
+    /// What is live but not in the configuration, and stays (prune off, or not accessctl's).
+    pub kept: Vec<String>,
+    /// Changes that need `--allow KIND` to be applied.
+    pub guards: Vec<Guard>,
+    /// Things the reviewer should know (a Kubernetes API that could not be read, …).
+    pub notes: Vec<String>,
+    /// How accessctl reaches the cluster, so a saved plan can be applied on its own.
+    pub target: Cluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// Delete and create again: only where EKS forces it (an entry's type is immutable).
+    Replace,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+            Action::Replace => "-/+",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    /// Stable within a plan: `mode:API`, `entry:<arn>`, `policy:<arn>:<policy>`, `aws-auth`, …
+    pub id: String,
+    pub action: Action,
+    pub target: Target,
+    pub depends_on: Vec<String>,
+}
+
+/// The comparable state of an access entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntrySpec {
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    /// `None`: EKS's generated username.
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    AuthMode {
+        from: AuthMode,
+        to: AuthMode,
+    },
+    AccessEntry {
+        principal: String,
+        before: Option<EntrySpec>,
+        after: Option<EntrySpec>,
+    },
+    EntryTags {
+        principal: String,
+        entry_arn: String,
+        add: BTreeMap<String, String>,
+    },
+    PolicyAssociation {
+        principal: String,
+        policy: String,
+        before: Option<AccessScope>,
+        after: Option<AccessScope>,
+    },
+    AwsAuth {
+        /// `None`: the ConfigMap does not exist yet and is created.
+        resource_version: Option<String>,
+        before: BTreeMap<String, String>,
+        after: BTreeMap<String, String>,
+        /// What apply merges again if someone else wrote aws-auth in the meantime.
+        desired: Vec<Mapping>,
+        desired_accounts: Vec<String>,
+        prune: bool,
+        protected: BTreeSet<String>,
+    },
+    GroupBinding {
+        name: String,
+        namespace: Option<String>,
+        group: String,
+        before: Option<BindingTarget>,
+        after: Option<BindingTarget>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum GuardKind {
+    /// A step of the authentication mode: EKS never moves it back.
+    OneWayMode,
+    /// Moving to API while aws-auth still lets in principals no access entry replaces.
+    ApiLockout,
+    /// Removing or downgrading the applying principal's own access.
+    SelfAccess,
+    /// Removing node or Fargate access (aws-auth node mappings, node entries).
+    NodeAccess,
+}
+
+impl GuardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardKind::OneWayMode => "one-way-mode",
+            GuardKind::ApiLockout => "api-lockout",
+            GuardKind::SelfAccess => "self-access",
+            GuardKind::NodeAccess => "node-access",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Guard {
+    pub kind: GuardKind,
+    pub message: String,
+    /// The principals concerned (who would be locked out, whose access goes).
+    pub principals: Vec<String>,
+}
