@@ -21,7 +21,7 @@ pub async fn write(
 ) -> Result<(), ApplyError> {
     let api: Api<ConfigMap> = Api::namespaced(kube.clone(), "kube-system");
     for attempt in 0..ATTEMPTS {
-        let current = api.get_opt("aws-auth").await.map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+        let current = api.get_opt("aws-auth").await.map_err(|e| ApplyError::Kubernetes(super::kube_message(&e)))?;
         let (live, managed) = match &current {
             Some(cm) => {
                 let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
@@ -55,7 +55,7 @@ pub async fn write(
         match written {
             Ok(_) => return Ok(()),
             Err(kube::Error::Api(s)) if s.code == 409 && attempt + 1 < ATTEMPTS => continue,
-            Err(e) => return Err(ApplyError::Kubernetes(e.to_string())),
+            Err(e) => return Err(ApplyError::Kubernetes(super::kube_message(&e))),
         }
     }
     Err(ApplyError::Kubernetes("aws-auth kept changing under accessctl; try again".into()))

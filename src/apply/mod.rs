@@ -63,6 +63,16 @@ pub enum ApplyError {
     Kubernetes(String),
     #[error("the Kubernetes API of this cluster is not reachable, so {0} cannot be written")]
     NoKubernetes(String),
+    #[error("interrupted before it started")]
+    Interrupted,
+}
+
+/// A Kubernetes error as a person reads it: the API server's own message where there is one.
+pub fn kube_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.message.is_empty() => format!("{} ({} {})", s.message, s.code, s.reason),
+        other => other.to_string(),
+    }
 }
 
 fn aws<E: ProvideErrorMetadata + std::fmt::Debug>(operation: &'static str, e: &aws_sdk_eks::error::SdkError<E>) -> ApplyError {
@@ -97,17 +107,24 @@ pub async fn apply_cluster(
             return report;
         }
     };
-    let mut stopped = false;
+    // A failed change stops what depends on it, not what is independent of it.
+    let mut blocked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for level in levels {
-        if stopped || cancel.load(Ordering::SeqCst) {
-            report.interrupted |= cancel.load(Ordering::SeqCst);
-            report.not_started.extend(level.iter().map(|c| c.id.clone()));
+        let (runnable, waiting): (Vec<&Change>, Vec<&Change>) =
+            level.into_iter().partition(|c| !c.depends_on.iter().any(|d| blocked.contains(d)));
+        for c in waiting {
+            blocked.insert(c.id.clone());
+            report.not_started.push(c.id.clone());
+        }
+        if cancel.load(Ordering::SeqCst) {
+            report.interrupted = true;
+            report.not_started.extend(runnable.iter().map(|c| c.id.clone()));
             continue;
         }
-        let results: Vec<(&Change, Result<Duration, ApplyError>)> = futures_util::stream::iter(level)
+        let results: Vec<(&Change, Result<Duration, ApplyError>)> = futures_util::stream::iter(runnable)
             .map(|change| async move {
                 if cancel.load(Ordering::SeqCst) {
-                    return (change, Err(ApplyError::Timeout(Duration::ZERO, "interrupted".into())));
+                    return (change, Err(ApplyError::Interrupted));
                 }
                 let started = Instant::now();
                 let result = execute(change, conn, options).await.map(|_| started.elapsed());
@@ -122,14 +139,15 @@ pub async fn apply_cluster(
                     on_progress(format!("  ✓ {} {} ({:.1}s)", change.action.symbol(), describe(change), took.as_secs_f64()));
                     report.done.push(change.id.clone());
                 }
-                Err(ApplyError::Timeout(d, what)) if d.is_zero() && what == "interrupted" => {
+                Err(ApplyError::Interrupted) => {
                     report.interrupted = true;
+                    blocked.insert(change.id.clone());
                     report.not_started.push(change.id.clone());
                 }
                 Err(e) => {
                     on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
+                    blocked.insert(change.id.clone());
                     report.failed.push((change.id.clone(), e.to_string()));
-                    stopped = true;
                 }
             }
         }

@@ -37,7 +37,7 @@ fn role_ref(target: &BindingTarget) -> RoleRef {
 }
 
 fn k8s(e: kube::Error) -> ApplyError {
-    ApplyError::Kubernetes(e.to_string())
+    ApplyError::Kubernetes(super::kube_message(&e))
 }
 
 pub async fn write(

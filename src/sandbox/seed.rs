@@ -52,6 +52,9 @@ pub struct SeedCluster {
     pub aws_auth: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub access_entries: Vec<SeedEntry>,
+    /// Namespaces besides default, kube-system, kube-public and kube-node-lease.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -123,7 +123,7 @@ impl World {
         cluster.creator = c.creator.clone();
         cluster.node_roles = c.node_roles.clone();
         cluster.fargate_roles = c.fargate_roles.clone();
-        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"].into_iter().chain(c.namespaces.iter().map(String::as_str)) {
             self.put_namespace(&mut cluster, ns, now);
         }
         if let Some(data) = &c.aws_auth {

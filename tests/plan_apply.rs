@@ -1,0 +1,300 @@
+//! plan and apply end to end: the real binary against an in-process sandbox (EKS, STS and
+//! Kubernetes over TLS), as a pipeline would run them. Every example converges (apply then plan
+//! = no changes); the seed scenarios run; guards stop what they should.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use accessctl::config::{self, source};
+use common::*;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::Api;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(args)
+        .arg("--endpoint-url")
+        .arg(sandbox.url())
+        .env("AWS_ACCESS_KEY_ID", "sandbox")
+        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("accessctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const ALL_GUARDS: &[&str] = &["--allow", "one-way-mode", "--allow", "api-lockout", "--allow", "self-access", "--allow", "node-access"];
+
+fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Run {
+    let mut args = vec!["apply", "--auto-approve"];
+    for f in files {
+        args.extend(["-f", f]);
+    }
+    args.extend(extra);
+    accessctl(sandbox, &args)
+}
+
+fn plan(sandbox: &Sandbox, files: &[&str]) -> Run {
+    let mut args = vec!["plan", "--detailed-exitcode"];
+    for f in files {
+        args.extend(["-f", f]);
+    }
+    accessctl(sandbox, &args)
+}
+
+async fn aws_auth(sandbox: &Sandbox, cluster: &str) -> Option<ConfigMap> {
+    let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.unwrap();
+    let c = described.cluster().unwrap();
+    let client = accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), "t".into()).unwrap();
+    Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await.unwrap()
+}
+
+/// A seed with every cluster of a configuration, CONFIG_MAP, in its region and account.
+fn seed_for(files: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
+    let files = source::read_files(&source::expand_paths(&paths).unwrap()).unwrap();
+    let config = config::load(&files).config.expect("the example is valid");
+    let mut seed = String::from("clusters:\n");
+    for c in &config.clusters {
+        let namespaces: Vec<String> = c
+            .group_bindings
+            .iter()
+            .filter_map(|b| match &b.target {
+                accessctl::model::BindingTarget::ClusterRole { .. } => None,
+                accessctl::model::BindingTarget::ClusterRoleInNamespace { namespace, .. }
+                | accessctl::model::BindingTarget::Role { namespace, .. } => Some(format!("\"{namespace}\"")),
+            })
+            .collect();
+        seed.push_str(&format!(
+            "  - name: {}\n    region: {}\n    account: \"{}\"\n    authenticationMode: CONFIG_MAP\n    namespaces: [{}]\n",
+            c.name,
+            c.region,
+            c.account.clone().unwrap_or_else(|| "111122223333".into()),
+            namespaces.join(", ")
+        ));
+    }
+    seed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_converges_apply_then_plan_is_empty_and_apply_is_idempotent() {
+    let examples = [
+        "examples/quick-start.kdl",
+        "examples/console-access.kdl",
+        "examples/sso-admin.kdl",
+        "examples/namespaced-developers.kdl",
+        "examples/nodes-and-fargate.kdl",
+        "examples/config-map-to-api.kdl",
+        "examples/multi-account",
+    ];
+    for example in examples {
+        let sb = sandbox(&seed_for(&[example]), updates_take(50)).await;
+        let first = apply(&sb, &[example], ALL_GUARDS);
+        assert_eq!(first.code, 0, "{example}: apply failed\n{}\n{}", first.stdout, first.stderr);
+        let after = plan(&sb, &[example]);
+        assert_eq!(after.code, 0, "{example}: plan after apply is not empty\n{}\n{}", after.stdout, after.stderr);
+        assert!(after.stdout.contains("No changes."), "{example}:\n{}", after.stdout);
+        let again = apply(&sb, &[example], &[]);
+        assert_eq!(again.code, 0, "{example}: second apply\n{}\n{}", again.stdout, again.stderr);
+        assert!(!again.stdout.contains('✓'), "{example}: the second apply changed something\n{}", again.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_start_moves_the_2022_cluster_to_access_entries_keeping_aws_auth() {
+    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(100)).await;
+    let planned = plan(&sb, &["examples/quick-start.kdl"]);
+    assert_eq!(planned.code, 2, "{}", planned.stderr);
+    insta::assert_snapshot!("quick_start_plan", planned.stdout);
+
+    let refused = apply(&sb, &["examples/quick-start.kdl"], &[]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("--allow one-way-mode"), "{}", refused.stderr);
+
+    let applied = apply(&sb, &["examples/quick-start.kdl"], &["--allow", "one-way-mode"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let cm = aws_auth(&sb, "demo").await.unwrap();
+    let data = cm.data.unwrap();
+    for kept in ["demo-ng-general", "demo-ng-gpu", "demo-fargate-pods"] {
+        assert!(data["mapRoles"].contains(kept), "node mapping {kept} lost:\n{}", data["mapRoles"]);
+    }
+    assert!(data["mapUsers"].contains("sandbox-admin") && data["mapUsers"].contains("user/bob"), "{}", data["mapUsers"]);
+    let annotations = cm.metadata.annotations.unwrap();
+    assert_eq!(annotations[accessctl::aws_auth::MANAGED_ANNOTATION], "[\"user:arn:aws:iam::111122223333:user/bob\"]");
+
+    let entries = eks(&sb.url()).list_access_entries().cluster_name("demo").send().await.unwrap();
+    assert_eq!(entries.access_entries().len(), 5, "creator, admin, two node groups, Fargate: {:?}", entries.access_entries());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_map_to_api_in_stages_without_locking_out_nodes() {
+    let sb = sandbox(
+        "clusters:
+  - name: legacy
+    region: eu-central-1
+    authenticationMode: CONFIG_MAP
+    nodeRoles: [arn:aws:iam::111122223333:role/legacy-node-role]
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::111122223333:role/legacy-node-role
+          username: system:node:{{EC2PrivateDNSName}}
+          groups: [system:bootstrappers, system:nodes]
+        - rolearn: arn:aws:iam::111122223333:role/ci-deployer
+          username: deployer
+          groups: [deployers]
+      mapUsers: |
+        - userarn: arn:aws:iam::111122223333:user/admin
+          username: admin
+          groups: [system:masters]
+",
+        updates_take(50),
+    )
+    .await;
+    let stage1 = apply(&sb, &["examples/config-map-to-api.kdl"], &["--allow", "one-way-mode"]);
+    assert_eq!(stage1.code, 0, "{}\n{}", stage1.stdout, stage1.stderr);
+
+    // Stage two: API, and aws-auth no longer declared.
+    let dir = tempdir("stage2");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config-map-to-api.kdl")).unwrap();
+    let start = text.find("    aws-auth {").unwrap();
+    let end = start + text[start..].find("\n    }\n").unwrap() + 7;
+    let stage2 = text[..start].to_string() + &text[end..];
+    let stage2 = stage2.replace("authentication-mode \"API_AND_CONFIG_MAP\"", "authentication-mode \"API\"");
+    let file = dir.join("access.kdl");
+    std::fs::write(&file, stage2).unwrap();
+    let file = file.to_str().unwrap();
+
+    let planned = plan(&sb, &[file]);
+    assert_eq!(planned.code, 2, "{}", planned.stderr);
+    assert!(planned.stdout.contains("~ authentication mode API_AND_CONFIG_MAP → API"), "{}", planned.stdout);
+    assert!(!planned.stdout.contains("guard api-lockout"), "every aws-auth principal has an entry:\n{}", planned.stdout);
+    let applied = apply(&sb, &[file], &["--allow", "one-way-mode"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let c = eks(&sb.url()).describe_cluster().name("legacy").send().await.unwrap();
+    assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API");
+    let nodes = eks(&sb.url()).describe_access_entry().cluster_name("legacy").principal_arn("arn:aws:iam::111122223333:role/legacy-node-role").send().await.unwrap();
+    assert_eq!(nodes.access_entry().unwrap().r#type(), Some("EC2_LINUX"));
+    assert_eq!(plan(&sb, &[file]).code, 0);
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("accessctl-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_to_api_with_aws_auth_only_principals_is_guarded_and_lists_them() {
+    let sb = sandbox(
+        "clusters:
+  - name: c
+    authenticationMode: API_AND_CONFIG_MAP
+    awsAuth:
+      mapUsers: |
+        - userarn: arn:aws:iam::111122223333:user/carol
+          username: carol
+          groups: [system:masters]
+      mapAccounts: |
+        - \"444455556666\"
+",
+        updates_take(0),
+    )
+    .await;
+    let dir = tempdir("lockout");
+    let file = dir.join("access.kdl");
+    std::fs::write(&file, "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n").unwrap();
+    let file = file.to_str().unwrap();
+    let planned = plan(&sb, &[file]);
+    assert!(planned.stdout.contains("! guard api-lockout"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/carol"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("every principal of account 444455556666"), "{}", planned.stdout);
+    let refused = apply(&sb, &[file], &["--allow", "one-way-mode"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("--allow api-lockout"), "{}", refused.stderr);
+    let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API_AND_CONFIG_MAP");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_plans_and_saved_plans_refuse_a_changed_cluster() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let dir = tempdir("saved");
+    let file = dir.join("access.kdl");
+    std::fs::write(
+        &file,
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:role/dev\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let json = accessctl(&sb, &["plan", "-f", f, "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON plan");
+    assert_eq!(plan["format_version"], 1);
+    let ids: BTreeSet<&str> = plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["entry:arn:aws:iam::111122223333:role/dev", "policy:arn:aws:iam::111122223333:role/dev:AmazonEKSViewPolicy"])
+    );
+
+    let saved = dir.join("plan.json");
+    let out = accessctl(&sb, &["plan", "-f", f, "--out", saved.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    eks(&sb.url()).create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/someone").send().await.unwrap();
+    let refused = accessctl(&sb, &["apply", saved.to_str().unwrap(), "-f", f, "--auto-approve"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("changed since"), "{}", refused.stderr);
+    let fresh = dir.join("plan2.json");
+    accessctl(&sb, &["plan", "-f", f, "--out", fresh.to_str().unwrap()]);
+    let applied = accessctl(&sb, &["apply", fresh.to_str().unwrap(), "-f", f, "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_file_never_reaches_the_network() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let run = apply(&sb, &["tests/bad/entry-rules.kdl"], &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    assert_eq!(sb.counters().total(), 0, "calls were made: {:?}", sb.counters());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_through_throttling_storms_server_errors_and_eventual_consistency() {
+    let faults = Faults { throttle_rate: 0.25, error_rate: 0.1, consistency_delay_ms: 300, update_duration_ms: 100, ..Faults::default() };
+    let sb = sandbox(&seed_for(&["examples/namespaced-developers.kdl"]), faults).await;
+    let run = apply(&sb, &["examples/namespaced-developers.kdl"], ALL_GUARDS);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    sb.set_faults(Faults::default());
+    assert_eq!(plan(&sb, &["examples/namespaced-developers.kdl"]).code, 0);
+    assert!(sb.counters().faults.values().sum::<u64>() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_bindings_are_created_as_accessctl_rbac() {
+    let sb = sandbox(&seed_for(&["examples/console-access.kdl"]), Faults::default()).await;
+    let run = apply(&sb, &["examples/console-access.kdl"], ALL_GUARDS);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let described = eks(&sb.url()).describe_cluster().name("shop").send().await.unwrap();
+    let c = described.cluster().unwrap();
+    let client = accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), "t".into()).unwrap();
+    let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client);
+    let b = crbs.get("accessctl:eks-console-dashboard-full-access-group:eks-console-dashboard-full-access-clusterrole").await.unwrap();
+    assert_eq!(b.role_ref.name, "eks-console-dashboard-full-access-clusterrole");
+    assert_eq!(b.subjects.unwrap()[0].name, "eks-console-dashboard-full-access-group");
+}
