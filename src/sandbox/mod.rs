@@ -108,6 +108,7 @@ impl Sandbox {
             counters: Counters::default(),
             rng: fastrand::Rng::with_seed(options.rng_seed),
             state_file: options.state_file.clone(),
+            before_next_kube_write: None,
         });
         let app = axum::Router::new().fallback(server::handle).with_state(Arc::clone(&shared));
         let (tx, rx) = watch::channel(false);
@@ -172,6 +173,11 @@ impl Sandbox {
         let out = f(&mut inner.world);
         server::persist(&inner);
         out
+    }
+
+    /// Runs `hook` on the state just before the next Kubernetes write is served.
+    pub fn before_next_kube_write(&self, hook: impl FnOnce(&mut World) + Send + 'static) {
+        self.shared.lock().before_next_kube_write = Some(Box::new(hook));
     }
 
     pub fn cluster_names(&self) -> Vec<String> {

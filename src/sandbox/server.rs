@@ -24,8 +24,13 @@ pub struct Shared {
     inner: Mutex<Inner>,
 }
 
+/// Runs once, just before the next Kubernetes write is served: a test plays another writer
+/// that wins a race.
+pub type WriteHook = Box<dyn FnOnce(&mut World) + Send>;
+
 pub struct Inner {
     pub world: World,
+    pub before_next_kube_write: Option<WriteHook>,
     pub faults: Faults,
     pub counters: Counters,
     pub rng: fastrand::Rng,
@@ -205,6 +210,11 @@ async fn kubernetes(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
     let mut inner = shared.lock();
+    if *method != Method::GET {
+        if let Some(hook) = inner.before_next_kube_write.take() {
+            hook(&mut inner.world);
+        }
+    }
     let (status, reply) = kube::answer(&mut inner.world, &cluster, &req, now_ms());
     if *method != Method::GET && status < 300 {
         persist(&inner);

@@ -127,16 +127,7 @@ impl World {
             self.put_namespace(&mut cluster, ns, now);
         }
         if let Some(data) = &c.aws_auth {
-            let rv = self.next_rv();
-            cluster.objects.insert(
-                object_key("configmaps", "kube-system", "aws-auth"),
-                serde_json::json!({
-                    "apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": "aws-auth", "namespace": "kube-system", "uid": uuid::Uuid::new_v4().to_string(),
-                                 "resourceVersion": rv.to_string(), "creationTimestamp": rfc3339(now)},
-                    "data": data,
-                }),
-            );
+            self.put_config_map(&mut cluster, "kube-system", "aws-auth", data, now);
         }
         if mode.uses_access_entries() {
             cluster.create_eks_managed_entries(now);
@@ -165,6 +156,28 @@ impl World {
     pub fn next_rv(&mut self) -> u64 {
         self.resource_version += 1;
         self.resource_version
+    }
+
+    /// Stores a ConfigMap as the API server would (uid, resourceVersion, timestamp), replacing
+    /// any of the same name: what another writer (EKS, a node group, a person) does.
+    pub fn put_config_map(
+        &mut self,
+        cluster: &mut ClusterState,
+        namespace: &str,
+        name: &str,
+        data: &BTreeMap<String, String>,
+        now: u64,
+    ) {
+        let rv = self.next_rv();
+        cluster.objects.insert(
+            object_key("configmaps", namespace, name),
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": namespace, "uid": uuid::Uuid::new_v4().to_string(),
+                             "resourceVersion": rv.to_string(), "creationTimestamp": rfc3339(now)},
+                "data": data,
+            }),
+        );
     }
 
     pub fn put_namespace(&mut self, cluster: &mut ClusterState, name: &str, now: u64) {
