@@ -22,14 +22,6 @@ fn cluster(text: &str) -> Cluster {
     loaded.config.expect("valid test configuration").clusters.remove(0)
 }
 
-fn credentials() {
-    // SAFETY of intent: every test in this binary sets the same values.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "sandbox");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "sandbox");
-    }
-}
-
 async fn aws_auth(sb: &Sandbox, name: &str) -> Option<ConfigMap> {
     let target = eks(&sb.url()).describe_cluster().name(name).send().await.unwrap();
     let c = target.cluster().unwrap();
@@ -42,12 +34,11 @@ const NODE_MAPPING: &str = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_auth_created_by_someone_else_between_read_and_write_is_merged() {
-    credentials();
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let desired = cluster(
         "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/bob\" username=\"bob\" {\n            groups \"viewers\"\n        }\n    }\n}\n",
     );
-    let endpoints = Endpoints { endpoint_url: Some(sb.url()) };
+    let endpoints = Endpoints::sandbox(sb.url());
     let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
     assert!(live.aws_auth.is_none(), "aws-auth does not exist yet");
     let plan = diff(&desired, &live);
@@ -67,7 +58,6 @@ async fn aws_auth_created_by_someone_else_between_read_and_write_is_merged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
-    credentials();
     let seed = format!(
         "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapRoles: |\n{}",
         NODE_MAPPING.lines().map(|l| format!("        {l}\n")).collect::<String>()
@@ -76,7 +66,7 @@ async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
     let desired = cluster(
         "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/bob\" {\n            groups \"viewers\"\n        }\n    }\n}\n",
     );
-    let endpoints = Endpoints { endpoint_url: Some(sb.url()) };
+    let endpoints = Endpoints::sandbox(sb.url());
     let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
     let plan = diff(&desired, &live);
     // Someone adds a second node role right before accessctl's replace: its resourceVersion is stale.
@@ -96,18 +86,17 @@ async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_managed() {
-    credentials();
     let quick_start = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quick-start.kdl")).unwrap();
     let desired = cluster(&quick_start);
     let total = {
         let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
-        let (live, _) = read_cluster(&desired, &Endpoints { endpoint_url: Some(sb.url()) }).await.unwrap();
+        let (live, _) = read_cluster(&desired, &Endpoints::sandbox(sb.url())).await.unwrap();
         diff(&desired, &live).changes.len()
     };
     assert!(total >= 8, "the quick start has {total} changes");
     for stop_after in 0..total {
         let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
-        let endpoints = Endpoints { endpoint_url: Some(sb.url()) };
+        let endpoints = Endpoints::sandbox(sb.url());
         let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
         let plan = diff(&desired, &live);
         let cancel = AtomicBool::new(false);

@@ -68,7 +68,7 @@ pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
 }
 
 pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result<Target> {
-    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone() };
+    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false };
     let mut sandbox = None;
     if args.sandbox {
         let seed = match &args.sandbox_seed {
@@ -76,16 +76,8 @@ pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result
             None => Seed::default_seed(),
         };
         let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
-        endpoints.endpoint_url = Some(sb.url());
-        // The embedded sandbox needs no AWS account: give the SDK dummy credentials unless real
-        // ones are configured.
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            // SAFETY of intent: set before any other thread reads the environment.
-            unsafe {
-                std::env::set_var("AWS_ACCESS_KEY_ID", "sandbox");
-                std::env::set_var("AWS_SECRET_ACCESS_KEY", "sandbox");
-            }
-        }
+        // The embedded sandbox needs no AWS account.
+        endpoints = Endpoints::sandbox(sb.url());
         sandbox = Some(sb);
     }
     Ok(Target { config, endpoints, sandbox })

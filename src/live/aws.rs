@@ -24,6 +24,15 @@ pub struct ClusterClients {
 #[derive(Clone, Debug, Default)]
 pub struct Endpoints {
     pub endpoint_url: Option<String>,
+    /// Use fixed dummy credentials (the local sandbox needs no AWS account) instead of the chain.
+    pub dummy_credentials: bool,
+}
+
+impl Endpoints {
+    /// The endpoints of a local sandbox at `url`.
+    pub fn sandbox(url: String) -> Endpoints {
+        Endpoints { endpoint_url: Some(url), dummy_credentials: true }
+    }
 }
 
 pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterClients {
@@ -34,6 +43,9 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         .retry_config(RetryConfig::standard().with_max_attempts(8));
     if let Some(url) = &endpoints.endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if endpoints.dummy_credentials {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new("sandbox", "sandbox", None, None, "accessctl-sandbox"));
     }
     let mut config = loader.load().await;
     if let Some(assume) = &cluster.assume_role {

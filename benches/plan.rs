@@ -1,0 +1,110 @@
+//! Reading live state for a plan of one cluster with 3,000 access entries × 2 policy
+//! associations (the EKS quota), at 0, 20 and 50 ms injected latency per call. Prints wall time,
+//! API calls made, and the ratio to two lower bounds: one call after another (what a serial
+//! script pays), and accessctl's own concurrency (16 entries, 32 calls at once) at zero overhead.
+//! Also the sandbox's own cost per call (0 ms latency), and a serial `aws` CLI read of a sample
+//! of the same entries on the same endpoint, side by side. Run: `cargo bench --bench plan`.
+
+use std::time::{Duration, Instant};
+
+use accessctl::live::aws::Endpoints;
+use accessctl::live::read::read_cluster;
+use accessctl::sandbox::{Faults, Options, Sandbox, Seed};
+
+const ENTRIES: usize = 3000;
+/// accessctl reads 16 entries at once, each with DescribeAccessEntry and
+/// ListAssociatedAccessPolicies in parallel: 32 calls in flight.
+const CONCURRENCY: f64 = 32.0;
+
+fn seed() -> String {
+    let mut s = String::from("clusters:\n  - name: big\n    authenticationMode: API\n    accessEntries:\n");
+    for i in 0..ENTRIES {
+        s.push_str(&format!(
+            "      - principalArn: arn:aws:iam::111122223333:role/dev-{i}\n        kubernetesGroups: [team-{t}]\n        policies:\n          AmazonEKSViewPolicy: []\n          AmazonEKSEditPolicy: [team-{t}]\n",
+            t = i % 40
+        ));
+    }
+    s
+}
+
+fn cluster() -> accessctl::model::Cluster {
+    let text = "cluster \"big\" {\n    region \"eu-west-1\"\n}\n";
+    accessctl::config::load(&[accessctl::config::SourceFile::new("b.kdl", text)]).config.unwrap().clusters.remove(0)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let seed = Seed::parse(&seed()).unwrap();
+        let sb = Sandbox::start(Options { seed, faults: Faults::default(), ..Options::default() }).await.unwrap();
+        let endpoints = Endpoints::sandbox(sb.url());
+        let desired = cluster();
+        println!("plan read: 1 cluster, {ENTRIES} access entries × 2 policy associations");
+        println!("{:>8} {:>10} {:>7} {:>14} {:>16}", "latency", "wall", "calls", "vs serial", "vs concurrent");
+        for latency in [0u64, 20, 50] {
+            sb.set_faults(Faults { latency_ms: latency, ..Faults::default() });
+            sb.reset_counters();
+            let started = Instant::now();
+            let (live, _) = read_cluster(&desired, &endpoints).await.unwrap();
+            let wall = started.elapsed();
+            assert_eq!(live.entries.len(), ENTRIES);
+            let calls = sb.counters().total();
+            let serial = Duration::from_millis(latency * calls);
+            let concurrent = Duration::from_secs_f64(latency as f64 / 1000.0 * (calls as f64 / CONCURRENCY));
+            let ratio = |bound: Duration| if bound.is_zero() { "-".to_string() } else { format!("{:.2}×", wall.as_secs_f64() / bound.as_secs_f64()) };
+            println!("{:>6}ms {:>9.2}s {:>7} {:>14} {:>16}", latency, wall.as_secs_f64(), calls, ratio(serial), ratio(concurrent));
+        }
+
+        // The sandbox's own cost per call: one DescribeAccessEntry after another, no latency.
+        sb.set_faults(Faults::default());
+        let eks = {
+            let config = aws_sdk_eks::Config::builder()
+                .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+                .region(aws_sdk_eks::config::Region::new("eu-west-1"))
+                .endpoint_url(sb.url())
+                .credentials_provider(aws_sdk_eks::config::Credentials::new("s", "s", None, None, "bench"))
+                .build();
+            aws_sdk_eks::Client::from_conf(config)
+        };
+        let n = 500;
+        let started = Instant::now();
+        for i in 0..n {
+            eks.describe_access_entry().cluster_name("big").principal_arn(format!("arn:aws:iam::111122223333:role/dev-{i}")).send().await.unwrap();
+        }
+        let per_call = started.elapsed() / n;
+        println!("sandbox + SDK round trip per call at 0 ms latency: {:.3} ms ({:.1}% of a 20 ms injected latency)",
+            per_call.as_secs_f64() * 1e3, per_call.as_secs_f64() * 1e3 / 20.0 * 100.0);
+
+        // The baseline a person would script: the aws CLI, one call after another.
+        let sample = 20;
+        let has_aws = std::process::Command::new("aws").arg("--version").output().is_ok();
+        if !has_aws {
+            println!("aws CLI baseline: skipped (aws not installed)");
+            return;
+        }
+        sb.set_faults(Faults { latency_ms: 20, ..Faults::default() });
+        let started = Instant::now();
+        let aws = |args: &[&str]| {
+            std::process::Command::new("aws")
+                .args(args)
+                .env("AWS_ENDPOINT_URL", sb.url())
+                .env("AWS_DEFAULT_REGION", "eu-west-1")
+                .env("AWS_ACCESS_KEY_ID", "sandbox")
+                .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+                .output()
+                .unwrap()
+        };
+        aws(&["eks", "list-access-entries", "--cluster-name", "big", "--max-items", "1"]);
+        for i in 0..sample {
+            let arn = format!("arn:aws:iam::111122223333:role/dev-{i}");
+            aws(&["eks", "describe-access-entry", "--cluster-name", "big", "--principal-arn", &arn]);
+            aws(&["eks", "list-associated-access-policies", "--cluster-name", "big", "--principal-arn", &arn]);
+        }
+        let per_entry = started.elapsed() / sample;
+        println!(
+            "aws CLI, serial, 20 ms latency: {:.2} s per entry over {sample} entries → ≈ {:.0} s for {ENTRIES} (extrapolated)",
+            per_entry.as_secs_f64(),
+            per_entry.as_secs_f64() * ENTRIES as f64
+        );
+    });
+}
