@@ -21,11 +21,11 @@ ETCD_PORT=${ACCESSCTL_ETCD_PORT:-2379}
 log() { echo "[kube-apiserver] $*" >&2; }
 
 install() {
-    if ! command -v etcd >/dev/null || ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/modern-go/reflect2 ]; then
+    if ! command -v etcd >/dev/null || ! command -v go >/dev/null || ! command -v curl >/dev/null || [ ! -d /usr/share/gocode/src/github.com/modern-go/reflect2 ]; then
         log "installing etcd, Go and build tools from Debian"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            golang-go etcd-server rsync golang-github-modern-go-reflect2-dev openssl ca-certificates >/dev/null
+            golang-go etcd-server rsync golang-github-modern-go-reflect2-dev openssl ca-certificates curl >/dev/null
     fi
     if [ -x "$BIN/kube-apiserver" ]; then
         log "reusing cached $BIN/kube-apiserver"

@@ -84,6 +84,40 @@ impl<'a> Resolver<'a> {
         self.diagnostics.push(d.help(help));
     }
 
+    fn account_id(&mut self, file: usize, text: &Text) -> Option<String> {
+        if is_account_id(&text.value) {
+            return Some(text.value.clone());
+        }
+        self.error(
+            Code::InvalidAccount,
+            At { file, span: text.span },
+            format!("`{}` is not an AWS account id", text.value),
+            "not 12 digits",
+            "an AWS account id has exactly 12 digits, written as a string".into(),
+        );
+        None
+    }
+
+    /// Records that `key` was written at `at`. If it was written before, reports both places
+    /// and returns false: the caller drops the second one.
+    fn first_time<K: std::hash::Hash + Eq>(
+        &mut self,
+        seen: &mut HashMap<K, At>,
+        key: K,
+        at: At,
+        code: Code,
+        message: impl FnOnce() -> String,
+        help: &str,
+    ) -> bool {
+        if let Some(first) = seen.get(&key) {
+            let first = *first;
+            self.twice(code, at, first, message(), help.to_string());
+            return false;
+        }
+        seen.insert(key, at);
+        true
+    }
+
     fn declare_principal(&mut self, file: usize, name: Text, arn: &Text) {
         let at = At { file, span: name.span };
         if let Some((_, first)) = self.principals.get(&name.value) {
@@ -218,20 +252,7 @@ impl<'a> Resolver<'a> {
                 String::new()
             }
         };
-        let account = account.and_then(|(file, a)| {
-            if is_account_id(&a.value) {
-                Some(a.value.clone())
-            } else {
-                self.error(
-                    Code::InvalidAccount,
-                    At { file, span: a.span },
-                    format!("`{}` is not an AWS account id", a.value),
-                    "not 12 digits",
-                    "an AWS account id has exactly 12 digits, written as a string".into(),
-                );
-                None
-            }
-        });
+        let account = account.and_then(|(file, a)| self.account_id(file, a));
         let mode_at = mode.map(|(file, m)| At { file, span: m.span });
         let authentication_mode = mode.and_then(|(_, m)| AuthMode::parse(&m.value));
         let assume_role = assume.and_then(|(file, b)| {
@@ -340,19 +361,11 @@ impl<'a> Resolver<'a> {
                     self.entries_on_config_map(ctx, at);
                 }
                 let Some(entry) = self.entry(ctx, *file, e) else { continue };
-                if let Some(first) = seen.get(&entry.principal) {
-                    let first = *first;
-                    self.twice(
-                        Code::DuplicatePrincipal,
-                        at,
-                        first,
-                        format!("{} has two access entries in cluster `{}`", entry.principal, ctx.name),
-                        "EKS allows one access entry per principal: merge their groups and policies into one".into(),
-                    );
-                    continue;
+                let message = || format!("{} has two access entries in cluster `{}`", entry.principal, ctx.name);
+                let help = "EKS allows one access entry per principal: merge their groups and policies into one";
+                if self.first_time(&mut seen, entry.principal.clone(), at, Code::DuplicatePrincipal, message, help) {
+                    out.push(entry);
                 }
-                seen.insert(entry.principal.clone(), at);
-                out.push(entry);
             }
         }
         out.sort_by(|a, b| a.principal.cmp(&b.principal));
@@ -462,19 +475,12 @@ impl<'a> Resolver<'a> {
         for p in &e.policies {
             let Some(assoc) = self.policy(file, entry_type, p) else { continue };
             let at = At { file, span: p.span };
-            if let Some(first) = seen_policies.get(&assoc.policy) {
-                let first = *first;
-                self.twice(
-                    Code::DuplicatePolicy,
-                    at,
-                    first,
-                    format!("`{}` is associated twice with this entry", assoc.policy),
-                    "a policy is associated once per entry: list every namespace in one `namespaces`".into(),
-                );
-                continue;
+            let name = assoc.policy.clone();
+            let message = || format!("`{name}` is associated twice with this entry");
+            let help = "a policy is associated once per entry: list every namespace in one `namespaces`";
+            if self.first_time(&mut seen_policies, assoc.policy.clone(), at, Code::DuplicatePolicy, message, help) {
+                policies.push(assoc);
             }
-            seen_policies.insert(assoc.policy.clone(), at);
-            policies.push(assoc);
         }
         policies.sort_by(|a, b| a.policy.cmp(&b.policy));
 
@@ -668,19 +674,11 @@ impl<'a> Resolver<'a> {
                     );
                 }
                 let Some(arn) = self.mapping_principal(file, kind, m) else { continue };
-                let key = arn.aws_auth_key();
-                if let Some(first) = seen.get(&key) {
-                    let first = *first;
-                    self.twice(
-                        Code::DuplicatePrincipal,
-                        at,
-                        first,
-                        format!("{arn} is mapped twice in aws-auth of cluster `{}`", ctx.name),
-                        "aws-auth uses only one of them (the last role wins, users are unpredictable): keep one".into(),
-                    );
+                let message = || format!("{arn} is mapped twice in aws-auth of cluster `{}`", ctx.name);
+                let help = "aws-auth uses only one of them (the last role wins, users are unpredictable): keep one";
+                if !self.first_time(&mut seen, arn.aws_auth_key(), at, Code::DuplicatePrincipal, message, help) {
                     continue;
                 }
-                seen.insert(key, at);
                 let mut groups: Vec<String> = m.groups.iter().map(|g| g.value.clone()).collect();
                 groups.sort();
                 groups.dedup();
@@ -692,17 +690,7 @@ impl<'a> Resolver<'a> {
                 }
             }
             for a in &block.map_accounts {
-                if is_account_id(&a.value) {
-                    auth.accounts.push(a.value.clone());
-                } else {
-                    self.error(
-                        Code::InvalidAccount,
-                        At { file, span: a.span },
-                        format!("`{}` is not an AWS account id", a.value),
-                        "not 12 digits",
-                        "an AWS account id has exactly 12 digits, written as a string".into(),
-                    );
-                }
+                auth.accounts.extend(self.account_id(file, a));
             }
         }
         auth.roles.sort_by(|a, b| a.rolearn.cmp(&b.rolearn));
