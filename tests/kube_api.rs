@@ -182,3 +182,37 @@ async fn requests_without_a_token_are_unauthorized() {
     let denied = api.get_opt("aws-auth").await.unwrap_err();
     assert_eq!(status_code(&denied), Some(401));
 }
+
+/// accessctl's aws-auth write: it creates the ConfigMap when missing, merges into what another
+/// writer put there, records ownership, and changes nothing when run again.
+async fn aws_auth_write_merges(client: kube::Client) {
+    use accessctl::aws_auth::{Mapping, MappingKind, MANAGED_ANNOTATION};
+    use std::collections::BTreeSet;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let _ = api.delete("aws-auth", &DeleteParams::default()).await;
+    let node = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
+    api.create(&PostParams::default(), &config_map("aws-auth", json!({"mapRoles": node}))).await.unwrap();
+    let desired = vec![Mapping::new(MappingKind::User, "arn:aws:iam::111122223333:user/alice".into(), Some("alice".into()), vec!["system:masters".into()])];
+    accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
+    let cm = api.get("aws-auth").await.unwrap();
+    let data = cm.data.clone().unwrap();
+    assert!(data["mapRoles"].contains("role/nodes") && data["mapUsers"].contains("user/alice"), "{data:?}");
+    assert_eq!(cm.metadata.annotations.as_ref().unwrap()[MANAGED_ANNOTATION], "[\"user:arn:aws:iam::111122223333:user/alice\"]");
+    accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
+    let again = api.get("aws-auth").await.unwrap();
+    assert_eq!(again.metadata.resource_version, cm.metadata.resource_version, "a converged aws-auth is not rewritten");
+    api.delete("aws-auth", &DeleteParams::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn aws_auth_write_merges_on_sandbox() {
+    let target = sandbox_kube(ONE_API_CLUSTER, "c").await;
+    aws_auth_write_merges(target.client).await;
+}
+
+#[tokio::test]
+async fn aws_auth_write_merges_on_apiserver() {
+    if let Some(target) = apiserver_kube("aws_auth_write_merges_on_apiserver") {
+        aws_auth_write_merges(target.client).await;
+    }
+}

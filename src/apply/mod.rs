@@ -4,7 +4,7 @@
 //! after the changes in flight; the report says what was done, what failed and what was not
 //! started, and the next plan shows exactly the remainder.
 
-mod aws_auth_write;
+pub mod aws_auth_write;
 mod rbac;
 
 use std::sync::atomic::{AtomicBool, Ordering};
