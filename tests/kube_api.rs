@@ -216,3 +216,23 @@ async fn aws_auth_write_merges_on_apiserver() {
         aws_auth_write_merges(target.client).await;
     }
 }
+
+#[tokio::test]
+async fn eks_tokens_are_verified_and_bound_to_their_cluster() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let described = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    let c = described.cluster().unwrap();
+    let (endpoint, ca) = (c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()));
+    let creds = || aws_credential_types::Credentials::new("sandbox", "sandbox", None, None, "tests");
+    let now = std::time::SystemTime::now();
+    let get = |token: String| async move {
+        let client = accessctl::live::kubernetes::connect(endpoint, ca, token).unwrap();
+        Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await
+    };
+    let mine = accessctl::live::token::mint_with(creds(), "eu-west-1", "c", now).unwrap();
+    assert!(get(mine).await.is_ok(), "a token minted for this cluster is accepted");
+    let other = accessctl::live::token::mint_with(creds(), "eu-west-1", "other-cluster", now).unwrap();
+    assert_eq!(status_code(&get(other).await.unwrap_err()), Some(401));
+    let stale = accessctl::live::token::mint_with(creds(), "eu-west-1", "c", now - std::time::Duration::from_secs(20 * 60)).unwrap();
+    assert_eq!(status_code(&get(stale).await.unwrap_err()), Some(401));
+}

@@ -12,6 +12,7 @@ pub mod seed;
 pub mod server;
 pub mod sts;
 pub mod tls;
+pub mod token;
 pub mod world;
 
 use std::net::SocketAddr;
