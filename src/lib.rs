@@ -8,6 +8,7 @@ pub mod apply;
 pub mod aws_auth;
 pub mod cli;
 pub mod config;
+pub mod explain;
 pub mod live;
 pub mod model;
 pub mod plan;

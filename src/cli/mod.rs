@@ -2,6 +2,7 @@
 //! the library. Nothing here holds logic that a test could not reach through the library.
 
 pub mod apply;
+pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod plan;
@@ -31,6 +32,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Print the plan's dependency graph (Graphviz DOT)
     Graph(graph::Args),
+    /// Say how EKS would let a principal in, or exactly why not
+    Explain(explain::Args),
     /// Rewrite access.kdl files in the canonical layout
     Fmt(fmt::Args),
     /// Print the language's schema
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Plan(args) => plan::exec(args),
         Command::Apply(args) => apply::exec(args),
         Command::Graph(args) => graph::exec(args),
+        Command::Explain(args) => explain::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Sandbox(args) => sandbox::exec(args),

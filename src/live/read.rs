@@ -330,3 +330,23 @@ pub async fn read_all(
 ) -> Vec<Result<(LiveCluster, Connection), ReadError>> {
     futures_util::future::join_all(clusters.iter().map(|c| read_cluster(c, endpoints))).await
 }
+
+/// Every RBAC binding of a group in the cluster, managed by accessctl or not, as
+/// `(group, description)`: what explain needs to say what a group may do.
+pub async fn read_group_bindings(client: &kube::Client) -> Result<Vec<(String, String)>, kube::Error> {
+    let mut out = Vec::new();
+    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+    for b in crbs.list(&ListParams::default()).await?.items {
+        for s in b.subjects.iter().flatten().filter(|s| s.kind == "Group") {
+            out.push((s.name.clone(), format!("{} {} (cluster-wide, binding {})", b.role_ref.kind, b.role_ref.name, b.metadata.name.clone().unwrap_or_default())));
+        }
+    }
+    let rbs: Api<RoleBinding> = Api::all(client.clone());
+    for b in rbs.list(&ListParams::default()).await?.items {
+        let ns = b.metadata.namespace.clone().unwrap_or_default();
+        for s in b.subjects.iter().flatten().filter(|s| s.kind == "Group") {
+            out.push((s.name.clone(), format!("{} {} in namespace {ns}", b.role_ref.kind, b.role_ref.name)));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,135 @@
+//! `explain` on each case behind "You must be logged in to the server (Unauthorized)" and "Your
+//! current IAM principal doesn't have access to Kubernetes objects on this cluster": offline on
+//! configuration alone, and online on live state in the sandbox (where aws-auth can hold what
+//! validate would refuse, such as role paths).
+
+mod common;
+
+use std::process::Command;
+
+use accessctl::config::{self, SourceFile};
+use accessctl::explain::{explain, view, Caller, Explanation, Source, Verdict};
+use accessctl::live::aws::Endpoints;
+use accessctl::live::read::read_cluster;
+use common::*;
+
+fn offline(text: &str, principal: &str) -> Explanation {
+    let cluster = config::load(&[SourceFile::new("t.kdl", text)]).config.expect("valid").clusters.remove(0);
+    explain(&view::from_config(&cluster), &Caller::parse(principal).unwrap())
+}
+
+async fn online(seed: &str, principal: &str) -> Explanation {
+    let sb = sandbox(seed, Faults::default()).await;
+    let cluster = config::load(&[SourceFile::new("t.kdl", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n")]).config.unwrap().clusters.remove(0);
+    let (live, _) = read_cluster(&cluster, &Endpoints::sandbox(sb.url())).await.unwrap();
+    explain(&view::from_live(&live, vec![]), &Caller::parse(principal).unwrap())
+}
+
+fn findings(e: &Explanation) -> String {
+    e.findings.iter().map(|f| format!("{} / {}", f.cause, f.fix)).collect::<Vec<_>>().join("\n")
+}
+
+const SSO_SESSION: &str = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com";
+
+#[test]
+fn an_sso_session_gets_in_through_the_entry_of_its_pathed_role() {
+    let e = offline(
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123\" username=\"sso:{{SessionName}}\" {\n        policy \"AmazonEKSClusterAdminPolicy\"\n    }\n}\n",
+        SSO_SESSION,
+    );
+    assert_eq!((e.verdict, e.source.clone()), (Verdict::Access, Some(Source::AccessEntry)));
+    assert_eq!(e.username.as_deref(), Some("sso:alice-example.com"));
+}
+
+#[test]
+fn no_entry_and_no_mapping() {
+    let e = offline("cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n", "arn:aws:iam::111122223333:user/dave");
+    assert_eq!(e.verdict, Verdict::NoAccess);
+    let f = findings(&e);
+    assert!(f.contains("You must be logged in to the server (Unauthorized)"), "{f}");
+    assert!(f.contains("access-entry \"arn:aws:iam::111122223333:user/dave\""), "{f}");
+}
+
+#[test]
+fn mapped_but_its_group_is_bound_to_nothing() {
+    let e = offline(
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/bob\" username=\"bob\" {\n            groups \"console-viewers\"\n        }\n    }\n}\n",
+        "arn:aws:iam::111122223333:user/bob",
+    );
+    assert_eq!(e.verdict, Verdict::AuthenticatedOnly);
+    assert!(findings(&e).contains("group-binding \"console-viewers\""), "{}", findings(&e));
+}
+
+#[test]
+fn a_namespace_scoped_policy_used_cluster_wide() {
+    let e = offline(
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:role/dev\" {\n        policy \"AmazonEKSEditPolicy\" {\n            namespaces \"dev-*\"\n        }\n    }\n}\n",
+        "arn:aws:sts::111122223333:assumed-role/dev/ci",
+    );
+    assert_eq!(e.verdict, Verdict::Access);
+    let f = findings(&e);
+    assert!(f.contains("scoped to namespaces dev-*") && f.contains("Forbidden"), "{f}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_path_in_aws_auth_never_matches() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: CONFIG_MAP\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/teams/dev/deployer\n          username: deployer\n          groups: [deployers]\n";
+    let e = online(seed, "arn:aws:sts::111122223333:assumed-role/deployer/ci").await;
+    assert_eq!(e.verdict, Verdict::NoAccess);
+    let f = findings(&e);
+    assert!(f.contains("with a path") && f.contains("map-role \"arn:aws:iam::111122223333:role/deployer\""), "{f}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_role_written_with_its_path_in_aws_auth() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123\n          username: admin:{{SessionName}}\n          groups: [system:masters]\n";
+    let e = online(seed, SSO_SESSION).await;
+    assert_eq!(e.verdict, Verdict::NoAccess);
+    let f = findings(&e);
+    assert!(f.contains("IAM Identity Center") && f.contains("role/AWSReservedSSO_Admin_0123\""), "{f}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_ignored_because_the_mode_is_api() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/carol\n          username: carol\n          groups: [system:masters]\n";
+    let e = online(seed, "arn:aws:iam::111122223333:user/carol").await;
+    assert_eq!(e.verdict, Verdict::NoAccess);
+    let f = findings(&e);
+    assert!(f.contains("mode is API, which ignores aws-auth"), "{f}");
+    assert!(f.contains("access-entry \"arn:aws:iam::111122223333:user/carol\""), "{f}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_entries_win_over_aws_auth_in_api_and_config_map() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/ops\n        username: ops-from-entry\n        policies:\n          AmazonEKSViewPolicy: []\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/ops\n          username: ops-from-aws-auth\n          groups: [system:masters]\n      mapAccounts: |\n        - \"444455556666\"\n";
+    let e = online(seed, "arn:aws:sts::111122223333:assumed-role/ops/x").await;
+    assert_eq!((e.source.clone(), e.username.as_deref()), (Some(Source::AccessEntry), Some("ops-from-entry")));
+    let other = online(seed, "arn:aws:iam::444455556666:user/visitor").await;
+    assert_eq!((other.source.clone(), other.username.as_deref()), (Some(Source::AwsAuthMapAccounts), Some("arn:aws:iam::444455556666:user/visitor")));
+    assert!(other.groups.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_answers_with_exit_codes_and_json() {
+    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, Faults::default()).await;
+    let run = |principal: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_accessctl"))
+            .args(["explain", principal, "--cluster", "demo", "-f", "examples/quick-start.kdl", "--endpoint-url"])
+            .arg(sb.url())
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "sandbox")
+            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let me = run("me", &[]);
+    assert_eq!(me.status.code(), Some(0), "{}", String::from_utf8_lossy(&me.stdout));
+    assert!(String::from_utf8_lossy(&me.stdout).contains("system:masters"));
+    let admin = run("arn:aws:sts::111122223333:assumed-role/platform-admin/ci", &["--output", "json"]);
+    assert_eq!(admin.status.code(), Some(4), "no access before apply");
+    let json: serde_json::Value = serde_json::from_slice(&admin.stdout).unwrap();
+    assert_eq!(json["now"]["verdict"], "no-access");
+    assert_eq!(json["after_apply"]["verdict"], "access");
+    assert_eq!(json["after_apply"]["source"], "access-entry");
+}
