@@ -9,6 +9,7 @@ pub mod aws_auth;
 pub mod cli;
 pub mod config;
 pub mod explain;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;

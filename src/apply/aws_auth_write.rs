@@ -32,7 +32,7 @@ pub async fn write(
             None => (AwsAuthData::default(), BTreeSet::new()),
         };
         let merged = aws_auth::merge(&live, &managed, desired, accounts, prune, protected);
-        if current.is_some() && aws_auth::equivalent(&live, &merged.data) && merged.managed == managed {
+        if current.is_some() && aws_auth::equivalent(&live, &merged.data) {
             return Ok(());
         }
         let mut cm = current.clone().unwrap_or_else(|| ConfigMap {

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -34,6 +35,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Say how EKS would let a principal in, or exactly why not
     Explain(explain::Args),
+    /// Write an access.kdl that reproduces live clusters
+    Import(import::Args),
     /// Rewrite access.kdl files in the canonical layout
     Fmt(fmt::Args),
     /// Print the language's schema
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Apply(args) => apply::exec(args),
         Command::Graph(args) => graph::exec(args),
         Command::Explain(args) => explain::exec(args),
+        Command::Import(args) => import::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Sandbox(args) => sandbox::exec(args),

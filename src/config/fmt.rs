@@ -110,7 +110,7 @@ fn quote_strings(doc: &mut KdlDocument) {
 }
 
 /// A KDL v2 quoted string.
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -30,6 +30,8 @@ pub struct LiveCluster {
     pub name: String,
     pub status: String,
     pub mode: AuthMode,
+    /// The account that owns the cluster (from its ARN).
+    pub account: Option<String>,
     /// The IAM principal applying (an assumed-role session shown as its role).
     pub caller: String,
     pub endpoint: Option<String>,
@@ -128,10 +130,12 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
 
     let entries = if mode.uses_access_entries() { read_entries(&clients.eks, &cluster.name).await.map_err(|m| err("reading access entries", m))? } else { BTreeMap::new() };
 
+    let account = c.arn().and_then(|a| a.split(':').nth(4)).map(str::to_string);
     let mut live = LiveCluster {
         name: cluster.name.clone(),
         status,
         mode,
+        account,
         caller,
         endpoint,
         ca,

@@ -171,7 +171,8 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                 let have = live_spec(l);
                 let username_differs = want.username.as_ref().is_some_and(|u| Some(u) != have.username.as_ref());
                 let groups_differ = d.entry_type == crate::model::EntryType::Standard && want.groups != have.groups;
-                if username_differs || groups_differ {
+                let updated = username_differs || groups_differ;
+                if updated {
                     out.push(Change {
                         id: entry_id.clone(),
                         action: Action::Update,
@@ -179,8 +180,14 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                         depends_on: vec![],
                     });
                 }
-                let add: BTreeMap<String, String> =
+                let mut add: BTreeMap<String, String> =
                     want.tags.iter().filter(|(k, v)| l.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                // Ownership is recorded along with a real change, never as a change of its own:
+                // declaring an entry that exists (an import) plans nothing.
+                let changes_something = updated || add.keys().any(|k| k != OWNERSHIP_TAG);
+                if !changes_something {
+                    add.clear();
+                }
                 if !add.is_empty() {
                     out.push(Change {
                         id: format!("tags:{principal}"),
@@ -270,7 +277,8 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
     };
     let protected: BTreeSet<String> = desired.protected.iter().map(aws_auth_key).collect();
     let merged = aws_auth::merge(before, &managed, &wanted, &desired.aws_auth.accounts, desired.prune, &protected);
-    if aws_auth::equivalent(before, &merged.data) && merged.managed == managed {
+    // As for entries: ownership is recorded with a real change, not as one.
+    if aws_auth::equivalent(before, &merged.data) && live.aws_auth.is_some() {
         return;
     }
     let kept: Vec<&Mapping> = merged.data.mappings.iter().filter(|m| !merged.managed.contains(&m.key())).collect();

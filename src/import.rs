@@ -1,0 +1,222 @@
+//! `import`: live clusters → an access.kdl that reproduces them. Principals get readable names
+//! (an SSO permission set's role becomes `sso-<permission-set>`), ARNs stay exact, server defaults
+//! are left out, entries EKS made are marked, and aws-auth mappings the language refuses (a role
+//! path that never matches) are kept as comments with the reason. Invariant, tested: importing a
+//! cluster and planning it with the result plans no changes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::aws_auth::MappingKind;
+use crate::config::fmt::quote;
+use crate::live::read::{LiveCluster, OWNERSHIP_TAG};
+use crate::model::{AccessScope, EntryType, PrincipalArn, PrincipalKind};
+
+/// One cluster as read, with what the import needs besides the live state.
+pub struct ImportedCluster<'a> {
+    pub live: &'a LiveCluster,
+    pub region: &'a str,
+}
+
+/// Readable, unique names for principals, keyed by (kind, account, name): the same principal
+/// with and without its path (an access entry and an aws-auth mapping) gets one name.
+#[derive(Default)]
+struct Names {
+    by_key: BTreeMap<String, (String, PrincipalArn)>,
+    taken: BTreeMap<String, usize>,
+}
+
+impl Names {
+    fn key(p: &PrincipalArn) -> String {
+        format!("{}:{}:{}:{}", p.partition, p.account, p.kind.as_str(), p.name.to_ascii_lowercase())
+    }
+
+    fn add(&mut self, p: &PrincipalArn) {
+        let key = Names::key(p);
+        if let Some((_, existing)) = self.by_key.get_mut(&key) {
+            // Keep the form with the path: access entries need it, aws-auth drops it.
+            if p.has_path() && !existing.has_path() {
+                *existing = p.clone();
+            }
+            return;
+        }
+        let base = readable(p);
+        let n = self.taken.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let name = if *n == 1 { base } else { format!("{base}-{n}") };
+        self.by_key.insert(key, (name, p.clone()));
+    }
+
+    fn name(&self, p: &PrincipalArn) -> &str {
+        self.by_key.get(&Names::key(p)).map(|(n, _)| n.as_str()).unwrap_or("?")
+    }
+}
+
+fn readable(p: &PrincipalArn) -> String {
+    let raw = match p.name.strip_prefix("AWSReservedSSO_") {
+        Some(rest) => format!("sso-{}", rest.rsplit_once('_').map(|(set, _)| set).unwrap_or(rest)),
+        None => p.name.clone(),
+    };
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() { "principal".into() } else { out }
+}
+
+/// The access.kdl text for `clusters` (to be run through `fmt` by the caller).
+pub fn to_kdl(clusters: &[ImportedCluster<'_>]) -> String {
+    let mut names = Names::default();
+    for c in clusters {
+        for e in c.live.entries.values() {
+            if let Ok(p) = PrincipalArn::parse(&e.principal) {
+                names.add(&p);
+            }
+        }
+        for m in c.live.aws_auth.iter().flat_map(|a| &a.data.mappings) {
+            if let Ok(p) = PrincipalArn::parse(&m.arn).map(|p| p.without_path()) {
+                names.add(&p);
+            }
+        }
+    }
+    let mut out = String::from("// Imported by `accessctl import` from live state.\n\n");
+    let mut declared: Vec<&(String, PrincipalArn)> = names.by_key.values().collect();
+    declared.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, arn) in declared {
+        let _ = writeln!(out, "principal {} {}", quote(name), quote(&arn.to_string()));
+    }
+    for c in clusters {
+        out.push('\n');
+        cluster(&mut out, c, &names);
+    }
+    out
+}
+
+fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
+    let live = c.live;
+    let _ = writeln!(out, "cluster {} {{", quote(&live.name));
+    let _ = writeln!(out, "region {}", quote(c.region));
+    if let Some(a) = &live.account {
+        let _ = writeln!(out, "account {}", quote(a));
+    }
+    let _ = writeln!(out, "authentication-mode {}\n", quote(live.mode.as_str()));
+    for e in live.entries.values() {
+        let Ok(p) = PrincipalArn::parse(&e.principal) else {
+            let _ = writeln!(out, "// not importable: access entry {}", e.principal);
+            continue;
+        };
+        if e.entry_type != EntryType::Standard {
+            out.push_str("// a node role: EKS makes these entries for managed node groups and Fargate profiles\n");
+        } else if !e.managed() && e.policies.len() == 1 && e.policies.get(crate::model::policy::CLUSTER_ADMIN) == Some(&AccessScope::Cluster) {
+            out.push_str("// not made by accessctl: EKS makes an admin entry like this for the cluster's creator\n");
+        }
+        let mut head = format!("access-entry {}", quote(names.name(&p)));
+        if e.entry_type != EntryType::Standard {
+            head.push_str(&format!(" type={}", quote(e.entry_type.as_str())));
+        } else if e.username != p.default_standard_username() {
+            head.push_str(&format!(" username={}", quote(&e.username)));
+        }
+        let tags: Vec<(&String, &String)> = e.tags.iter().filter(|(k, _)| k.as_str() != OWNERSHIP_TAG).collect();
+        let standard_groups = e.entry_type == EntryType::Standard && !e.groups.is_empty();
+        if !standard_groups && tags.is_empty() && e.policies.is_empty() {
+            let _ = writeln!(out, "{head}");
+            continue;
+        }
+        let _ = writeln!(out, "{head} {{");
+        if standard_groups {
+            let groups: Vec<String> = e.groups.iter().map(|g| quote(g)).collect();
+            let _ = writeln!(out, "groups {}", groups.join(" "));
+        }
+        if !tags.is_empty() {
+            let t: Vec<String> = tags.iter().map(|(k, v)| format!("{}={}", quote(k), quote(v))).collect();
+            let _ = writeln!(out, "tags {}", t.join(" "));
+        }
+        for (policy, scope) in &e.policies {
+            match scope {
+                AccessScope::Cluster => {
+                    let _ = writeln!(out, "policy {}", quote(policy));
+                }
+                AccessScope::Namespace(ns) => {
+                    let ns: Vec<String> = ns.iter().map(|n| quote(n)).collect();
+                    let _ = writeln!(out, "policy {} {{\nnamespaces {}\n}}", quote(policy), ns.join(" "));
+                }
+            }
+        }
+        out.push_str("}\n");
+    }
+    if let Some(a) = &live.aws_auth {
+        if !a.data.mappings.is_empty() || !a.data.accounts.is_empty() {
+            out.push_str("\naws-auth {\n");
+            for m in &a.data.mappings {
+                let node = if m.kind == MappingKind::Role { "map-role" } else { "map-user" };
+                let parsed = PrincipalArn::parse(&m.arn);
+                let p = match parsed {
+                    Ok(p) if p.has_path() && m.kind == MappingKind::Role => {
+                        let _ = writeln!(
+                            out,
+                            "// not imported: {} has a path, so it never matches; it stays in aws-auth untouched",
+                            m.arn
+                        );
+                        continue;
+                    }
+                    Ok(p) if (p.kind == PrincipalKind::Role) == (m.kind == MappingKind::Role) => p,
+                    _ => {
+                        let _ = writeln!(out, "// not imported: `{}` is not an IAM {} ARN; it stays in aws-auth untouched", m.arn, node.trim_start_matches("map-"));
+                        continue;
+                    }
+                };
+                let mut head = format!("{node} {}", quote(names.name(&p)));
+                if let Some(u) = &m.username {
+                    head.push_str(&format!(" username={}", quote(u)));
+                }
+                if m.groups.is_empty() {
+                    let _ = writeln!(out, "{head}");
+                } else {
+                    let groups: Vec<String> = m.groups.iter().map(|g| quote(g)).collect();
+                    let _ = writeln!(out, "{head} {{\ngroups {}\n}}", groups.join(" "));
+                }
+            }
+            for account in &a.data.accounts {
+                let _ = writeln!(out, "map-account {}", quote(account));
+            }
+            out.push_str("}\n");
+        }
+    }
+    if !live.bindings.is_empty() {
+        out.push('\n');
+    }
+    for b in live.bindings.values() {
+        let target = match &b.target {
+            crate::model::BindingTarget::ClusterRole { name } => format!("cluster-role={}", quote(name)),
+            crate::model::BindingTarget::ClusterRoleInNamespace { name, namespace } => {
+                format!("cluster-role={} namespace={}", quote(name), quote(namespace))
+            }
+            crate::model::BindingTarget::Role { name, namespace } => format!("role={} namespace={}", quote(name), quote(namespace)),
+        };
+        let _ = writeln!(out, "group-binding {} {target}", quote(&b.group));
+    }
+    out.push_str("}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_names() {
+        let p = |s: &str| PrincipalArn::parse(s).unwrap();
+        assert_eq!(readable(&p("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0a1b").without_path()), "sso-administratoraccess");
+        assert_eq!(readable(&p("arn:aws:iam::111122223333:role/eks_Node.Role")), "eks-node-role");
+        let mut names = Names::default();
+        names.add(&p("arn:aws:iam::111122223333:role/dev"));
+        names.add(&p("arn:aws:iam::111122223333:user/dev"));
+        names.add(&p("arn:aws:iam::111122223333:role/teams/DEV"));
+        assert_eq!(names.name(&p("arn:aws:iam::111122223333:user/dev")), "dev-2");
+        assert_eq!(names.by_key.len(), 2, "a role with and without its path is one principal");
+    }
+}
