@@ -11,6 +11,7 @@ pub mod config;
 pub mod explain;
 pub mod import;
 pub mod live;
+pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod render;

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod import;
+pub mod migrate;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -37,6 +38,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Write an access.kdl that reproduces live clusters
     Import(import::Args),
+    /// Move a cluster from aws-auth to access entries, one reviewed stage at a time
+    Migrate(migrate::Args),
     /// Rewrite access.kdl files in the canonical layout
     Fmt(fmt::Args),
     /// Print the language's schema
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Graph(args) => graph::exec(args),
         Command::Explain(args) => explain::exec(args),
         Command::Import(args) => import::exec(args),
+        Command::Migrate(args) => migrate::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Sandbox(args) => sandbox::exec(args),

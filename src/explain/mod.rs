@@ -126,6 +126,12 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
         out.username = Some(render_template(&e.username, caller));
         out.groups = e.groups.iter().map(|g| render_template(g, caller)).collect();
         out.policies = e.policies.clone();
+        if e.entry_type != crate::model::EntryType::Standard {
+            out.bindings.push((
+                e.entry_type.as_str().to_string(),
+                "node permissions, granted by EKS to entries of this type".into(),
+            ));
+        }
     } else if let (true, Some(m)) = (view.mode.uses_aws_auth(), mapping) {
         out.source = Some(if m.kind == MappingKind::Role { Source::AwsAuthMapRoles } else { Source::AwsAuthMapUsers });
         out.matched = Some(m.arn.clone());

@@ -9,6 +9,7 @@ use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn};
 #[derive(Debug, Clone)]
 pub struct ViewEntry {
     pub principal: PrincipalArn,
+    pub entry_type: crate::model::EntryType,
     /// The username template (EKS's default when the file gives none).
     pub username: String,
     pub groups: Vec<String>,
@@ -41,6 +42,7 @@ pub fn from_config(cluster: &Cluster) -> AccessView {
         .iter()
         .map(|e| ViewEntry {
             principal: e.principal.clone(),
+            entry_type: e.entry_type,
             username: e.username.clone().unwrap_or_else(|| match e.entry_type.default_node_username() {
                 Some(u) => u.to_string(),
                 None => e.principal.default_standard_username(),
@@ -77,6 +79,7 @@ pub fn from_live(live: &LiveCluster, bindings: Vec<(String, String)>) -> AccessV
         .filter_map(|e| {
             Some(ViewEntry {
                 principal: PrincipalArn::parse(&e.principal).ok()?,
+                entry_type: e.entry_type,
                 username: e.username.clone(),
                 groups: e.groups.clone(),
                 policies: e.policies.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

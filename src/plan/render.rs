@@ -80,11 +80,7 @@ fn render_change(out: &mut String, change: &Change) {
         Target::AwsAuth { before, after, resource_version, .. } => {
             let what = if resource_version.is_none() { "create kube-system/aws-auth" } else { "kube-system/aws-auth" };
             let _ = writeln!(out, "  {sym} {what}");
-            if before == after {
-                out.push_str("      no mapping changes: records which mappings accessctl manages\n");
-            } else {
-                yaml_diff(out, before, after);
-            }
+            yaml_diff(out, before, after);
         }
         Target::GroupBinding { name, namespace, group, before, after } => {
             let target = after.as_ref().or(before.as_ref()).map(binding).unwrap_or_default();
