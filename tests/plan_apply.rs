@@ -297,3 +297,59 @@ async fn group_bindings_are_created_as_accessctl_rbac() {
     assert_eq!(b.role_ref.name, "eks-console-dashboard-full-access-clusterrole");
     assert_eq!(b.subjects.unwrap()[0].name, "eks-console-dashboard-full-access-group");
 }
+
+/// The Kubernetes half of plan and apply against a real kube-apiserver: the cluster's
+/// `kubernetes kubeconfig= context=` override points accessctl at the test bed's API server
+/// (EKS is the sandbox), so aws-auth and RBAC writes are proven on real Kubernetes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
+    let (Ok(url), Ok(token), Ok(ca)) = (
+        std::env::var("ACCESSCTL_KUBE_APISERVER"),
+        std::env::var("ACCESSCTL_KUBE_TOKEN"),
+        std::env::var("ACCESSCTL_KUBE_CA"),
+    ) else {
+        eprintln!("SKIPPED aws_auth_and_rbac_converge_on_a_real_kube_apiserver: no real kube-apiserver");
+        return;
+    };
+    let dir = tempdir("apiserver");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testbed\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: testbed\n  context:\n    cluster: testbed\n    user: admin\ncurrent-context: testbed\n"
+        ),
+    )
+    .unwrap();
+    let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token.clone()).unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let _ = cms.delete("aws-auth", &Default::default()).await;
+    // Another writer's mapping is there first, as a node group's would be.
+    let node = "- rolearn: arn:aws:iam::111122223333:role/real-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
+    let existing: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node}})).unwrap();
+    cms.create(&Default::default(), &existing).await.unwrap();
+
+    let sb = sandbox("clusters:\n  - name: real\n    authenticationMode: CONFIG_MAP\n", Faults::default()).await;
+    let file = dir.join("access.kdl");
+    std::fs::write(
+        &file,
+        format!(
+            "cluster \"real\" {{\n    region \"eu-west-1\"\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n    aws-auth {{\n        map-user \"arn:aws:iam::111122223333:user/alice\" username=\"alice\" {{\n            groups \"system:masters\"\n        }}\n        map-user \"arn:aws:iam::111122223333:user/bob\" username=\"bob\" {{\n            groups \"accessctl-test-viewers\"\n        }}\n    }}\n    group-binding \"accessctl-test-viewers\" cluster-role=\"view\"\n}}\n",
+            kubeconfig.display()
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let applied = apply(&sb, &[f], &[]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let after = plan(&sb, &[f]);
+    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
+
+    let data = cms.get("aws-auth").await.unwrap().data.unwrap();
+    assert!(data["mapRoles"].contains("role/real-nodes"), "the node mapping was lost: {data:?}");
+    assert!(data["mapUsers"].contains("user/alice") && data["mapUsers"].contains("user/bob"), "{data:?}");
+    let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client);
+    let name = "accessctl:accessctl-test-viewers:view";
+    assert_eq!(crbs.get(name).await.unwrap().role_ref.name, "view");
+    crbs.delete(name, &Default::default()).await.unwrap();
+    cms.delete("aws-auth", &Default::default()).await.unwrap();
+}

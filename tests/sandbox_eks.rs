@@ -386,3 +386,19 @@ async fn throttling_and_server_errors_are_injected_and_counted() {
     assert!(counters.faults.get("Throttle").copied().unwrap_or(0) > 0);
     assert!(ok > 20, "only {ok} of 40 calls succeeded through retries");
 }
+
+#[tokio::test]
+async fn dropped_connections_are_injected_and_retried_by_the_sdk() {
+    let faults = Faults { drop_rate: 0.3, ..Faults::default() };
+    let sb = sandbox(ONE_API_CLUSTER, faults).await;
+    let eks = eks(&sb.url());
+    let mut ok = 0;
+    for _ in 0..20 {
+        if eks.describe_cluster().name("c").send().await.is_ok() {
+            ok += 1;
+        }
+    }
+    let counters = sb.counters();
+    assert!(counters.faults.get("Drop").copied().unwrap_or(0) > 0, "{counters:?}");
+    assert!(ok >= 15, "only {ok} of 20 calls got through the SDK's retries");
+}

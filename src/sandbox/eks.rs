@@ -122,13 +122,12 @@ pub fn route(method: &str, segments: &[String]) -> Option<(&'static str, Vec<Str
         ("GET", ["tags", _]) => "ListTagsForResource",
         _ => return None,
     };
-    let labels = s
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % 2 == 1 || s[0] == "tags")
-        .filter(|(_, seg)| !matches!(**seg, "tags"))
-        .map(|(_, seg)| seg.to_string())
-        .collect();
+    // Labels are the odd segments (`clusters/{name}/access-entries/{principalArn}/…`), or the
+    // ARN after `tags/`.
+    let labels = match s[0] {
+        "tags" => s[1..].iter().map(|l| l.to_string()).collect(),
+        _ => s.iter().skip(1).step_by(2).map(|l| l.to_string()).collect(),
+    };
     Some((op, labels))
 }
 
@@ -627,6 +626,7 @@ mod tests {
         assert_eq!(route("GET", &seg(&["tags", "arn:a"])), Some(("ListTagsForResource", seg(&["arn:a"]))));
         assert_eq!(route("GET", &seg(&["access-policies"])), Some(("ListAccessPolicies", vec![])));
         assert_eq!(route("PUT", &seg(&["clusters"])), None);
+        assert_eq!(route("GET", &seg(&["clusters", "tags", "updates", "u1"])), Some(("DescribeUpdate", seg(&["tags", "u1"]))));
     }
 
     #[test]
