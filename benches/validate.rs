@@ -38,11 +38,15 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 
 fn time(iterations: usize, mut f: impl FnMut()) -> Duration {
     f(); // warm up
-    median((0..iterations).map(|_| {
-        let start = Instant::now();
-        f();
-        start.elapsed()
-    }).collect())
+    median(
+        (0..iterations)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn main() {

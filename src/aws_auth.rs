@@ -32,7 +32,6 @@ pub struct Mapping {
     pub raw: Option<Yaml>,
 }
 
-
 impl Mapping {
     pub fn new(kind: MappingKind, arn: String, username: Option<String>, mut groups: Vec<String>) -> Mapping {
         groups.sort();
@@ -179,7 +178,8 @@ fn parse_list(key: &str, value: &str) -> Result<Vec<Yaml>, AwsAuthParseError> {
 fn read_mapping(kind: MappingKind, item: &Yaml) -> Option<Mapping> {
     let Yaml::Mapping(map) = item else { return None };
     // Keys match case-insensitively, as Go's encoding/json does for the authenticator.
-    let get = |name: &str| map.iter().find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name))).map(|(_, v)| v);
+    let get =
+        |name: &str| map.iter().find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name))).map(|(_, v)| v);
     let arn_key = match kind {
         MappingKind::Role => "rolearn",
         MappingKind::User => "userarn",
@@ -310,7 +310,11 @@ mod tests {
         let rendered = parsed.render();
         assert!(rendered["mapRoles"].contains("userid"), "unknown fields survive: {}", rendered["mapRoles"]);
         assert!(!rendered.contains_key("mapUsers"));
-        let accounts = AwsAuthData::parse(&BTreeMap::from([("mapAccounts".to_string(), "- \"111122223333\"\n- 444455556666\n".to_string())])).unwrap();
+        let accounts = AwsAuthData::parse(&BTreeMap::from([(
+            "mapAccounts".to_string(),
+            "- \"111122223333\"\n- 444455556666\n".to_string(),
+        )]))
+        .unwrap();
         assert_eq!(accounts.accounts, ["111122223333", "444455556666"]);
     }
 
@@ -322,14 +326,29 @@ mod tests {
         ))
         .unwrap();
         let desired = vec![
-            Mapping::new(MappingKind::Role, "arn:aws:iam::111122223333:role/DEV".into(), Some("dev".into()), vec!["new".into()]),
-            Mapping::new(MappingKind::User, "arn:aws:iam::111122223333:user/alice".into(), None, vec!["viewers".into()]),
+            Mapping::new(
+                MappingKind::Role,
+                "arn:aws:iam::111122223333:role/DEV".into(),
+                Some("dev".into()),
+                vec!["new".into()],
+            ),
+            Mapping::new(
+                MappingKind::User,
+                "arn:aws:iam::111122223333:user/alice".into(),
+                None,
+                vec!["viewers".into()],
+            ),
         ];
         let merged = merge(&live, &BTreeSet::new(), &desired, &[], false, &BTreeSet::new());
         let arns: Vec<&str> = merged.data.mappings.iter().map(|m| m.arn.as_str()).collect();
         assert_eq!(
             arns,
-            ["arn:aws:iam::111122223333:role/Nodes", "arn:aws:iam::111122223333:role/DEV", "arn:aws:iam::111122223333:user/bob", "arn:aws:iam::111122223333:user/alice"]
+            [
+                "arn:aws:iam::111122223333:role/Nodes",
+                "arn:aws:iam::111122223333:role/DEV",
+                "arn:aws:iam::111122223333:user/bob",
+                "arn:aws:iam::111122223333:user/alice"
+            ]
         );
         assert_eq!(merged.data.mappings[1].groups, ["new"]);
         assert!(merged.managed.contains("role:arn:aws:iam::111122223333:role/dev"));
@@ -340,7 +359,11 @@ mod tests {
 
     #[test]
     fn prune_removes_only_what_accessctl_managed() {
-        let live = AwsAuthData::parse(&data(&format!("{NODES}- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n"), "")).unwrap();
+        let live = AwsAuthData::parse(&data(
+            &format!("{NODES}- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n"),
+            "",
+        ))
+        .unwrap();
         let managed = BTreeSet::from(["role:arn:aws:iam::111122223333:role/old".to_string()]);
         let kept = merge(&live, &managed, &[], &[], false, &BTreeSet::new());
         assert_eq!(kept.data.mappings.len(), 2);
@@ -354,7 +377,12 @@ mod tests {
     fn later_duplicates_of_a_declared_role_are_dropped() {
         let live = AwsAuthData::parse(&data(&format!("{NODES}{NODES}"), "")).unwrap();
         assert_eq!(live.find("role:arn:aws:iam::111122223333:role/nodes").map(|m| m.groups.len()), Some(2));
-        let desired = vec![Mapping::new(MappingKind::Role, "arn:aws:iam::111122223333:role/Nodes".into(), None, vec!["system:nodes".into()])];
+        let desired = vec![Mapping::new(
+            MappingKind::Role,
+            "arn:aws:iam::111122223333:role/Nodes".into(),
+            None,
+            vec!["system:nodes".into()],
+        )];
         let merged = merge(&live, &BTreeSet::new(), &desired, &[], false, &BTreeSet::new());
         assert_eq!(merged.data.mappings.len(), 1);
     }

@@ -112,7 +112,10 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
         };
         if e.entry_type != EntryType::Standard {
             out.push_str("// a node role: EKS makes these entries for managed node groups and Fargate profiles\n");
-        } else if !e.managed() && e.policies.len() == 1 && e.policies.get(crate::model::policy::CLUSTER_ADMIN) == Some(&AccessScope::Cluster) {
+        } else if !e.managed()
+            && e.policies.len() == 1
+            && e.policies.get(crate::model::policy::CLUSTER_ADMIN) == Some(&AccessScope::Cluster)
+        {
             out.push_str("// not made by accessctl: EKS makes an admin entry like this for the cluster's creator\n");
         }
         let mut head = format!("access-entry {}", quote(names.name(&p)));
@@ -149,43 +152,48 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
         }
         out.push_str("}\n");
     }
-    if let Some(a) = &live.aws_auth {
-        if !a.data.mappings.is_empty() || !a.data.accounts.is_empty() {
-            out.push_str("\naws-auth {\n");
-            for m in &a.data.mappings {
-                let node = if m.kind == MappingKind::Role { "map-role" } else { "map-user" };
-                let parsed = PrincipalArn::parse(&m.arn);
-                let p = match parsed {
-                    Ok(p) if p.has_path() && m.kind == MappingKind::Role => {
-                        let _ = writeln!(
-                            out,
-                            "// not imported: {} has a path, so it never matches; it stays in aws-auth untouched",
-                            m.arn
-                        );
-                        continue;
-                    }
-                    Ok(p) if (p.kind == PrincipalKind::Role) == (m.kind == MappingKind::Role) => p,
-                    _ => {
-                        let _ = writeln!(out, "// not imported: `{}` is not an IAM {} ARN; it stays in aws-auth untouched", m.arn, node.trim_start_matches("map-"));
-                        continue;
-                    }
-                };
-                let mut head = format!("{node} {}", quote(names.name(&p)));
-                if let Some(u) = &m.username {
-                    head.push_str(&format!(" username={}", quote(u)));
+    if let Some(a) = &live.aws_auth
+        && (!a.data.mappings.is_empty() || !a.data.accounts.is_empty())
+    {
+        out.push_str("\naws-auth {\n");
+        for m in &a.data.mappings {
+            let node = if m.kind == MappingKind::Role { "map-role" } else { "map-user" };
+            let parsed = PrincipalArn::parse(&m.arn);
+            let p = match parsed {
+                Ok(p) if p.has_path() && m.kind == MappingKind::Role => {
+                    let _ = writeln!(
+                        out,
+                        "// not imported: {} has a path, so it never matches; it stays in aws-auth untouched",
+                        m.arn
+                    );
+                    continue;
                 }
-                if m.groups.is_empty() {
-                    let _ = writeln!(out, "{head}");
-                } else {
-                    let groups: Vec<String> = m.groups.iter().map(|g| quote(g)).collect();
-                    let _ = writeln!(out, "{head} {{\ngroups {}\n}}", groups.join(" "));
+                Ok(p) if (p.kind == PrincipalKind::Role) == (m.kind == MappingKind::Role) => p,
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "// not imported: `{}` is not an IAM {} ARN; it stays in aws-auth untouched",
+                        m.arn,
+                        node.trim_start_matches("map-")
+                    );
+                    continue;
                 }
+            };
+            let mut head = format!("{node} {}", quote(names.name(&p)));
+            if let Some(u) = &m.username {
+                head.push_str(&format!(" username={}", quote(u)));
             }
-            for account in &a.data.accounts {
-                let _ = writeln!(out, "map-account {}", quote(account));
+            if m.groups.is_empty() {
+                let _ = writeln!(out, "{head}");
+            } else {
+                let groups: Vec<String> = m.groups.iter().map(|g| quote(g)).collect();
+                let _ = writeln!(out, "{head} {{\ngroups {}\n}}", groups.join(" "));
             }
-            out.push_str("}\n");
         }
+        for account in &a.data.accounts {
+            let _ = writeln!(out, "map-account {}", quote(account));
+        }
+        out.push_str("}\n");
     }
     if !live.bindings.is_empty() {
         out.push('\n');
@@ -196,7 +204,9 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
             crate::model::BindingTarget::ClusterRoleInNamespace { name, namespace } => {
                 format!("cluster-role={} namespace={}", quote(name), quote(namespace))
             }
-            crate::model::BindingTarget::Role { name, namespace } => format!("role={} namespace={}", quote(name), quote(namespace)),
+            crate::model::BindingTarget::Role { name, namespace } => {
+                format!("role={} namespace={}", quote(name), quote(namespace))
+            }
         };
         let _ = writeln!(out, "group-binding {} {target}", quote(&b.group));
     }

@@ -18,8 +18,8 @@ use kdl::{KdlDocument, KdlNode};
 use serde::Serialize;
 
 use crate::aws_auth::{Mapping, MappingKind};
-use crate::config::fmt::quote;
 use crate::config::SourceFile;
+use crate::config::fmt::quote;
 use crate::live::read::LiveCluster;
 use crate::model::rules::check_username;
 use crate::model::{AuthMode, Cluster, EntryType, PrincipalArn};
@@ -48,14 +48,22 @@ pub enum MigrateError {
 
 /// What one mapping becomes.
 enum Outcome {
-    Entry { principal: String, entry_type: EntryType, username: Option<String>, groups: Vec<String>, admin: bool },
+    Entry {
+        principal: String,
+        entry_type: EntryType,
+        username: Option<String>,
+        groups: Vec<String>,
+        admin: bool,
+    },
     Refused(String),
     /// It granted nothing (a path never matches): nothing to migrate.
     Skip(String),
 }
 
 fn classify(m: &Mapping, declared: &Cluster, names: &[(String, PrincipalArn)]) -> Outcome {
-    let Ok(arn) = PrincipalArn::parse(&m.arn) else { return Outcome::Refused(format!("`{}` is not an IAM ARN", m.arn)) };
+    let Ok(arn) = PrincipalArn::parse(&m.arn) else {
+        return Outcome::Refused(format!("`{}` is not an IAM ARN", m.arn));
+    };
     if arn.has_path() && m.kind == MappingKind::Role {
         return Outcome::Skip(format!("{} has a path and never matched: it granted nothing", m.arn));
     }
@@ -83,23 +91,43 @@ fn classify(m: &Mapping, declared: &Cluster, names: &[(String, PrincipalArn)]) -
         } else {
             EntryType::Ec2Linux
         };
-        if let Some(account) = &declared.account {
-            if &arn.account != account {
-                return Outcome::Refused(format!("{} maps nodes of another account: node entries must be in {account}", m.arn));
-            }
+        if let Some(account) = &declared.account
+            && &arn.account != account
+        {
+            return Outcome::Refused(format!(
+                "{} maps nodes of another account: node entries must be in {account}",
+                m.arn
+            ));
         }
         return Outcome::Entry { principal, entry_type, username: None, groups: vec![], admin: false };
     }
-    let others: Vec<&str> = groups.iter().copied().filter(|g| g.starts_with("system:") && *g != "system:masters").collect();
+    let others: Vec<&str> =
+        groups.iter().copied().filter(|g| g.starts_with("system:") && *g != "system:masters").collect();
     if !others.is_empty() {
-        return Outcome::Refused(format!("{} is in {}: access entries cannot hold system: groups", m.arn, others.join(", ")));
+        return Outcome::Refused(format!(
+            "{} is in {}: access entries cannot hold system: groups",
+            m.arn,
+            others.join(", ")
+        ));
     }
     let username = m.username.clone().filter(|u| check_username(u).is_none());
     let kept: Vec<String> = groups.iter().filter(|g| !g.starts_with("system:")).map(|g| g.to_string()).collect();
-    Outcome::Entry { principal, entry_type: EntryType::Standard, username, groups: kept, admin: groups.contains("system:masters") }
+    Outcome::Entry {
+        principal,
+        entry_type: EntryType::Standard,
+        username,
+        groups: kept,
+        admin: groups.contains("system:masters"),
+    }
 }
 
-fn entry_kdl(principal: &str, entry_type: EntryType, username: &Option<String>, groups: &[String], admin: bool) -> String {
+fn entry_kdl(
+    principal: &str,
+    entry_type: EntryType,
+    username: &Option<String>,
+    groups: &[String],
+    admin: bool,
+) -> String {
     let mut head = format!("access-entry {}", quote(principal));
     if entry_type != EntryType::Standard {
         head.push_str(&format!(" type={}", quote(entry_type.as_str())));
@@ -129,15 +157,22 @@ pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> 
     };
     let names = declared_principals(files);
     let mappings = live.aws_auth.as_ref().map(|a| a.data.mappings.clone()).unwrap_or_default();
-    let declared_entries: BTreeSet<String> = declared.access_entries.iter().map(|e| e.principal.without_path().to_string().to_ascii_lowercase()).collect();
+    let declared_entries: BTreeSet<String> =
+        declared.access_entries.iter().map(|e| e.principal.without_path().to_string().to_ascii_lowercase()).collect();
     let mut new_entries = Vec::new();
     let mut wanted_live = Vec::new();
     for m in &mappings {
         match classify(m, declared, &names) {
             Outcome::Entry { principal, entry_type, username, groups, admin } => {
-                let key = PrincipalArn::parse(&m.arn).map(|p| p.without_path().to_string().to_ascii_lowercase()).unwrap_or_default();
-                let summary = format!("{} entry{}{}", entry_type.as_str(), if admin { " + AmazonEKSClusterAdminPolicy" } else { "" },
-                    if groups.is_empty() { String::new() } else { format!(", groups {}", groups.join(", ")) });
+                let key = PrincipalArn::parse(&m.arn)
+                    .map(|p| p.without_path().to_string().to_ascii_lowercase())
+                    .unwrap_or_default();
+                let summary = format!(
+                    "{} entry{}{}",
+                    entry_type.as_str(),
+                    if admin { " + AmazonEKSClusterAdminPolicy" } else { "" },
+                    if groups.is_empty() { String::new() } else { format!(", groups {}", groups.join(", ")) }
+                );
                 out.migrated.push((m.arn.clone(), summary));
                 wanted_live.push(key.clone());
                 if !declared_entries.contains(&key) {
@@ -149,7 +184,10 @@ pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> 
         }
     }
     for a in live.aws_auth.iter().flat_map(|a| &a.data.accounts) {
-        out.refused.push((format!("account {a}"), "mapAccounts lets in every principal of an account: no access entry can".into()));
+        out.refused.push((
+            format!("account {a}"),
+            "mapAccounts lets in every principal of an account: no access entry can".into(),
+        ));
     }
 
     // Stage two only when stage one is done live and nothing depends on aws-auth alone.
@@ -164,10 +202,14 @@ pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> 
         out.waiting.push("the cluster is still in CONFIG_MAP".into());
     }
     if !missing.is_empty() {
-        out.waiting.push(format!("{} access entr(ies) of stage one do not exist yet: apply stage one first", missing.len()));
+        out.waiting
+            .push(format!("{} access entr(ies) of stage one do not exist yet: apply stage one first", missing.len()));
     }
     if !out.refused.is_empty() {
-        out.waiting.push(format!("{} principal(s) have access only aws-auth can express (listed as refused)", out.refused.len()));
+        out.waiting.push(format!(
+            "{} principal(s) have access only aws-auth can express (listed as refused)",
+            out.refused.len()
+        ));
     }
     if out.waiting.is_empty() && new_entries.is_empty() {
         out.stage = 2;
@@ -181,10 +223,11 @@ fn declared_principals(files: &[SourceFile]) -> Vec<(String, PrincipalArn)> {
     for f in files {
         let Ok(doc) = f.text.parse::<KdlDocument>() else { continue };
         for n in doc.nodes().iter().filter(|n| n.name().value() == "principal") {
-            if let (Some(name), Some(arn)) = (n.get(0).and_then(|v| v.as_string()), n.get(1).and_then(|v| v.as_string())) {
-                if let Ok(p) = PrincipalArn::parse(arn) {
-                    out.push((name.to_string(), p));
-                }
+            if let (Some(name), Some(arn)) =
+                (n.get(0).and_then(|v| v.as_string()), n.get(1).and_then(|v| v.as_string()))
+                && let Ok(p) = PrincipalArn::parse(arn)
+            {
+                out.push((name.to_string(), p));
             }
         }
     }
@@ -193,14 +236,21 @@ fn declared_principals(files: &[SourceFile]) -> Vec<(String, PrincipalArn)> {
 
 /// The new text of the file that holds the cluster's settings: stage one sets the mode to
 /// API_AND_CONFIG_MAP and appends the new entries; stage two sets API and removes aws-auth.
-fn rewrite(files: &[SourceFile], declared: &Cluster, new_entries: &[String], stage: u8) -> Result<Vec<(String, String)>, MigrateError> {
+fn rewrite(
+    files: &[SourceFile],
+    declared: &Cluster,
+    new_entries: &[String],
+    stage: u8,
+) -> Result<Vec<(String, String)>, MigrateError> {
     let target_mode = if stage == 1 { AuthMode::ApiAndConfigMap } else { AuthMode::Api };
     let mut out = Vec::new();
     for f in files {
         let mut doc: KdlDocument = f.text.parse().map_err(|_| MigrateError::Parse(f.name.clone()))?;
         let mut changed = false;
         for node in doc.nodes_mut().iter_mut() {
-            if node.name().value() != "cluster" || node.get(0).and_then(|v| v.as_string()) != Some(declared.name.as_str()) {
+            if node.name().value() != "cluster"
+                || node.get(0).and_then(|v| v.as_string()) != Some(declared.name.as_str())
+            {
                 continue;
             }
             let defines = node.children().is_some_and(|c| c.get("region").is_some());
@@ -231,7 +281,10 @@ fn rewrite(files: &[SourceFile], declared: &Cluster, new_entries: &[String], sta
             out.push((f.name.clone(), formatted));
         }
     }
-    if out.is_empty() && (!new_entries.is_empty() || stage == 2) && !files.iter().any(|f| f.text.contains(&format!("cluster {}", quote(&declared.name)))) {
+    if out.is_empty()
+        && (!new_entries.is_empty() || stage == 2)
+        && !files.iter().any(|f| f.text.contains(&format!("cluster {}", quote(&declared.name))))
+    {
         return Err(MigrateError::NoClusterBlock(declared.name.clone()));
     }
     Ok(out)

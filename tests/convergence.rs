@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use accessctl::apply::{apply_cluster, ApplyOptions};
+use accessctl::apply::{ApplyOptions, apply_cluster};
 use accessctl::config::{self, SourceFile};
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
@@ -25,8 +25,12 @@ fn cluster(text: &str) -> Cluster {
 async fn aws_auth(sb: &Sandbox, name: &str) -> Option<ConfigMap> {
     let target = eks(&sb.url()).describe_cluster().name(name).send().await.unwrap();
     let c = target.cluster().unwrap();
-    let client =
-        accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), "t".into()).unwrap();
+    let client = accessctl::live::kubernetes::connect(
+        c.endpoint().unwrap(),
+        c.certificate_authority().and_then(|a| a.data()),
+        "t".into(),
+    )
+    .unwrap();
     Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await.unwrap()
 }
 
@@ -46,7 +50,13 @@ async fn aws_auth_created_by_someone_else_between_read_and_write_is_merged() {
     // A node group's bootstrap creates aws-auth just before accessctl's create lands.
     sb.before_next_kube_write(|world| {
         let mut c = world.clusters.remove("c").unwrap();
-        world.put_config_map(&mut c, "kube-system", "aws-auth", &BTreeMap::from([("mapRoles".to_string(), NODE_MAPPING.to_string())]), 0);
+        world.put_config_map(
+            &mut c,
+            "kube-system",
+            "aws-auth",
+            &BTreeMap::from([("mapRoles".to_string(), NODE_MAPPING.to_string())]),
+            0,
+        );
         world.clusters.insert("c".into(), c);
     });
     let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
@@ -86,7 +96,8 @@ async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_managed() {
-    let quick_start = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quick-start.kdl")).unwrap();
+    let quick_start =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quick-start.kdl")).unwrap();
     let desired = cluster(&quick_start);
     let total = {
         let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
@@ -115,7 +126,10 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
         let remaining: std::collections::BTreeSet<&str> = remainder.changes.iter().map(|c| c.id.as_str()).collect();
         for done in &report.done {
             if done != "aws-auth" {
-                assert!(!remaining.contains(done.as_str()), "stop after {stop_after}: {done} was done but is planned again");
+                assert!(
+                    !remaining.contains(done.as_str()),
+                    "stop after {stop_after}: {done} was done but is planned again"
+                );
             }
         }
         let report = apply_cluster(&remainder, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;

@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 
 use accessctl::config::{self, SourceFile};
-use accessctl::explain::{explain, view, Caller, Explanation, Source, Verdict};
+use accessctl::explain::{Caller, Explanation, Source, Verdict, explain, view};
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
 use common::*;
@@ -20,7 +20,11 @@ fn offline(text: &str, principal: &str) -> Explanation {
 
 async fn online(seed: &str, principal: &str) -> Explanation {
     let sb = sandbox(seed, Faults::default()).await;
-    let cluster = config::load(&[SourceFile::new("t.kdl", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n")]).config.unwrap().clusters.remove(0);
+    let cluster = config::load(&[SourceFile::new("t.kdl", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n")])
+        .config
+        .unwrap()
+        .clusters
+        .remove(0);
     let (live, _) = read_cluster(&cluster, &Endpoints::sandbox(sb.url())).await.unwrap();
     explain(&view::from_live(&live, vec![]), &Caller::parse(principal).unwrap())
 }
@@ -43,7 +47,10 @@ fn an_sso_session_gets_in_through_the_entry_of_its_pathed_role() {
 
 #[test]
 fn no_entry_and_no_mapping() {
-    let e = offline("cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n", "arn:aws:iam::111122223333:user/dave");
+    let e = offline(
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n",
+        "arn:aws:iam::111122223333:user/dave",
+    );
     assert_eq!(e.verdict, Verdict::NoAccess);
     let f = findings(&e);
     assert!(f.contains("You must be logged in to the server (Unauthorized)"), "{f}");
@@ -105,7 +112,10 @@ async fn access_entries_win_over_aws_auth_in_api_and_config_map() {
     let e = online(seed, "arn:aws:sts::111122223333:assumed-role/ops/x").await;
     assert_eq!((e.source.clone(), e.username.as_deref()), (Some(Source::AccessEntry), Some("ops-from-entry")));
     let other = online(seed, "arn:aws:iam::444455556666:user/visitor").await;
-    assert_eq!((other.source.clone(), other.username.as_deref()), (Some(Source::AwsAuthMapAccounts), Some("arn:aws:iam::444455556666:user/visitor")));
+    assert_eq!(
+        (other.source.clone(), other.username.as_deref()),
+        (Some(Source::AwsAuthMapAccounts), Some("arn:aws:iam::444455556666:user/visitor"))
+    );
     assert!(other.groups.is_empty());
 }
 

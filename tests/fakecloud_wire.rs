@@ -13,7 +13,10 @@ mod common;
 use std::time::Duration;
 
 use aws_sdk_eks::error::ProvideErrorMetadata;
-use aws_sdk_eks::types::{AccessScope, AccessScopeType, AuthenticationMode, CreateAccessConfigRequest, UpdateAccessConfigRequest, VpcConfigRequest};
+use aws_sdk_eks::types::{
+    AccessScope, AccessScopeType, AuthenticationMode, CreateAccessConfigRequest, UpdateAccessConfigRequest,
+    VpcConfigRequest,
+};
 use common::*;
 
 fn unique(base: &str) -> String {
@@ -36,7 +39,8 @@ async fn access_entries(url: String) {
     let c = unique("wire-entries");
     create_cluster(&eks, &c, AuthenticationMode::ApiAndConfigMap).await;
     let dev = "arn:aws:iam::111122223333:role/dev";
-    let created = eks.create_access_entry().cluster_name(&c).principal_arn(dev).tags("team", "payments").send().await.unwrap();
+    let created =
+        eks.create_access_entry().cluster_name(&c).principal_arn(dev).tags("team", "payments").send().await.unwrap();
     let e = created.access_entry().unwrap();
     assert_eq!((e.principal_arn(), e.r#type()), (Some(dev), Some("STANDARD")));
     assert_eq!(e.username(), Some("arn:aws:sts::111122223333:assumed-role/dev/{{SessionName}}"));
@@ -53,10 +57,23 @@ async fn access_entries(url: String) {
 
     let dup = eks.create_access_entry().cluster_name(&c).principal_arn(dev).send().await.unwrap_err();
     assert_eq!(dup.code(), Some("ResourceInUseException"));
-    let missing = eks.describe_access_entry().cluster_name(&c).principal_arn("arn:aws:iam::111122223333:role/none").send().await.unwrap_err();
+    let missing = eks
+        .describe_access_entry()
+        .cluster_name(&c)
+        .principal_arn("arn:aws:iam::111122223333:role/none")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(missing.code(), Some("ResourceNotFoundException"));
 
-    let updated = eks.update_access_entry().cluster_name(&c).principal_arn(dev).kubernetes_groups("developers").send().await.unwrap();
+    let updated = eks
+        .update_access_entry()
+        .cluster_name(&c)
+        .principal_arn(dev)
+        .kubernetes_groups("developers")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(updated.access_entry().unwrap().kubernetes_groups(), ["developers"]);
 
     let view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
@@ -101,14 +118,19 @@ async fn policies_paginate(url: String) {
     loop {
         let page = eks.list_access_policies().max_results(1).set_next_token(token).send().await.unwrap();
         assert!(page.access_policies().len() <= 1);
-        names.extend(page.access_policies().iter().map(|p| (p.name().unwrap().to_string(), p.arn().unwrap().to_string())));
+        names.extend(
+            page.access_policies().iter().map(|p| (p.name().unwrap().to_string(), p.arn().unwrap().to_string())),
+        );
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             break;
         }
     }
     for core in ["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"] {
-        assert!(names.contains(&(core.into(), format!("arn:aws:eks::aws:cluster-access-policy/{core}"))), "{core}: {names:?}");
+        assert!(
+            names.contains(&(core.into(), format!("arn:aws:eks::aws:cluster-access-policy/{core}"))),
+            "{core}: {names:?}"
+        );
     }
 }
 
@@ -116,7 +138,13 @@ async fn entry_tags(url: String) {
     let eks = eks(&url);
     let c = unique("wire-tags");
     create_cluster(&eks, &c, AuthenticationMode::Api).await;
-    let e = eks.create_access_entry().cluster_name(&c).principal_arn("arn:aws:iam::111122223333:user/alice").send().await.unwrap();
+    let e = eks
+        .create_access_entry()
+        .cluster_name(&c)
+        .principal_arn("arn:aws:iam::111122223333:user/alice")
+        .send()
+        .await
+        .unwrap();
     let arn = e.access_entry().unwrap().access_entry_arn().unwrap().to_string();
     eks.tag_resource().resource_arn(&arn).tags("owner", "accessctl").tags("env", "test").send().await.unwrap();
     eks.untag_resource().resource_arn(&arn).tag_keys("env").send().await.unwrap();
@@ -132,7 +160,9 @@ async fn mode_update(url: String) {
     let out = eks
         .update_cluster_config()
         .name(&c)
-        .access_config(UpdateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build())
+        .access_config(
+            UpdateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -152,7 +182,10 @@ async fn mode_update(url: String) {
     assert_eq!(status, "Successful");
     assert!(eks.list_updates().name(&c).send().await.unwrap().update_ids().contains(&id));
     let d = eks.describe_cluster().name(&c).send().await.unwrap();
-    assert_eq!(d.cluster().unwrap().access_config().unwrap().authentication_mode(), Some(&AuthenticationMode::ApiAndConfigMap));
+    assert_eq!(
+        d.cluster().unwrap().access_config().unwrap().authentication_mode(),
+        Some(&AuthenticationMode::ApiAndConfigMap)
+    );
 }
 
 fn fakecloud(test: &str) -> Option<String> {

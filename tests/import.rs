@@ -18,7 +18,11 @@ fn run(sb: &Sandbox, args: &[&str]) -> (i32, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Imports `clusters`, checks the file validates, and that planning it changes nothing.
@@ -50,7 +54,8 @@ async fn the_2022_style_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_accessctl_manages_with_eks_made_entries_marked() {
     let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
-    let (code, out, err) = run(&sb, &["apply", "-f", "examples/quick-start.kdl", "--auto-approve", "--allow", "one-way-mode"]);
+    let (code, out, err) =
+        run(&sb, &["apply", "-f", "examples/quick-start.kdl", "--auto-approve", "--allow", "one-way-mode"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let text = import_then_plan_is_empty(&sb, "eu-west-1", &["demo"]);
     assert!(text.contains("// a node role: EKS makes these entries"), "{text}");
@@ -72,7 +77,8 @@ async fn mappings_the_language_refuses_stay_as_comments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_generated_cluster() {
-    let mut seed = String::from("clusters:\n  - name: big\n    authenticationMode: API_AND_CONFIG_MAP\n    accessEntries:\n");
+    let mut seed =
+        String::from("clusters:\n  - name: big\n    authenticationMode: API_AND_CONFIG_MAP\n    accessEntries:\n");
     for i in 0..1500 {
         seed.push_str(&format!(
             "      - principalArn: arn:aws:iam::111122223333:role/team-{t}/dev-{i}\n        kubernetesGroups: [team-{t}]\n        policies:\n          AmazonEKSViewPolicy: []\n          AmazonEKSEditPolicy: [team-{t}-*]\n",

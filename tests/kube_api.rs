@@ -63,13 +63,15 @@ async fn config_map_lifecycle(client: kube::Client) {
     let conflict = api.replace(&name, &PostParams::default(), &stale).await.unwrap_err();
     assert_eq!((status_code(&conflict), reason(&conflict)), (Some(409), "Conflict".into()));
 
-    let merged = api.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": "1"}}))).await.unwrap();
+    let merged =
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": "1"}}))).await.unwrap();
     let data = merged.data.unwrap();
     assert_eq!((data.get("extra").map(String::as_str), data.contains_key("mapUsers")), (Some("1"), true));
     let stale_patch = json!({"metadata": {"resourceVersion": rv1}, "data": {"extra": "2"}});
     let refused = api.patch(&name, &PatchParams::default(), &Patch::Merge(stale_patch)).await.unwrap_err();
     assert_eq!(status_code(&refused), Some(409));
-    let json_patch: json_patch::Patch = serde_json::from_value(json!([{"op": "remove", "path": "/data/extra"}])).unwrap();
+    let json_patch: json_patch::Patch =
+        serde_json::from_value(json!([{"op": "remove", "path": "/data/extra"}])).unwrap();
     let patched = api.patch(&name, &PatchParams::default(), &Patch::<()>::Json(json_patch)).await.unwrap();
     assert!(!patched.data.unwrap().contains_key("extra"));
 
@@ -89,7 +91,8 @@ async fn server_side_apply(client: kube::Client) {
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1"}});
     let created = api.patch(&name, &params, &Patch::Apply(body)).await.unwrap();
     assert_eq!(created.data.unwrap().get("a").map(String::as_str), Some("1"));
-    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1", "b": "2"}});
+    let body =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1", "b": "2"}});
     let updated = api.patch(&name, &params, &Patch::Apply(body)).await.unwrap();
     assert_eq!(updated.data.unwrap().get("b").map(String::as_str), Some("2"));
     api.delete(&name, &DeleteParams::default()).await.unwrap();
@@ -186,18 +189,26 @@ async fn requests_without_a_token_are_unauthorized() {
 /// accessctl's aws-auth write: it creates the ConfigMap when missing, merges into what another
 /// writer put there, records ownership, and changes nothing when run again.
 async fn aws_auth_write_merges(client: kube::Client) {
-    use accessctl::aws_auth::{Mapping, MappingKind, MANAGED_ANNOTATION};
+    use accessctl::aws_auth::{MANAGED_ANNOTATION, Mapping, MappingKind};
     use std::collections::BTreeSet;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let _ = api.delete("aws-auth", &DeleteParams::default()).await;
     let node = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
     api.create(&PostParams::default(), &config_map("aws-auth", json!({"mapRoles": node}))).await.unwrap();
-    let desired = vec![Mapping::new(MappingKind::User, "arn:aws:iam::111122223333:user/alice".into(), Some("alice".into()), vec!["system:masters".into()])];
+    let desired = vec![Mapping::new(
+        MappingKind::User,
+        "arn:aws:iam::111122223333:user/alice".into(),
+        Some("alice".into()),
+        vec!["system:masters".into()],
+    )];
     accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
     let cm = api.get("aws-auth").await.unwrap();
     let data = cm.data.clone().unwrap();
     assert!(data["mapRoles"].contains("role/nodes") && data["mapUsers"].contains("user/alice"), "{data:?}");
-    assert_eq!(cm.metadata.annotations.as_ref().unwrap()[MANAGED_ANNOTATION], "[\"user:arn:aws:iam::111122223333:user/alice\"]");
+    assert_eq!(
+        cm.metadata.annotations.as_ref().unwrap()[MANAGED_ANNOTATION],
+        "[\"user:arn:aws:iam::111122223333:user/alice\"]"
+    );
     accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
     let again = api.get("aws-auth").await.unwrap();
     assert_eq!(again.metadata.resource_version, cm.metadata.resource_version, "a converged aws-auth is not rewritten");
@@ -233,6 +244,8 @@ async fn eks_tokens_are_verified_and_bound_to_their_cluster() {
     assert!(get(mine).await.is_ok(), "a token minted for this cluster is accepted");
     let other = accessctl::live::token::mint_with(creds(), "eu-west-1", "other-cluster", now).unwrap();
     assert_eq!(status_code(&get(other).await.unwrap_err()), Some(401));
-    let stale = accessctl::live::token::mint_with(creds(), "eu-west-1", "c", now - std::time::Duration::from_secs(20 * 60)).unwrap();
+    let stale =
+        accessctl::live::token::mint_with(creds(), "eu-west-1", "c", now - std::time::Duration::from_secs(20 * 60))
+            .unwrap();
     assert_eq!(status_code(&get(stale).await.unwrap_err()), Some(401));
 }

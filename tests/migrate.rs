@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 
 use accessctl::config::{self, source};
-use accessctl::explain::{explain, view, Caller, Verdict};
+use accessctl::explain::{Caller, Verdict, explain, view};
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::{read_cluster, read_group_bindings};
 use common::*;
@@ -59,11 +59,14 @@ impl Env {
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
     }
 
     async fn verdicts(&self) -> Vec<Verdict> {
-        let files = source::read_files(&[self.file.clone()]).unwrap();
+        let files = source::read_files(std::slice::from_ref(&self.file)).unwrap();
         let cluster = config::load(&files).config.unwrap().clusters.remove(0);
         let (live, conn) = read_cluster(&cluster, &Endpoints::sandbox(self.sb.url())).await.unwrap();
         let bindings = read_group_bindings(conn.kube.as_ref().unwrap()).await.unwrap();

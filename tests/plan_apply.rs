@@ -39,7 +39,8 @@ fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
     }
 }
 
-const ALL_GUARDS: &[&str] = &["--allow", "one-way-mode", "--allow", "api-lockout", "--allow", "self-access", "--allow", "node-access"];
+const ALL_GUARDS: &[&str] =
+    &["--allow", "one-way-mode", "--allow", "api-lockout", "--allow", "self-access", "--allow", "node-access"];
 
 fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--auto-approve"];
@@ -61,7 +62,12 @@ fn plan(sandbox: &Sandbox, files: &[&str]) -> Run {
 async fn aws_auth(sandbox: &Sandbox, cluster: &str) -> Option<ConfigMap> {
     let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.unwrap();
     let c = described.cluster().unwrap();
-    let client = accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), "t".into()).unwrap();
+    let client = accessctl::live::kubernetes::connect(
+        c.endpoint().unwrap(),
+        c.certificate_authority().and_then(|a| a.data()),
+        "t".into(),
+    )
+    .unwrap();
     Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await.unwrap()
 }
 
@@ -135,11 +141,23 @@ async fn quick_start_moves_the_2022_cluster_to_access_entries_keeping_aws_auth()
     for kept in ["demo-ng-general", "demo-ng-gpu", "demo-fargate-pods"] {
         assert!(data["mapRoles"].contains(kept), "node mapping {kept} lost:\n{}", data["mapRoles"]);
     }
-    assert!(data["mapUsers"].contains("sandbox-admin") && data["mapUsers"].contains("user/bob"), "{}", data["mapUsers"]);
-    assert!(cm.metadata.annotations.unwrap_or_default().get(accessctl::aws_auth::MANAGED_ANNOTATION).is_none(), "bob's mapping existed: declaring it changes nothing");
+    assert!(
+        data["mapUsers"].contains("sandbox-admin") && data["mapUsers"].contains("user/bob"),
+        "{}",
+        data["mapUsers"]
+    );
+    assert!(
+        !cm.metadata.annotations.unwrap_or_default().contains_key(accessctl::aws_auth::MANAGED_ANNOTATION),
+        "bob's mapping existed: declaring it changes nothing"
+    );
 
     let entries = eks(&sb.url()).list_access_entries().cluster_name("demo").send().await.unwrap();
-    assert_eq!(entries.access_entries().len(), 5, "creator, admin, two node groups, Fargate: {:?}", entries.access_entries());
+    assert_eq!(
+        entries.access_entries().len(),
+        5,
+        "creator, admin, two node groups, Fargate: {:?}",
+        entries.access_entries()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +189,8 @@ async fn config_map_to_api_in_stages_without_locking_out_nodes() {
 
     // Stage two: API, and aws-auth no longer declared.
     let dir = tempdir("stage2");
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config-map-to-api.kdl")).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config-map-to-api.kdl")).unwrap();
     let start = text.find("    aws-auth {").unwrap();
     let end = start + text[start..].find("\n    }\n").unwrap() + 7;
     let stage2 = text[..start].to_string() + &text[end..];
@@ -183,12 +202,22 @@ async fn config_map_to_api_in_stages_without_locking_out_nodes() {
     let planned = plan(&sb, &[file]);
     assert_eq!(planned.code, 2, "{}", planned.stderr);
     assert!(planned.stdout.contains("~ authentication mode API_AND_CONFIG_MAP → API"), "{}", planned.stdout);
-    assert!(!planned.stdout.contains("guard api-lockout"), "every aws-auth principal has an entry:\n{}", planned.stdout);
+    assert!(
+        !planned.stdout.contains("guard api-lockout"),
+        "every aws-auth principal has an entry:\n{}",
+        planned.stdout
+    );
     let applied = apply(&sb, &[file], &["--allow", "one-way-mode"]);
     assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
     let c = eks(&sb.url()).describe_cluster().name("legacy").send().await.unwrap();
     assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API");
-    let nodes = eks(&sb.url()).describe_access_entry().cluster_name("legacy").principal_arn("arn:aws:iam::111122223333:role/legacy-node-role").send().await.unwrap();
+    let nodes = eks(&sb.url())
+        .describe_access_entry()
+        .cluster_name("legacy")
+        .principal_arn("arn:aws:iam::111122223333:role/legacy-node-role")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(nodes.access_entry().unwrap().r#type(), Some("EC2_LINUX"));
     assert_eq!(plan(&sb, &[file]).code, 0);
 }
@@ -228,7 +257,10 @@ async fn moving_to_api_with_aws_auth_only_principals_is_guarded_and_lists_them()
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("--allow api-lockout"), "{}", refused.stderr);
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
-    assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API_AND_CONFIG_MAP");
+    assert_eq!(
+        c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
+        "API_AND_CONFIG_MAP"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,16 +277,26 @@ async fn json_plans_and_saved_plans_refuse_a_changed_cluster() {
     let json = accessctl(&sb, &["plan", "-f", f, "--output", "json"]);
     let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON plan");
     assert_eq!(plan["format_version"], 1);
-    let ids: BTreeSet<&str> = plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: BTreeSet<&str> =
+        plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        BTreeSet::from(["entry:arn:aws:iam::111122223333:role/dev", "policy:arn:aws:iam::111122223333:role/dev:AmazonEKSViewPolicy"])
+        BTreeSet::from([
+            "entry:arn:aws:iam::111122223333:role/dev",
+            "policy:arn:aws:iam::111122223333:role/dev:AmazonEKSViewPolicy"
+        ])
     );
 
     let saved = dir.join("plan.json");
     let out = accessctl(&sb, &["plan", "-f", f, "--out", saved.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    eks(&sb.url()).create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/someone").send().await.unwrap();
+    eks(&sb.url())
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/someone")
+        .send()
+        .await
+        .unwrap();
     let refused = accessctl(&sb, &["apply", saved.to_str().unwrap(), "-f", f, "--auto-approve"]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("changed since"), "{}", refused.stderr);
@@ -275,7 +317,13 @@ async fn a_bad_file_never_reaches_the_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converges_through_throttling_storms_server_errors_and_eventual_consistency() {
-    let faults = Faults { throttle_rate: 0.25, error_rate: 0.1, consistency_delay_ms: 300, update_duration_ms: 100, ..Faults::default() };
+    let faults = Faults {
+        throttle_rate: 0.25,
+        error_rate: 0.1,
+        consistency_delay_ms: 300,
+        update_duration_ms: 100,
+        ..Faults::default()
+    };
     let sb = sandbox(&seed_for(&["examples/namespaced-developers.kdl"]), faults).await;
     let run = apply(&sb, &["examples/namespaced-developers.kdl"], ALL_GUARDS);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -291,9 +339,17 @@ async fn group_bindings_are_created_as_accessctl_rbac() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let described = eks(&sb.url()).describe_cluster().name("shop").send().await.unwrap();
     let c = described.cluster().unwrap();
-    let client = accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), "t".into()).unwrap();
+    let client = accessctl::live::kubernetes::connect(
+        c.endpoint().unwrap(),
+        c.certificate_authority().and_then(|a| a.data()),
+        "t".into(),
+    )
+    .unwrap();
     let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client);
-    let b = crbs.get("accessctl:eks-console-dashboard-full-access-group:eks-console-dashboard-full-access-clusterrole").await.unwrap();
+    let b = crbs
+        .get("accessctl:eks-console-dashboard-full-access-group:eks-console-dashboard-full-access-clusterrole")
+        .await
+        .unwrap();
     assert_eq!(b.role_ref.name, "eks-console-dashboard-full-access-clusterrole");
     assert_eq!(b.subjects.unwrap()[0].name, "eks-console-dashboard-full-access-group");
 }
@@ -325,7 +381,10 @@ async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
     let _ = cms.delete("aws-auth", &Default::default()).await;
     // Another writer's mapping is there first, as a node group's would be.
     let node = "- rolearn: arn:aws:iam::111122223333:role/real-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
-    let existing: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node}})).unwrap();
+    let existing: ConfigMap = serde_json::from_value(
+        serde_json::json!({"metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node}}),
+    )
+    .unwrap();
     cms.create(&Default::default(), &existing).await.unwrap();
 
     let sb = sandbox("clusters:\n  - name: real\n    authenticationMode: CONFIG_MAP\n", Faults::default()).await;

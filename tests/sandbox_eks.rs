@@ -6,7 +6,10 @@ mod common;
 use std::time::Duration;
 
 use aws_sdk_eks::error::ProvideErrorMetadata;
-use aws_sdk_eks::types::{AccessScope, AccessScopeType, AuthenticationMode, CreateAccessConfigRequest, UpdateAccessConfigRequest, VpcConfigRequest};
+use aws_sdk_eks::types::{
+    AccessScope, AccessScopeType, AuthenticationMode, CreateAccessConfigRequest, UpdateAccessConfigRequest,
+    VpcConfigRequest,
+};
 use common::*;
 
 fn err<E: ProvideErrorMetadata>(e: E) -> (String, String) {
@@ -15,15 +18,21 @@ fn err<E: ProvideErrorMetadata>(e: E) -> (String, String) {
 
 const CONFIG_MAP_ONLY: &str =
     "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.";
-const NO_PRINCIPAL: &str =
-    "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.";
+const NO_PRINCIPAL: &str = "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.";
 
 #[tokio::test]
 async fn create_cluster_defaults_and_bootstrap_rule() {
     let sb = sandbox(EMPTY, Faults::default()).await;
     let eks = eks(&sb.url());
     let vpc = VpcConfigRequest::builder().subnet_ids("subnet-1").build();
-    let c = eks.create_cluster().name("a").role_arn("arn:aws:iam::111122223333:role/eks").resources_vpc_config(vpc.clone()).send().await.unwrap();
+    let c = eks
+        .create_cluster()
+        .name("a")
+        .role_arn("arn:aws:iam::111122223333:role/eks")
+        .resources_vpc_config(vpc.clone())
+        .send()
+        .await
+        .unwrap();
     let access = c.cluster().unwrap().access_config().unwrap();
     assert_eq!(access.authentication_mode(), Some(&AuthenticationMode::ConfigMap));
     assert_eq!(access.bootstrap_cluster_creator_admin_permissions(), Some(true));
@@ -33,16 +42,32 @@ async fn create_cluster_defaults_and_bootstrap_rule() {
         .name("b")
         .role_arn("arn:aws:iam::111122223333:role/eks")
         .resources_vpc_config(vpc.clone())
-        .access_config(CreateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ConfigMap).bootstrap_cluster_creator_admin_permissions(false).build())
+        .access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::ConfigMap)
+                .bootstrap_cluster_creator_admin_permissions(false)
+                .build(),
+        )
         .send()
         .await
         .unwrap_err();
     assert_eq!(
         err(refused),
-        ("InvalidParameterException".into(), "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP".into())
+        (
+            "InvalidParameterException".into(),
+            "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP"
+                .into()
+        )
     );
 
-    let dup = eks.create_cluster().name("a").role_arn("arn:aws:iam::111122223333:role/eks").resources_vpc_config(vpc.clone()).send().await.unwrap_err();
+    let dup = eks
+        .create_cluster()
+        .name("a")
+        .role_arn("arn:aws:iam::111122223333:role/eks")
+        .resources_vpc_config(vpc.clone())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(dup), ("ResourceInUseException".into(), "Cluster already exists with name: a".into()));
 
     // Created in API mode by the sandbox identity: EKS gives the creator an admin entry.
@@ -66,7 +91,13 @@ async fn access_entry_operations_are_refused_on_config_map_clusters() {
     let eks = eks(&sb.url());
     let list = eks.list_access_entries().cluster_name("c").send().await.unwrap_err();
     assert_eq!(err(list), ("InvalidRequestException".into(), CONFIG_MAP_ONLY.into()));
-    let create = eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/x").send().await.unwrap_err();
+    let create = eks
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(create), ("InvalidRequestException".into(), CONFIG_MAP_ONLY.into()));
 }
 
@@ -76,18 +107,37 @@ async fn mode_moves_forward_one_step_at_a_time_asynchronously() {
     let eks = eks(&sb.url());
     let to = |m| UpdateAccessConfigRequest::builder().authentication_mode(m).build();
 
-    let skip = eks.update_cluster_config().name("c").access_config(to(AuthenticationMode::Api)).send().await.unwrap_err();
-    assert_eq!(err(skip), ("InvalidParameterException".into(), "Unsupported authentication mode update from CONFIG_MAP to API".into()));
+    let skip =
+        eks.update_cluster_config().name("c").access_config(to(AuthenticationMode::Api)).send().await.unwrap_err();
+    assert_eq!(
+        err(skip),
+        ("InvalidParameterException".into(), "Unsupported authentication mode update from CONFIG_MAP to API".into())
+    );
 
-    let update = eks.update_cluster_config().name("c").access_config(to(AuthenticationMode::ApiAndConfigMap)).send().await.unwrap();
+    let update = eks
+        .update_cluster_config()
+        .name("c")
+        .access_config(to(AuthenticationMode::ApiAndConfigMap))
+        .send()
+        .await
+        .unwrap();
     let update = update.update().unwrap();
     assert_eq!(update.r#type().map(|t| t.as_str()), Some("AccessConfigUpdate"));
     assert_eq!(update.status().map(|s| s.as_str()), Some("InProgress"));
     let param = &update.params()[0];
-    assert_eq!((param.r#type().map(|t| t.as_str()), param.value()), (Some("AuthenticationMode"), Some("\"API_AND_CONFIG_MAP\"")));
+    assert_eq!(
+        (param.r#type().map(|t| t.as_str()), param.value()),
+        (Some("AuthenticationMode"), Some("\"API_AND_CONFIG_MAP\""))
+    );
     let id = update.id().unwrap().to_string();
 
-    let busy = eks.update_cluster_config().name("c").access_config(to(AuthenticationMode::ApiAndConfigMap)).send().await.unwrap_err();
+    let busy = eks
+        .update_cluster_config()
+        .name("c")
+        .access_config(to(AuthenticationMode::ApiAndConfigMap))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(busy).0, "ResourceInUseException");
     let cluster = eks.describe_cluster().name("c").send().await.unwrap();
     assert_eq!(cluster.cluster().unwrap().status().map(|s| s.as_str()), Some("UPDATING"));
@@ -111,11 +161,23 @@ async fn mode_moves_forward_one_step_at_a_time_asynchronously() {
 
     // EKS made entries for the creator (admin) and the node role.
     let entries = eks.list_access_entries().cluster_name("c").send().await.unwrap();
-    assert_eq!(entries.access_entries(), ["arn:aws:iam::111122223333:role/creator", "arn:aws:iam::111122223333:role/nodes"]);
+    assert_eq!(
+        entries.access_entries(),
+        ["arn:aws:iam::111122223333:role/creator", "arn:aws:iam::111122223333:role/nodes"]
+    );
 
-    for (target, from) in [(AuthenticationMode::ConfigMap, "API_AND_CONFIG_MAP"), (AuthenticationMode::ApiAndConfigMap, "API_AND_CONFIG_MAP")] {
+    for (target, from) in [
+        (AuthenticationMode::ConfigMap, "API_AND_CONFIG_MAP"),
+        (AuthenticationMode::ApiAndConfigMap, "API_AND_CONFIG_MAP"),
+    ] {
         let back = eks.update_cluster_config().name("c").access_config(to(target.clone())).send().await.unwrap_err();
-        assert_eq!(err(back), ("InvalidParameterException".into(), format!("Unsupported authentication mode update from {from} to {}", target.as_str())));
+        assert_eq!(
+            err(back),
+            (
+                "InvalidParameterException".into(),
+                format!("Unsupported authentication mode update from {from} to {}", target.as_str())
+            )
+        );
     }
 }
 
@@ -127,7 +189,9 @@ async fn a_failed_update_leaves_the_mode_unchanged() {
     let update = eks
         .update_cluster_config()
         .name("c")
-        .access_config(UpdateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build())
+        .access_config(
+            UpdateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -136,7 +200,10 @@ async fn a_failed_update_leaves_the_mode_unchanged() {
     assert_eq!(d.update().unwrap().status().map(|s| s.as_str()), Some("Failed"));
     assert!(!d.update().unwrap().errors().is_empty());
     let cluster = eks.describe_cluster().name("c").send().await.unwrap();
-    assert_eq!(cluster.cluster().unwrap().access_config().unwrap().authentication_mode(), Some(&AuthenticationMode::ConfigMap));
+    assert_eq!(
+        cluster.cluster().unwrap().access_config().unwrap().authentication_mode(),
+        Some(&AuthenticationMode::ConfigMap)
+    );
 }
 
 #[tokio::test]
@@ -161,24 +228,49 @@ async fn entries_get_eks_defaults_and_obey_its_rules() {
     let pathed = create(sso).send().await.unwrap();
     let pathed = pathed.access_entry().unwrap();
     assert_eq!(pathed.principal_arn(), Some(sso));
-    assert_eq!(pathed.username(), Some("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/{{SessionName}}"));
+    assert_eq!(
+        pathed.username(),
+        Some("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/{{SessionName}}")
+    );
     // The pathed ARN travels percent-encoded in the path and still names one entry.
     let described = eks.describe_access_entry().cluster_name("c").principal_arn(sso).send().await.unwrap();
     assert_eq!(described.access_entry().unwrap().principal_arn(), Some(sso));
 
     let dup = create("arn:aws:iam::111122223333:role/dev").send().await.unwrap_err();
-    assert_eq!(err(dup), ("ResourceInUseException".into(), "The specified access entry resource is already in use on this cluster.".into()));
+    assert_eq!(
+        err(dup),
+        (
+            "ResourceInUseException".into(),
+            "The specified access entry resource is already in use on this cluster.".into()
+        )
+    );
 
-    let masters = create("arn:aws:iam::111122223333:role/x").kubernetes_groups("system:masters").send().await.unwrap_err();
-    assert_eq!(err(masters), ("InvalidParameterException".into(), "The kubernetes group name system:masters is invalid, it cannot start with system:".into()));
+    let masters =
+        create("arn:aws:iam::111122223333:role/x").kubernetes_groups("system:masters").send().await.unwrap_err();
+    assert_eq!(
+        err(masters),
+        (
+            "InvalidParameterException".into(),
+            "The kubernetes group name system:masters is invalid, it cannot start with system:".into()
+        )
+    );
     let username = create("arn:aws:iam::111122223333:role/x").username("system:foo").send().await.unwrap_err();
     assert_eq!(err(username), ("InvalidParameterException".into(), "The username must not begin with system:".into()));
     let session = create("arn:aws:iam::111122223333:role/x").username("x{{SessionName}}").send().await.unwrap_err();
     assert_eq!(err(session).0, "InvalidParameterException");
     let sts = create("arn:aws:sts::111122223333:assumed-role/dev/alice").send().await.unwrap_err();
-    assert_eq!(err(sts), ("InvalidParameterException".into(), "The specified principalArn is invalid: invalid principal".into()));
+    assert_eq!(
+        err(sts),
+        ("InvalidParameterException".into(), "The specified principalArn is invalid: invalid principal".into())
+    );
 
-    let missing = eks.describe_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/none").send().await.unwrap_err();
+    let missing = eks
+        .describe_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/none")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(missing), ("ResourceNotFoundException".into(), NO_PRINCIPAL.into()));
     let scope = AccessScope::builder().r#type(AccessScopeType::Cluster).build();
     let missing = eks
@@ -202,16 +294,39 @@ async fn entries_get_eks_defaults_and_obey_its_rules() {
         .await
         .unwrap();
     let updated = updated.access_entry().unwrap();
-    assert_eq!((updated.kubernetes_groups(), updated.username()), (&["developers".to_string()][..], Some("dev:{{SessionName}}")));
-    let bad_update = eks.update_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/dev").kubernetes_groups("system:nodes").send().await.unwrap_err();
-    assert_eq!(err(bad_update), ("InvalidParameterException".into(), "The kubernetes group name system:nodes is invalid, it cannot start with system:".into()));
+    assert_eq!(
+        (updated.kubernetes_groups(), updated.username()),
+        (&["developers".to_string()][..], Some("dev:{{SessionName}}"))
+    );
+    let bad_update = eks
+        .update_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/dev")
+        .kubernetes_groups("system:nodes")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err(bad_update),
+        (
+            "InvalidParameterException".into(),
+            "The kubernetes group name system:nodes is invalid, it cannot start with system:".into()
+        )
+    );
 }
 
 #[tokio::test]
 async fn node_entries_take_defaults_and_no_policies() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let eks = eks(&sb.url());
-    let node = eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/nodes").r#type("EC2_LINUX").send().await.unwrap();
+    let node = eks
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/nodes")
+        .r#type("EC2_LINUX")
+        .send()
+        .await
+        .unwrap();
     let node = node.access_entry().unwrap();
     assert_eq!(node.username(), Some("system:node:{{EC2PrivateDNSName}}"));
     assert_eq!(node.kubernetes_groups(), ["system:nodes"]);
@@ -225,12 +340,31 @@ async fn node_entries_take_defaults_and_no_policies() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err(refused), ("InvalidParameterException".into(), "This operation can only be performed on Access Entries with a type of \"STANDARD\".".into()));
-    let resend = eks.update_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/nodes").username("system:node:{{EC2PrivateDNSName}}").send().await.unwrap_err();
+    assert_eq!(
+        err(refused),
+        (
+            "InvalidParameterException".into(),
+            "This operation can only be performed on Access Entries with a type of \"STANDARD\".".into()
+        )
+    );
+    let resend = eks
+        .update_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/nodes")
+        .username("system:node:{{EC2PrivateDNSName}}")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(resend), ("InvalidParameterException".into(), "The username must not begin with system:".into()));
 
     // Auto Mode node classes take their one policy.
-    eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/auto").r#type("EC2").send().await.unwrap();
+    eks.create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/auto")
+        .r#type("EC2")
+        .send()
+        .await
+        .unwrap();
     eks.associate_access_policy()
         .cluster_name("c")
         .principal_arn("arn:aws:iam::111122223333:role/auto")
@@ -239,7 +373,14 @@ async fn node_entries_take_defaults_and_no_policies() {
         .send()
         .await
         .unwrap();
-    let cross = eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::444455556666:role/nodes").r#type("EC2_LINUX").send().await.unwrap_err();
+    let cross = eks
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::444455556666:role/nodes")
+        .r#type("EC2_LINUX")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(cross).0, "InvalidParameterException");
 }
 
@@ -250,24 +391,63 @@ async fn associations_replace_scopes_and_filter_lists() {
     let dev = "arn:aws:iam::111122223333:role/dev";
     let view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
     eks.create_access_entry().cluster_name("c").principal_arn(dev).send().await.unwrap();
-    eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/other").send().await.unwrap();
+    eks.create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/other")
+        .send()
+        .await
+        .unwrap();
     let cluster_scope = AccessScope::builder().r#type(AccessScopeType::Cluster).build();
-    let a = eks.associate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).access_scope(cluster_scope).send().await.unwrap();
+    let a = eks
+        .associate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn(view)
+        .access_scope(cluster_scope)
+        .send()
+        .await
+        .unwrap();
     let scope = a.associated_access_policy().unwrap().access_scope().unwrap();
     assert_eq!((scope.r#type().map(|t| t.as_str()), scope.namespaces().len()), (Some("cluster"), 0));
 
     let ns_scope = AccessScope::builder().r#type(AccessScopeType::Namespace).namespaces("dev-*").build();
-    eks.associate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).access_scope(ns_scope).send().await.unwrap();
+    eks.associate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn(view)
+        .access_scope(ns_scope)
+        .send()
+        .await
+        .unwrap();
     let listed = eks.list_associated_access_policies().cluster_name("c").principal_arn(dev).send().await.unwrap();
     assert_eq!(listed.associated_access_policies().len(), 1);
     let scope = listed.associated_access_policies()[0].access_scope().unwrap();
-    assert_eq!((scope.r#type().map(|t| t.as_str()), scope.namespaces()), (Some("namespace"), &["dev-*".to_string()][..]));
+    assert_eq!(
+        (scope.r#type().map(|t| t.as_str()), scope.namespaces()),
+        (Some("namespace"), &["dev-*".to_string()][..])
+    );
 
     let empty_ns = AccessScope::builder().r#type(AccessScopeType::Namespace).build();
-    let refused = eks.associate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).access_scope(empty_ns).send().await.unwrap_err();
+    let refused = eks
+        .associate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn(view)
+        .access_scope(empty_ns)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(refused).0, "InvalidParameterException");
     let unknown = AccessScope::builder().r#type(AccessScopeType::Cluster).build();
-    let refused = eks.associate_access_policy().cluster_name("c").principal_arn(dev).policy_arn("arn:aws:eks::aws:cluster-access-policy/Nope").access_scope(unknown).send().await.unwrap_err();
+    let refused = eks
+        .associate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn("arn:aws:eks::aws:cluster-access-policy/Nope")
+        .access_scope(unknown)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(refused).0, "InvalidParameterException");
 
     let filtered = eks.list_access_entries().cluster_name("c").associated_policy_arn(view).send().await.unwrap();
@@ -275,12 +455,26 @@ async fn associations_replace_scopes_and_filter_lists() {
     eks.disassociate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).send().await.unwrap();
     let listed = eks.list_associated_access_policies().cluster_name("c").principal_arn(dev).send().await.unwrap();
     assert!(listed.associated_access_policies().is_empty());
-    let again = eks.disassociate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).send().await.unwrap_err();
+    let again = eks
+        .disassociate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn(view)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(again).0, "ResourceNotFoundException");
 
     // Deleting an entry removes its associations; it can be created again.
     let scope = AccessScope::builder().r#type(AccessScopeType::Cluster).build();
-    eks.associate_access_policy().cluster_name("c").principal_arn(dev).policy_arn(view).access_scope(scope).send().await.unwrap();
+    eks.associate_access_policy()
+        .cluster_name("c")
+        .principal_arn(dev)
+        .policy_arn(view)
+        .access_scope(scope)
+        .send()
+        .await
+        .unwrap();
     eks.delete_access_entry().cluster_name("c").principal_arn(dev).send().await.unwrap();
     eks.create_access_entry().cluster_name("c").principal_arn(dev).send().await.unwrap();
     let listed = eks.list_associated_access_policies().cluster_name("c").principal_arn(dev).send().await.unwrap();
@@ -297,21 +491,37 @@ async fn lists_paginate_and_the_policy_catalogue_holds_the_core_policies() {
     loop {
         let page = eks.list_access_policies().max_results(1).set_next_token(token.clone()).send().await.unwrap();
         pages += 1;
-        names.extend(page.access_policies().iter().map(|p| (p.name().unwrap().to_string(), p.arn().unwrap().to_string())));
+        names.extend(
+            page.access_policies().iter().map(|p| (p.name().unwrap().to_string(), p.arn().unwrap().to_string())),
+        );
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             break;
         }
     }
     assert_eq!(pages, names.len());
-    for core in ["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy", "AmazonEKSAdminViewPolicy"] {
-        assert!(names.contains(&(core.to_string(), format!("arn:aws:eks::aws:cluster-access-policy/{core}"))), "{core}");
+    for core in [
+        "AmazonEKSClusterAdminPolicy",
+        "AmazonEKSAdminPolicy",
+        "AmazonEKSEditPolicy",
+        "AmazonEKSViewPolicy",
+        "AmazonEKSAdminViewPolicy",
+    ] {
+        assert!(
+            names.contains(&(core.to_string(), format!("arn:aws:eks::aws:cluster-access-policy/{core}"))),
+            "{core}"
+        );
     }
     let too_many = eks.list_access_policies().max_results(101).send().await.unwrap_err();
     assert_eq!(err(too_many).0, "InvalidParameterException");
 
     for i in 0..7 {
-        eks.create_access_entry().cluster_name("c").principal_arn(format!("arn:aws:iam::111122223333:role/r{i}")).send().await.unwrap();
+        eks.create_access_entry()
+            .cluster_name("c")
+            .principal_arn(format!("arn:aws:iam::111122223333:role/r{i}"))
+            .send()
+            .await
+            .unwrap();
     }
     let all: Vec<String> = eks
         .list_access_entries()
@@ -330,17 +540,35 @@ async fn lists_paginate_and_the_policy_catalogue_holds_the_core_policies() {
 async fn tags_on_entries() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let eks = eks(&sb.url());
-    let e = eks.create_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/dev").tags("team", "payments").send().await.unwrap();
+    let e = eks
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/dev")
+        .tags("team", "payments")
+        .send()
+        .await
+        .unwrap();
     let arn = e.access_entry().unwrap().access_entry_arn().unwrap().to_string();
     eks.tag_resource().resource_arn(&arn).tags("owner", "accessctl").send().await.unwrap();
     let tags = eks.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(tags.tags().unwrap().len(), 2);
     eks.untag_resource().resource_arn(&arn).tag_keys("team").send().await.unwrap();
-    let d = eks.describe_access_entry().cluster_name("c").principal_arn("arn:aws:iam::111122223333:role/dev").send().await.unwrap();
+    let d = eks
+        .describe_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/dev")
+        .send()
+        .await
+        .unwrap();
     let tags = d.access_entry().unwrap().tags().unwrap();
     assert_eq!(tags.get("owner").map(String::as_str), Some("accessctl"));
     assert!(!tags.contains_key("team"));
-    let unknown = eks.list_tags_for_resource().resource_arn("arn:aws:eks:eu-west-1:111122223333:access-entry/c/role/x/y/z").send().await.unwrap_err();
+    let unknown = eks
+        .list_tags_for_resource()
+        .resource_arn("arn:aws:eks:eu-west-1:111122223333:access-entry/c/role/x/y/z")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err(unknown).0, "NotFoundException");
 }
 

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use accessctl::config::decode::Decoder;
-use accessctl::config::schema::{Schema, ValueType, DOCUMENT};
 use accessctl::config::SourceFile;
+use accessctl::config::decode::Decoder;
+use accessctl::config::schema::{DOCUMENT, Schema, ValueType};
 
 fn sample(ty: ValueType, allowed: &[String]) -> String {
     match (ty, allowed.first()) {

@@ -72,8 +72,10 @@ fn aws_cli_manages_access_through_the_sandbox() {
     let sb = start_sandbox();
     let (ok, out) = aws(&sb, &["eks", "list-access-entries", "--cluster-name", "demo"]);
     assert!(!ok && out.contains("InvalidRequestException"), "{out}");
-    let (ok, out) =
-        aws(&sb, &["eks", "update-cluster-config", "--name", "demo", "--access-config", "authenticationMode=API_AND_CONFIG_MAP"]);
+    let (ok, out) = aws(
+        &sb,
+        &["eks", "update-cluster-config", "--name", "demo", "--access-config", "authenticationMode=API_AND_CONFIG_MAP"],
+    );
     assert!(ok && out.contains("AccessConfigUpdate"), "{out}");
     let id: serde_json::Value = serde_json::from_str(&out).unwrap();
     let id = id["update"]["id"].as_str().unwrap().to_string();

@@ -15,8 +15,8 @@ use aws_sdk_eks::types::{AccessScope as EksScope, AccessScopeType, Authenticatio
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::live::read::{aws_message, Connection};
-use crate::model::{policy, AccessScope, AuthMode, EntryType};
+use crate::live::read::{Connection, aws_message};
+use crate::model::{AccessScope, AuthMode, EntryType, policy};
 use crate::plan::graph::ChangeGraph;
 use crate::plan::{Action, Change, ClusterPlan, EntrySpec, Target};
 
@@ -32,7 +32,11 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { concurrency: 8, update_timeout: Duration::from_secs(30 * 60), consistency_timeout: Duration::from_secs(120) }
+        ApplyOptions {
+            concurrency: 8,
+            update_timeout: Duration::from_secs(30 * 60),
+            consistency_timeout: Duration::from_secs(120),
+        }
     }
 }
 
@@ -75,7 +79,10 @@ pub fn kube_message(e: &kube::Error) -> String {
     }
 }
 
-fn aws<E: ProvideErrorMetadata + std::fmt::Debug>(operation: &'static str, e: &aws_sdk_eks::error::SdkError<E>) -> ApplyError {
+fn aws<E: ProvideErrorMetadata + std::fmt::Debug>(
+    operation: &'static str,
+    e: &aws_sdk_eks::error::SdkError<E>,
+) -> ApplyError {
     ApplyError::Aws { operation, message: aws_message(e) }
 }
 
@@ -136,7 +143,12 @@ pub async fn apply_cluster(
         for (change, result) in results {
             match result {
                 Ok(took) => {
-                    on_progress(format!("  ✓ {} {} ({:.1}s)", change.action.symbol(), describe(change), took.as_secs_f64()));
+                    on_progress(format!(
+                        "  ✓ {} {} ({:.1}s)",
+                        change.action.symbol(),
+                        describe(change),
+                        took.as_secs_f64()
+                    ));
                     report.done.push(change.id.clone());
                 }
                 Err(ApplyError::Interrupted) => {
@@ -180,7 +192,9 @@ async fn execute(change: &Change, conn: &Connection, options: &ApplyOptions) -> 
         (Target::AccessEntry { principal, after: Some(spec), .. }, Action::Create) => {
             create_entry(eks, cluster, principal, spec, options).await
         }
-        (Target::AccessEntry { principal, after: Some(spec), .. }, _) => update_entry(eks, cluster, principal, spec).await,
+        (Target::AccessEntry { principal, after: Some(spec), .. }, _) => {
+            update_entry(eks, cluster, principal, spec).await
+        }
         (Target::AccessEntry { .. }, _) => Ok(()),
         (Target::EntryTags { entry_arn, add, .. }, _) => {
             eks.tag_resource()
@@ -196,7 +210,14 @@ async fn execute(change: &Change, conn: &Connection, options: &ApplyOptions) -> 
         }
         (Target::PolicyAssociation { principal, policy: name, after: None, .. }, _) => {
             let arn = policy::policy_arn(&partition_of(principal), name);
-            match eks.disassociate_access_policy().cluster_name(cluster).principal_arn(principal).policy_arn(arn).send().await {
+            match eks
+                .disassociate_access_policy()
+                .cluster_name(cluster)
+                .principal_arn(principal)
+                .policy_arn(arn)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(()),
                 Err(e) => Err(aws("DisassociateAccessPolicy", &e)),
@@ -221,7 +242,12 @@ fn eks_mode(m: AuthMode) -> AuthenticationMode {
     AuthenticationMode::from(m.as_str())
 }
 
-async fn set_mode(eks: &aws_sdk_eks::Client, cluster: &str, to: AuthMode, options: &ApplyOptions) -> Result<(), ApplyError> {
+async fn set_mode(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    to: AuthMode,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
     let started = Instant::now();
     let mut attempt = 0;
     let id = loop {
@@ -260,11 +286,17 @@ async fn current_mode(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<AuthMo
 }
 
 /// Waits on DescribeUpdate (backoff, timeout) until the update ends.
-pub async fn wait_update(eks: &aws_sdk_eks::Client, cluster: &str, id: &str, timeout: Duration) -> Result<(), ApplyError> {
+pub async fn wait_update(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    id: &str,
+    timeout: Duration,
+) -> Result<(), ApplyError> {
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        let d = eks.describe_update().name(cluster).update_id(id).send().await.map_err(|e| aws("DescribeUpdate", &e))?;
+        let d =
+            eks.describe_update().name(cluster).update_id(id).send().await.map_err(|e| aws("DescribeUpdate", &e))?;
         let update = d.update();
         let status = update.and_then(|u| u.status()).map(|s| s.as_str().to_string()).unwrap_or_default();
         match status.as_str() {
@@ -330,7 +362,12 @@ async fn create_entry(
     }
 }
 
-async fn adopt_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str, spec: &EntrySpec) -> Result<(), ApplyError> {
+async fn adopt_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: &str,
+    spec: &EntrySpec,
+) -> Result<(), ApplyError> {
     let d = eks
         .describe_access_entry()
         .cluster_name(cluster)
@@ -358,7 +395,12 @@ async fn adopt_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str, 
     Ok(())
 }
 
-async fn update_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str, spec: &EntrySpec) -> Result<(), ApplyError> {
+async fn update_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: &str,
+    spec: &EntrySpec,
+) -> Result<(), ApplyError> {
     if spec.entry_type != EntryType::Standard {
         return Ok(());
     }

@@ -30,7 +30,9 @@ fn subjects(group: &str) -> Option<Vec<Subject>> {
 
 fn role_ref(target: &BindingTarget) -> RoleRef {
     let (kind, name) = match target {
-        BindingTarget::ClusterRole { name } | BindingTarget::ClusterRoleInNamespace { name, .. } => ("ClusterRole", name),
+        BindingTarget::ClusterRole { name } | BindingTarget::ClusterRoleInNamespace { name, .. } => {
+            ("ClusterRole", name)
+        }
         BindingTarget::Role { name, .. } => ("Role", name),
     };
     RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: kind.into(), name: name.clone() }
@@ -60,7 +62,8 @@ pub async fn write(
                 ignore_missing(api.delete(name, &dp).await.map(|_| ()))?;
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
-                let b = ClusterRoleBinding { metadata: meta(name, None), role_ref: role_ref(t), subjects: subjects(group) };
+                let b =
+                    ClusterRoleBinding { metadata: meta(name, None), role_ref: role_ref(t), subjects: subjects(group) };
                 create_or_keep(api.create(&PostParams::default(), &b).await)?;
             }
         }
@@ -70,7 +73,8 @@ pub async fn write(
                 ignore_missing(api.delete(name, &dp).await.map(|_| ()))?;
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
-                let b = RoleBinding { metadata: meta(name, Some(ns)), role_ref: role_ref(t), subjects: subjects(group) };
+                let b =
+                    RoleBinding { metadata: meta(name, Some(ns)), role_ref: role_ref(t), subjects: subjects(group) };
                 create_or_keep(api.create(&PostParams::default(), &b).await)?;
             }
         }

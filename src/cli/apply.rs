@@ -5,16 +5,16 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
 use super::target::{self, TargetArgs};
-use crate::apply::{apply_cluster, ApplyOptions, Report};
+use crate::apply::{ApplyOptions, Report, apply_cluster};
 use crate::live::read::read_cluster;
-use crate::plan::{diff, render, GuardKind, Plan, FORMAT_VERSION};
+use crate::plan::{FORMAT_VERSION, GuardKind, Plan, diff, render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,7 +41,11 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         if let Some(path) = &args.plan_file {
             let saved: Plan = serde_json::from_slice(&std::fs::read(path).into_diagnostic()?).into_diagnostic()?;
             if saved.format_version != FORMAT_VERSION {
-                return Err(miette::miette!("{} is a plan of format {}, this accessctl reads {FORMAT_VERSION}", path.display(), saved.format_version));
+                return Err(miette::miette!(
+                    "{} is a plan of format {}, this accessctl reads {FORMAT_VERSION}",
+                    path.display(),
+                    saved.format_version
+                ));
             }
             for s in &saved.clusters {
                 let (l, _) = read_cluster(&s.target, &target.endpoints).await.into_diagnostic()?;
@@ -61,11 +65,18 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             return Ok(ExitCode::from(super::exit::OK));
         }
         let allowed: BTreeSet<GuardKind> = args.allow.iter().copied().collect();
-        let missing: BTreeSet<GuardKind> =
-            plan.clusters.iter().flat_map(|c| c.guards.iter().map(|g| g.kind)).filter(|k| !allowed.contains(k)).collect();
+        let missing: BTreeSet<GuardKind> = plan
+            .clusters
+            .iter()
+            .flat_map(|c| c.guards.iter().map(|g| g.kind))
+            .filter(|k| !allowed.contains(k))
+            .collect();
         if !missing.is_empty() {
             let flags: Vec<String> = missing.iter().map(|k| format!("--allow {}", k.as_str())).collect();
-            eprintln!("Not applied: the plan has guarded changes. Review them, then run again with {}.", flags.join(" "));
+            eprintln!(
+                "Not applied: the plan has guarded changes. Review them, then run again with {}.",
+                flags.join(" ")
+            );
             return Ok(ExitCode::from(super::exit::ERROR));
         }
         if !args.auto_approve && !confirm()? {
@@ -82,7 +93,8 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                 }
             })
         };
-        let options = ApplyOptions { update_timeout: Duration::from_secs(args.update_timeout), ..ApplyOptions::default() };
+        let options =
+            ApplyOptions { update_timeout: Duration::from_secs(args.update_timeout), ..ApplyOptions::default() };
         let progress = |line: String| println!("{line}");
         let reports: Vec<Report> = futures_util::future::join_all(plan.clusters.iter().map(|c| {
             let conn = live.iter().find(|(l, _)| l.name == c.cluster).map(|(_, conn)| conn.clone());
@@ -91,7 +103,11 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             async move {
                 match conn {
                     Some(conn) => apply_cluster(c, &conn, &options, &cancel, &progress).await,
-                    None => Report { cluster: c.cluster.clone(), not_started: c.changes.iter().map(|x| x.id.clone()).collect(), ..Report::default() },
+                    None => Report {
+                        cluster: c.cluster.clone(),
+                        not_started: c.changes.iter().map(|x| x.id.clone()).collect(),
+                        ..Report::default()
+                    },
                 }
             }
         }))

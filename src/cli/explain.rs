@@ -6,7 +6,7 @@ use miette::IntoDiagnostic;
 
 use super::plan::Output;
 use super::target::{self, TargetArgs};
-use crate::explain::{self, render, view, Caller, Explanation};
+use crate::explain::{self, Caller, Explanation, render, view};
 use crate::live::read::{read_cluster, read_group_bindings};
 
 #[derive(Debug, clap::Args)]
@@ -30,7 +30,8 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     let cluster = config.clusters[0].clone();
     let planned = view::from_config(&cluster);
     if args.offline {
-        let caller = Caller::parse(&args.principal).map_err(|e| miette::miette!(help = "`me` needs live state: drop --offline", "{e}"))?;
+        let caller = Caller::parse(&args.principal)
+            .map_err(|e| miette::miette!(help = "`me` needs live state: drop --offline", "{e}"))?;
         let e = explain::explain(&planned, &caller);
         print_one(&e, args.output, None)?;
         return Ok(exit_for(&e));

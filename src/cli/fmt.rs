@@ -27,8 +27,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             Ok(text) => {
                 differ.push(file.name.clone());
                 if !args.check {
-                    std::fs::write(path, text)
-                        .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+                    std::fs::write(path, text).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
                 }
             }
             Err(diagnostics) => {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use miette::IntoDiagnostic;
 
 use super::target::{self, TargetArgs};
-use crate::config::{fmt, SourceFile};
-use crate::import::{to_kdl, ImportedCluster};
+use crate::config::{SourceFile, fmt};
+use crate::import::{ImportedCluster, to_kdl};
 use crate::live::read::read_cluster;
 use crate::model::{AwsAuth, Cluster, Configuration, Origin};
 
@@ -45,7 +45,10 @@ fn bare_cluster(name: &str, region: &str) -> Cluster {
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
     if !args.all && args.target.clusters.is_empty() {
-        return Err(miette::miette!(help = "name them with --cluster NAME, or take every one with --all", "which clusters?"));
+        return Err(miette::miette!(
+            help = "name them with --cluster NAME, or take every one with --all",
+            "which clusters?"
+        ));
     }
     target::runtime()?.block_on(async {
         let target = target::connect(&args.target, Configuration::default()).await?;
@@ -53,18 +56,27 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         if args.all {
             let probe = bare_cluster("", &args.region);
             let clients = crate::live::aws::clients_for(&probe, &target.endpoints).await;
-            names = clients.eks.list_clusters().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await
+            names = clients
+                .eks
+                .list_clusters()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
                 .map_err(|e| miette::miette!("ListClusters: {}", crate::live::read::aws_message(&e)))?;
         }
         let mut lives = Vec::new();
         for name in &names {
-            let (live, _) = read_cluster(&bare_cluster(name, &args.region), &target.endpoints).await.into_diagnostic()?;
+            let (live, _) =
+                read_cluster(&bare_cluster(name, &args.region), &target.endpoints).await.into_diagnostic()?;
             if let Some(why) = &live.kube_unreachable {
                 eprintln!("cluster {name}: aws-auth and RBAC not imported: {why}");
             }
             lives.push(live);
         }
-        let clusters: Vec<ImportedCluster<'_>> = lives.iter().map(|live| ImportedCluster { live, region: &args.region }).collect();
+        let clusters: Vec<ImportedCluster<'_>> =
+            lives.iter().map(|live| ImportedCluster { live, region: &args.region }).collect();
         let text = to_kdl(&clusters);
         let text = fmt::format(&SourceFile::new("imported.kdl", text.clone())).unwrap_or(text);
         match &args.out {

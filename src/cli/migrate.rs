@@ -25,7 +25,8 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         return Err(miette::miette!(help = "name it with --cluster NAME", "migrate works on one cluster at a time"));
     }
     let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
-    let paths = source::expand_paths(if args.target.files.is_empty() { &[] } else { &args.target.files }).map_err(miette::Report::msg)?;
+    let paths = source::expand_paths(if args.target.files.is_empty() { &[] } else { &args.target.files })
+        .map_err(miette::Report::msg)?;
     let paths = if paths.is_empty() { vec![std::path::PathBuf::from("access.kdl")] } else { paths };
     let files = source::read_files(&paths).map_err(miette::Report::msg)?;
     let cluster = config.clusters[0].clone();
@@ -33,7 +34,10 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         let target = target::connect(&args.target, config).await?;
         let (live, _) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
         if live.kube_unreachable.is_some() {
-            return Err(miette::miette!("the cluster's aws-auth cannot be read: {}", live.kube_unreachable.unwrap_or_default()));
+            return Err(miette::miette!(
+                "the cluster's aws-auth cannot be read: {}",
+                live.kube_unreachable.unwrap_or_default()
+            ));
         }
         let m = migrate(&files, &cluster, &live).into_diagnostic()?;
         println!("cluster {}: migration stage {} of 2 (live mode {})", m.cluster, m.stage, live.mode.as_str());

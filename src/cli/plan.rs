@@ -41,9 +41,14 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         }
         if let Some(path) = &args.out {
             std::fs::write(path, serde_json::to_vec_pretty(&plan).into_diagnostic()?).into_diagnostic()?;
-            eprintln!("Saved the plan to {}: `accessctl apply {}` applies it if live state has not changed.", path.display(), path.display());
+            eprintln!(
+                "Saved the plan to {}: `accessctl apply {}` applies it if live state has not changed.",
+                path.display(),
+                path.display()
+            );
         }
-        let code = if args.detailed_exitcode && plan.change_count() > 0 { super::exit::CHANGES } else { super::exit::OK };
+        let code =
+            if args.detailed_exitcode && plan.change_count() > 0 { super::exit::CHANGES } else { super::exit::OK };
         Ok(ExitCode::from(code))
     })
 }

@@ -50,7 +50,9 @@ pub struct Args {
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let seed = match &args.seed {
         Some(path) => {
-            let text = std::fs::read_to_string(path).into_diagnostic().wrap_err_with(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("reading {}", path.display()))?;
             Seed::parse(&text).into_diagnostic()?
         }
         None => Seed::default_seed(),
@@ -85,7 +87,11 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         let _ = writeln!(out, "accessctl sandbox serving EKS, STS and Kubernetes on {}", sandbox.url());
         let names = if clusters.is_empty() { "(none)".to_string() } else { clusters.join(", ") };
         let _ = writeln!(out, "clusters: {names}\n");
-        let _ = writeln!(out, "  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\", sandbox.url());
+        let _ = writeln!(
+            out,
+            "  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\",
+            sandbox.url()
+        );
         let _ = writeln!(out, "         AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox");
         let _ = writeln!(out, "  aws eks list-clusters");
         if let Some(path) = &args.kubeconfig {

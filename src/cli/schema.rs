@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::config::schema::{Schema, SCHEMA_TEXT};
+use crate::config::schema::{SCHEMA_TEXT, Schema};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,9 +8,9 @@ use miette::IntoDiagnostic;
 
 use crate::config::{self, source};
 use crate::live::aws::Endpoints;
-use crate::live::read::{read_all, Connection, LiveCluster};
+use crate::live::read::{Connection, LiveCluster, read_all};
 use crate::model::Configuration;
-use crate::plan::{diff, Plan, FORMAT_VERSION};
+use crate::plan::{FORMAT_VERSION, Plan, diff};
 use crate::render::{self, Style};
 use crate::sandbox::{Options, Sandbox, Seed};
 
@@ -45,7 +45,8 @@ pub struct Target {
 /// printed too, and do not stop anything.
 pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
     let paths = if args.files.is_empty() { vec![PathBuf::from("access.kdl")] } else { args.files.clone() };
-    let files = source::read_files(&source::expand_paths(&paths).map_err(miette::Report::msg)?).map_err(miette::Report::msg)?;
+    let files =
+        source::read_files(&source::expand_paths(&paths).map_err(miette::Report::msg)?).map_err(miette::Report::msg)?;
     let loaded = config::load(&files);
     for d in loaded.diagnostics.iter() {
         eprint!("{}", render::diagnostic(d, Style::for_stderr()));

@@ -91,10 +91,8 @@ fn layout_leading(original: &str, depth: usize, first_in_block: bool) -> String 
 fn quote_strings(doc: &mut KdlDocument) {
     for node in doc.nodes_mut() {
         for entry in node.entries_mut() {
-            let (written, comment) = entry
-                .format()
-                .map(|f| (f.value_repr.clone(), f.leading.trim().to_string()))
-                .unwrap_or_default();
+            let (written, comment) =
+                entry.format().map(|f| (f.value_repr.clone(), f.leading.trim().to_string())).unwrap_or_default();
             let value_repr = match entry.value() {
                 KdlValue::String(s) => quote(s),
                 _ if !written.is_empty() => written,
@@ -156,7 +154,8 @@ mod tests {
 
     #[test]
     fn is_idempotent() {
-        let once = fmt("cluster \"a\" {\nregion /* here */ \"eu-west-1\"\n\n/- prune #true\n  // line\n prune #false\n}\n");
+        let once =
+            fmt("cluster \"a\" {\nregion /* here */ \"eu-west-1\"\n\n/- prune #true\n  // line\n prune #false\n}\n");
         assert!(once.contains("region /* here */ \"eu-west-1\""), "{once}");
         assert!(once.contains("/- prune #true"), "{once}");
         assert_eq!(fmt(&once), once);

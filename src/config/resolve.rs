@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use miette::SourceSpan;
 
 use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, Text};
-use super::diagnostic::{did_you_mean, Code, ConfigDiagnostic, Diagnostics};
+use super::diagnostic::{Code, ConfigDiagnostic, Diagnostics, did_you_mean};
 use super::source::SourceFile;
-use crate::model::arn::{is_account_id, ArnError, PrincipalArn, PrincipalKind};
-use crate::model::rules::{check_group, check_username, EntryType, EntryViolation};
+use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind, is_account_id};
+use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
 use crate::model::{
-    policy, AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration,
-    GroupBinding, KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping,
+    AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, GroupBinding,
+    KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping, policy,
 };
 
 /// A place in one of the files.
@@ -379,10 +379,10 @@ impl<'a> Resolver<'a> {
             format!("cluster `{}` wants authentication mode CONFIG_MAP, which has no access entries", ctx.name),
         )
         .label(entry_at.span, "EKS refuses access entries on a CONFIG_MAP cluster");
-        if let Some(mode_at) = ctx.mode_at {
-            if mode_at.file == entry_at.file {
-                d = d.label(mode_at.span, "wanted mode");
-            }
+        if let Some(mode_at) = ctx.mode_at
+            && mode_at.file == entry_at.file
+        {
+            d = d.label(mode_at.span, "wanted mode");
         }
         let d = d.help(
             "set `authentication-mode \"API_AND_CONFIG_MAP\"` (keeps aws-auth working), or move these principals \
@@ -408,20 +408,20 @@ impl<'a> Resolver<'a> {
                     "node and Fargate entries take the role the nodes or pods run as".into(),
                 );
             }
-            if let Some(account) = &ctx.account {
-                if &principal.account != account {
-                    self.error(
-                        Code::CrossAccountNode,
-                        principal_at,
-                        format!(
-                            "{} entries must be in the cluster's account {account}, this role is in {}",
-                            entry_type.as_str(),
-                            principal.account
-                        ),
-                        "another account",
-                        "only STANDARD entries may name principals of other accounts".into(),
-                    );
-                }
+            if let Some(account) = &ctx.account
+                && &principal.account != account
+            {
+                self.error(
+                    Code::CrossAccountNode,
+                    principal_at,
+                    format!(
+                        "{} entries must be in the cluster's account {account}, this role is in {}",
+                        entry_type.as_str(),
+                        principal.account
+                    ),
+                    "another account",
+                    "only STANDARD entries may name principals of other accounts".into(),
+                );
             }
         }
 
@@ -656,9 +656,11 @@ impl<'a> Resolver<'a> {
         let mut api_reported = false;
         for (file, block) in parts {
             let file = *file;
-            let all = block.map_roles.iter().map(|m| (PrincipalKind::Role, m)).chain(
-                block.map_users.iter().map(|m| (PrincipalKind::User, m)),
-            );
+            let all = block
+                .map_roles
+                .iter()
+                .map(|m| (PrincipalKind::Role, m))
+                .chain(block.map_users.iter().map(|m| (PrincipalKind::User, m)));
             for (kind, m) in all {
                 let at = At { file, span: m.principal.as_ref().map_or(m.span, |p| p.span) };
                 if ctx.mode == Some(AuthMode::Api) && !api_reported {
@@ -764,7 +766,9 @@ impl<'a> Resolver<'a> {
                     (Some(cr), None, Some(ns)) => {
                         BindingTarget::ClusterRoleInNamespace { name: cr.value.clone(), namespace: ns.value.clone() }
                     }
-                    (None, Some(r), Some(ns)) => BindingTarget::Role { name: r.value.clone(), namespace: ns.value.clone() },
+                    (None, Some(r), Some(ns)) => {
+                        BindingTarget::Role { name: r.value.clone(), namespace: ns.value.clone() }
+                    }
                     (None, Some(_), None) => {
                         self.error(
                             Code::InvalidBinding,

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use kdl::{KdlDocument, KdlNode, KdlValue};
 
-use super::diagnostic::{did_you_mean, Code, ConfigDiagnostic};
+use super::diagnostic::{Code, ConfigDiagnostic, did_you_mean};
 use super::source::SourceFile;
 
 /// The schema's own text, as shipped in `schema/`.
@@ -333,23 +333,24 @@ fn check_value(
         );
         return;
     }
-    if let KdlValue::String(s) = value {
-        if !spec.allowed.is_empty() && !spec.allowed.iter().any(|a| a == s) {
-            let allowed: Vec<&str> = spec.allowed.iter().map(String::as_str).collect();
-            let help = match did_you_mean(s, allowed.iter().copied()) {
-                Some(sugg) => format!("did you mean \"{sugg}\"? (allowed: {})", quote_list(&allowed)),
-                None => format!("allowed: {}", quote_list(&allowed)),
-            };
-            out.push(
-                ConfigDiagnostic::error(
-                    Code::InvalidValue,
-                    file,
-                    format!("\"{s}\" is not a valid `{}` of `{}`", spec.name, node.name),
-                )
-                .label(entry.span(), "not an allowed value")
-                .help(help),
-            );
-        }
+    if let KdlValue::String(s) = value
+        && !spec.allowed.is_empty()
+        && !spec.allowed.iter().any(|a| a == s)
+    {
+        let allowed: Vec<&str> = spec.allowed.iter().map(String::as_str).collect();
+        let help = match did_you_mean(s, allowed.iter().copied()) {
+            Some(sugg) => format!("did you mean \"{sugg}\"? (allowed: {})", quote_list(&allowed)),
+            None => format!("allowed: {}", quote_list(&allowed)),
+        };
+        out.push(
+            ConfigDiagnostic::error(
+                Code::InvalidValue,
+                file,
+                format!("\"{s}\" is not a valid `{}` of `{}`", spec.name, node.name),
+            )
+            .label(entry.span(), "not an allowed value")
+            .help(help),
+        );
     }
 }
 

@@ -171,7 +171,9 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
                 out.username.as_deref().unwrap_or("")
             ),
             fix: match out.groups.first() {
-                Some(g) => format!("bind the group: `group-binding \"{g}\" cluster-role=\"view\"`, or give the entry a policy"),
+                Some(g) => {
+                    format!("bind the group: `group-binding \"{g}\" cluster-role=\"view\"`, or give the entry a policy")
+                }
                 None => format!(
                     "add a policy to its access entry: `access-entry \"{}\" {{ policy \"AmazonEKSViewPolicy\" }}`",
                     caller.principal
@@ -179,7 +181,8 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
             },
         });
     }
-    let cluster_wide = out.policies.iter().any(|(_, s)| *s == AccessScope::Cluster) || masters || !out.bindings.is_empty();
+    let cluster_wide =
+        out.policies.iter().any(|(_, s)| *s == AccessScope::Cluster) || masters || !out.bindings.is_empty();
     if !out.policies.is_empty() && !cluster_wide {
         let namespaces: Vec<String> = out
             .policies
@@ -195,8 +198,9 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
                  nodes, get namespaces) are Forbidden",
                 namespaces.join(", ")
             ),
-            fix: "use `-n <namespace>` within those namespaces, or associate a policy without namespaces (cluster scope)"
-                .into(),
+            fix:
+                "use `-n <namespace>` within those namespaces, or associate a policy without namespaces (cluster scope)"
+                    .into(),
         });
     }
     out
@@ -233,7 +237,9 @@ fn no_access_findings(
     // A mapping with a path never matches: the canonical ARN has none.
     let pathed = view.aws_auth.mappings.iter().find(|m| {
         m.kind == MappingKind::Role
-            && PrincipalArn::parse(&m.arn).is_ok_and(|p| p.has_path() && p.without_path().to_string().eq_ignore_ascii_case(&canonical.to_string()))
+            && PrincipalArn::parse(&m.arn).is_ok_and(|p| {
+                p.has_path() && p.without_path().to_string().eq_ignore_ascii_case(&canonical.to_string())
+            })
     });
     if let (Some(m), true) = (pathed, view.mode.uses_aws_auth()) {
         let sso = if m.arn.contains("aws-reserved/sso.amazonaws.com") { " (an IAM Identity Center role)" } else { "" };
@@ -288,7 +294,8 @@ mod tests {
 
     #[test]
     fn canonicalises_sessions_and_renders_templates() {
-        let c = Caller::parse("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/alice@example.com").unwrap();
+        let c =
+            Caller::parse("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/alice@example.com").unwrap();
         assert_eq!(c.canonical().to_string(), "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01");
         assert_eq!(render_template("sso:{{SessionName}}", &c), "sso:alice-example.com");
         assert_eq!(render_template("{{SessionNameRaw}}@{{AccountID}}", &c), "alice@example.com@111122223333");

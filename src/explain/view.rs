@@ -3,8 +3,8 @@
 
 use crate::aws_auth::{AwsAuthData, Mapping, MappingKind};
 use crate::live::read::LiveCluster;
-use crate::plan::{ClusterPlan, Target};
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn};
+use crate::plan::{ClusterPlan, Target};
 
 #[derive(Debug, Clone)]
 pub struct ViewEntry {
@@ -29,7 +29,9 @@ pub struct AccessView {
 pub fn describe_binding(target: &BindingTarget) -> String {
     match target {
         BindingTarget::ClusterRole { name } => format!("ClusterRole {name} (cluster-wide)"),
-        BindingTarget::ClusterRoleInNamespace { name, namespace } => format!("ClusterRole {name} in namespace {namespace}"),
+        BindingTarget::ClusterRoleInNamespace { name, namespace } => {
+            format!("ClusterRole {name} in namespace {namespace}")
+        }
         BindingTarget::Role { name, namespace } => format!("Role {name} in namespace {namespace}"),
     }
 }
@@ -55,13 +57,18 @@ pub fn from_config(cluster: &Cluster) -> AccessView {
             policies: e.policies.iter().map(|p| (p.policy.clone(), p.scope.clone())).collect(),
         })
         .collect();
-    let mappings = cluster
-        .aws_auth
-        .roles
-        .iter()
-        .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()))
-        .chain(cluster.aws_auth.users.iter().map(|m| Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())))
-        .collect();
+    let mappings =
+        cluster
+            .aws_auth
+            .roles
+            .iter()
+            .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()))
+            .chain(
+                cluster.aws_auth.users.iter().map(|m| {
+                    Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())
+                }),
+            )
+            .collect();
     AccessView {
         cluster: cluster.name.clone(),
         mode: cluster.authentication_mode.unwrap_or(AuthMode::ConfigMap),
@@ -97,7 +104,12 @@ pub fn from_live(live: &LiveCluster, bindings: Vec<(String, String)>) -> AccessV
 
 /// What will be granted once `plan` is applied to `live`: live state with the plan's changes —
 /// what the files declare replaces, what is kept stays (aws-auth as the plan merges it).
-pub fn after_plan(live: &LiveCluster, desired: &Cluster, plan: &ClusterPlan, bindings: Vec<(String, String)>) -> AccessView {
+pub fn after_plan(
+    live: &LiveCluster,
+    desired: &Cluster,
+    plan: &ClusterPlan,
+    bindings: Vec<(String, String)>,
+) -> AccessView {
     let mut view = from_live(live, bindings);
     let declared = from_config(desired);
     if let Some(mode) = desired.authentication_mode {

@@ -45,7 +45,13 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         loader = loader.endpoint_url(url);
     }
     if endpoints.dummy_credentials {
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new("sandbox", "sandbox", None, None, "accessctl-sandbox"));
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            "sandbox",
+            "sandbox",
+            None,
+            None,
+            "accessctl-sandbox",
+        ));
     }
     let mut config = loader.load().await;
     if let Some(assume) = &cluster.assume_role {

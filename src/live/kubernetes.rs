@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use secrecy::SecretString;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeConnectError {
@@ -19,9 +19,10 @@ pub enum KubeConnectError {
 /// Connects to `endpoint`, trusting the base64-encoded PEM `ca_data` (as DescribeCluster's
 /// `certificateAuthority.data` gives it), authenticating with `token`.
 pub fn connect(endpoint: &str, ca_data: Option<&str>, token: String) -> Result<kube::Client, KubeConnectError> {
-    let url: http::Uri = endpoint
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| KubeConnectError::Endpoint { endpoint: endpoint.to_string(), reason: e.to_string() })?;
+    let url: http::Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| KubeConnectError::Endpoint {
+        endpoint: endpoint.to_string(),
+        reason: e.to_string(),
+    })?;
     let mut config = kube::Config::new(url);
     if let Some(data) = ca_data.filter(|d| !d.is_empty()) {
         config.root_cert = Some(ca_certificates(data)?);

@@ -11,10 +11,10 @@ use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
-use super::aws::{clients_for, ClusterClients, Endpoints};
+use super::aws::{ClusterClients, Endpoints, clients_for};
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
-use crate::model::{policy, AccessScope, AuthMode, BindingTarget, Cluster};
+use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, policy};
 
 /// Label on every RBAC object accessctl manages.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
@@ -108,7 +108,8 @@ pub struct Connection {
 
 pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(LiveCluster, Connection), ReadError> {
     let clients = clients_for(cluster, endpoints).await;
-    let err = |operation: &'static str, message: String| ReadError::Aws { cluster: cluster.name.clone(), operation, message };
+    let err =
+        |operation: &'static str, message: String| ReadError::Aws { cluster: cluster.name.clone(), operation, message };
 
     let (described, caller) = tokio::join!(
         clients.eks.describe_cluster().name(&cluster.name).send(),
@@ -116,7 +117,7 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
     );
     let described = described.map_err(|e| err("DescribeCluster", aws_message(&e)))?;
     let caller = caller
-        .map_err(|e| err("GetCallerIdentity", format!("{}", e.message().unwrap_or("cannot tell who is calling"))))?;
+        .map_err(|e| err("GetCallerIdentity", e.message().unwrap_or("cannot tell who is calling").to_string()))?;
     let caller = canonical_caller(caller.arn().unwrap_or_default());
     let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
     let mode = c
@@ -128,7 +129,11 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
     let endpoint = c.endpoint().map(str::to_string);
     let ca = c.certificate_authority().and_then(|a| a.data()).map(str::to_string);
 
-    let entries = if mode.uses_access_entries() { read_entries(&clients.eks, &cluster.name).await.map_err(|m| err("reading access entries", m))? } else { BTreeMap::new() };
+    let entries = if mode.uses_access_entries() {
+        read_entries(&clients.eks, &cluster.name).await.map_err(|m| err("reading access entries", m))?
+    } else {
+        BTreeMap::new()
+    };
 
     let account = c.arn().and_then(|a| a.split(':').nth(4)).map(str::to_string);
     let mut live = LiveCluster {
@@ -284,7 +289,11 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
             let managed = aws_auth::managed_from_annotation(
                 cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION)).map(String::as_str),
             );
-            Some(LiveAwsAuth { resource_version: cm.metadata.resource_version.clone().unwrap_or_default(), data: parsed, managed })
+            Some(LiveAwsAuth {
+                resource_version: cm.metadata.resource_version.clone().unwrap_or_default(),
+                data: parsed,
+                managed,
+            })
         }
     };
     let selector = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
@@ -320,7 +329,9 @@ fn binding(
     let group = subjects?.iter().find(|s| s.kind == "Group")?.name.clone();
     let target = match (role_ref.kind.as_str(), &namespace) {
         ("ClusterRole", None) => BindingTarget::ClusterRole { name: role_ref.name.clone() },
-        ("ClusterRole", Some(ns)) => BindingTarget::ClusterRoleInNamespace { name: role_ref.name.clone(), namespace: ns.clone() },
+        ("ClusterRole", Some(ns)) => {
+            BindingTarget::ClusterRoleInNamespace { name: role_ref.name.clone(), namespace: ns.clone() }
+        }
         ("Role", Some(ns)) => BindingTarget::Role { name: role_ref.name.clone(), namespace: ns.clone() },
         _ => return None,
     };
@@ -342,7 +353,15 @@ pub async fn read_group_bindings(client: &kube::Client) -> Result<Vec<(String, S
     let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
     for b in crbs.list(&ListParams::default()).await?.items {
         for s in b.subjects.iter().flatten().filter(|s| s.kind == "Group") {
-            out.push((s.name.clone(), format!("{} {} (cluster-wide, binding {})", b.role_ref.kind, b.role_ref.name, b.metadata.name.clone().unwrap_or_default())));
+            out.push((
+                s.name.clone(),
+                format!(
+                    "{} {} (cluster-wide, binding {})",
+                    b.role_ref.kind,
+                    b.role_ref.name,
+                    b.metadata.name.clone().unwrap_or_default()
+                ),
+            ));
         }
     }
     let rbs: Api<RoleBinding> = Api::all(client.clone());

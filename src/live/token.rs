@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use base64::Engine;
 
@@ -67,12 +67,21 @@ mod tests {
     #[test]
     fn token_is_a_presigned_get_caller_identity_for_the_cluster() {
         let creds = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
-        let token = mint_with(creds, "us-west-2", "demo", SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000)).unwrap();
+        let token =
+            mint_with(creds, "us-west-2", "demo", SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000)).unwrap();
         let body = token.strip_prefix("k8s-aws-v1.").unwrap();
         assert!(!body.contains('='), "no padding");
         let url = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
-        assert!(url.starts_with("https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"), "{url}");
-        for part in ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Expires=60", "X-Amz-SignedHeaders=host%3Bx-k8s-aws-id", "X-Amz-Credential=AKIDEXAMPLE%2F"] {
+        assert!(
+            url.starts_with("https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"),
+            "{url}"
+        );
+        for part in [
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            "X-Amz-Expires=60",
+            "X-Amz-SignedHeaders=host%3Bx-k8s-aws-id",
+            "X-Amz-Credential=AKIDEXAMPLE%2F",
+        ] {
             assert!(url.contains(part), "{part} missing from {url}");
         }
         assert!(url.contains("X-Amz-Signature="));

@@ -206,11 +206,19 @@ mod tests {
             Err(ArnError::AssumedRole { role_arn: "arn:aws:iam::111122223333:role/admin".into() })
         );
         assert_eq!(
-            PrincipalArn::parse("arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"),
+            PrincipalArn::parse(
+                "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+            ),
             Err(ArnError::ServiceLinkedRole)
         );
-        assert_eq!(PrincipalArn::parse("arn:aws:iam::111122223333:group/devs"), Err(ArnError::NotUserOrRole("group".into())));
-        assert_eq!(PrincipalArn::parse("arn:aws:iam::11112222333:user/a"), Err(ArnError::Account("11112222333".into())));
+        assert_eq!(
+            PrincipalArn::parse("arn:aws:iam::111122223333:group/devs"),
+            Err(ArnError::NotUserOrRole("group".into()))
+        );
+        assert_eq!(
+            PrincipalArn::parse("arn:aws:iam::11112222333:user/a"),
+            Err(ArnError::Account("11112222333".into()))
+        );
         assert_eq!(PrincipalArn::parse("arn:foo:iam::111122223333:user/a"), Err(ArnError::Partition("foo".into())));
         assert_eq!(PrincipalArn::parse("alice"), Err(ArnError::Malformed));
         assert_eq!(PrincipalArn::parse("arn:aws:s3:::bucket"), Err(ArnError::Service("s3".into())));
@@ -220,6 +228,9 @@ mod tests {
     #[test]
     fn standard_role_username_drops_the_path() {
         let r = PrincipalArn::parse("arn:aws:iam::012345678910:role/dev/devToolingOperator").unwrap();
-        assert_eq!(r.default_standard_username(), "arn:aws:sts::012345678910:assumed-role/devToolingOperator/{{SessionName}}");
+        assert_eq!(
+            r.default_standard_username(),
+            "arn:aws:sts::012345678910:assumed-role/devToolingOperator/{{SessionName}}"
+        );
     }
 }

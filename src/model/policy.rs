@@ -78,7 +78,13 @@ mod tests {
 
     #[test]
     fn catalogue_holds_the_core_policies() {
-        for p in ["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy", "AmazonEKSAdminViewPolicy"] {
+        for p in [
+            "AmazonEKSClusterAdminPolicy",
+            "AmazonEKSAdminPolicy",
+            "AmazonEKSEditPolicy",
+            "AmazonEKSViewPolicy",
+            "AmazonEKSAdminViewPolicy",
+        ] {
             assert!(is_known_policy(p));
         }
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Change, ClusterPlan, EntrySpec, Target};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
-use crate::live::read::{binding_key, LiveBinding, LiveCluster, LiveEntry, OWNERSHIP_TAG};
+use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
 
 pub const OWNERSHIP_VALUE: &str = "true";
@@ -25,7 +25,12 @@ pub fn desired_spec(e: &AccessEntry) -> EntrySpec {
 }
 
 pub fn live_spec(e: &LiveEntry) -> EntrySpec {
-    EntrySpec { entry_type: e.entry_type, username: Some(e.username.clone()), groups: e.groups.clone(), tags: e.tags.clone() }
+    EntrySpec {
+        entry_type: e.entry_type,
+        username: Some(e.username.clone()),
+        groups: e.groups.clone(),
+        tags: e.tags.clone(),
+    }
 }
 
 /// The aws-auth key of a principal (roles without path, lower-cased).
@@ -37,12 +42,16 @@ pub fn aws_auth_key(p: &PrincipalArn) -> String {
 }
 
 pub fn desired_mappings(cluster: &Cluster) -> Vec<Mapping> {
-    let roles = cluster.aws_auth.roles.iter().map(|m| {
-        Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone())
-    });
-    let users = cluster.aws_auth.users.iter().map(|m| {
-        Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())
-    });
+    let roles = cluster
+        .aws_auth
+        .roles
+        .iter()
+        .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()));
+    let users = cluster
+        .aws_auth
+        .users
+        .iter()
+        .map(|m| Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone()));
     roles.chain(users).collect()
 }
 
@@ -94,7 +103,8 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
     for step in mode_steps {
         let mut step = step;
         if matches!(step.target, Target::AuthMode { to: AuthMode::Api, .. }) {
-            step.depends_on.extend(entry_changes.iter().filter(|c: &&Change| c.action != Action::Delete).map(|c| c.id.clone()));
+            step.depends_on
+                .extend(entry_changes.iter().filter(|c: &&Change| c.action != Action::Delete).map(|c| c.id.clone()));
         }
         plan.changes.push(step);
     }
@@ -149,7 +159,11 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                 out.push(Change {
                     id: entry_id.clone(),
                     action: Action::Create,
-                    target: Target::AccessEntry { principal: principal.clone(), before: None, after: Some(want.clone()) },
+                    target: Target::AccessEntry {
+                        principal: principal.clone(),
+                        before: None,
+                        after: Some(want.clone()),
+                    },
                     depends_on: wait_for.to_vec(),
                 });
                 policy_deps = vec![entry_id.clone()];
@@ -176,12 +190,20 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                     out.push(Change {
                         id: entry_id.clone(),
                         action: Action::Update,
-                        target: Target::AccessEntry { principal: principal.clone(), before: Some(have), after: Some(want.clone()) },
+                        target: Target::AccessEntry {
+                            principal: principal.clone(),
+                            before: Some(have),
+                            after: Some(want.clone()),
+                        },
                         depends_on: vec![],
                     });
                 }
-                let mut add: BTreeMap<String, String> =
-                    want.tags.iter().filter(|(k, v)| l.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut add: BTreeMap<String, String> = want
+                    .tags
+                    .iter()
+                    .filter(|(k, v)| l.tags.get(*k) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 // Ownership is recorded along with a real change, never as a change of its own:
                 // declaring an entry that exists (an import) plans nothing.
                 let changes_something = updated || add.keys().any(|k| k != OWNERSHIP_TAG);
@@ -267,7 +289,8 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         return;
     }
     if let Some(why) = &live.kube_unreachable {
-        plan.notes.push(format!("aws-auth cannot be read ({why}); its changes are planned once the cluster serves its API"));
+        plan.notes
+            .push(format!("aws-auth cannot be read ({why}); its changes are planned once the cluster serves its API"));
         return;
     }
     let empty = AwsAuthData::default();
@@ -306,7 +329,9 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         return;
     }
     if let Some(why) = &live.kube_unreachable {
-        plan.notes.push(format!("RBAC bindings cannot be read ({why}); their changes are planned once the cluster serves its API"));
+        plan.notes.push(format!(
+            "RBAC bindings cannot be read ({why}); their changes are planned once the cluster serves its API"
+        ));
         return;
     }
     let mut wanted: BTreeMap<String, LiveBinding> = BTreeMap::new();

@@ -60,7 +60,12 @@ impl<'p> ChangeGraph<'p> {
         let mut out = format!("digraph \"{cluster}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
         for n in self.graph.node_indices() {
             let c = self.graph[n];
-            out.push_str(&format!("  n{} [label=\"{} {}\"];\n", n.index(), c.action.symbol(), c.id.replace('"', "\\\"")));
+            out.push_str(&format!(
+                "  n{} [label=\"{} {}\"];\n",
+                n.index(),
+                c.action.symbol(),
+                c.id.replace('"', "\\\"")
+            ));
         }
         for e in self.graph.edge_indices() {
             if let Some((a, b)) = self.graph.edge_endpoints(e) {

@@ -8,7 +8,7 @@ use super::diff::aws_auth_key;
 use super::{Action, ClusterPlan, Guard, GuardKind, Target};
 use crate::aws_auth::AwsAuthData;
 use crate::live::read::LiveCluster;
-use crate::model::{policy, AccessScope, AuthMode, Cluster, EntryType, PrincipalArn};
+use crate::model::{AccessScope, AuthMode, Cluster, EntryType, PrincipalArn, policy};
 
 pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     let mut guards = Vec::new();
@@ -53,10 +53,10 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     let mut self_loss = Vec::new();
     for c in &plan.changes {
         match &c.target {
-            Target::AccessEntry { principal, after, .. } if principal == &live.caller => {
-                if after.is_none() || c.action == Action::Replace {
-                    self_loss.push(format!("its access entry is {}", if after.is_none() { "deleted" } else { "replaced" }));
-                }
+            Target::AccessEntry { principal, after, .. }
+                if principal == &live.caller && (after.is_none() || c.action == Action::Replace) =>
+            {
+                self_loss.push(format!("its access entry is {}", if after.is_none() { "deleted" } else { "replaced" }));
             }
             Target::PolicyAssociation { principal, policy: name, before, after } if principal == &live.caller => {
                 let was_admin = name == policy::CLUSTER_ADMIN && before == &Some(AccessScope::Cluster);
@@ -89,10 +89,10 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         .map(|m| m.arn.clone())
         .collect();
     for c in &plan.changes {
-        if let Target::AccessEntry { principal, before: Some(b), after: None } = &c.target {
-            if b.entry_type != EntryType::Standard {
-                nodes_lost.push(principal.clone());
-            }
+        if let Target::AccessEntry { principal, before: Some(b), after: None } = &c.target
+            && b.entry_type != EntryType::Standard
+        {
+            nodes_lost.push(principal.clone());
         }
     }
     if !nodes_lost.is_empty() {

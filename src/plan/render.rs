@@ -22,7 +22,8 @@ pub fn human(plan: &Plan) -> String {
     }
     let guards: usize = plan.clusters.iter().map(|c| c.guards.len()).sum();
     if guards > 0 {
-        let mut kinds: Vec<&str> = plan.clusters.iter().flat_map(|c| c.guards.iter().map(|g| g.kind.as_str())).collect();
+        let mut kinds: Vec<&str> =
+            plan.clusters.iter().flat_map(|c| c.guards.iter().map(|g| g.kind.as_str())).collect();
         kinds.sort();
         kinds.dedup();
         let allow: Vec<String> = kinds.iter().map(|k| format!("--allow {k}")).collect();
@@ -32,7 +33,14 @@ pub fn human(plan: &Plan) -> String {
 }
 
 fn cluster(out: &mut String, c: &ClusterPlan) {
-    let _ = writeln!(out, "cluster {} ({}) — authentication mode {}, caller {}", c.cluster, c.region, c.live_mode.as_str(), c.caller);
+    let _ = writeln!(
+        out,
+        "cluster {} ({}) — authentication mode {}, caller {}",
+        c.cluster,
+        c.region,
+        c.live_mode.as_str(),
+        c.caller
+    );
     if c.changes.is_empty() {
         out.push_str("  no changes\n");
     }
@@ -137,7 +145,11 @@ fn binding(t: &BindingTarget) -> String {
     }
 }
 
-fn yaml_diff(out: &mut String, before: &std::collections::BTreeMap<String, String>, after: &std::collections::BTreeMap<String, String>) {
+fn yaml_diff(
+    out: &mut String,
+    before: &std::collections::BTreeMap<String, String>,
+    after: &std::collections::BTreeMap<String, String>,
+) {
     let as_text = |data: &std::collections::BTreeMap<String, String>| {
         let mut t = String::new();
         for (k, v) in data {

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::faults::Faults;
 use super::world::{Association, ClusterState, EntryState, Update, World};
 use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind};
-use crate::model::rules::{check_group, check_username, EntryType, EntryViolation};
-use crate::model::{policy, AuthMode};
+use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
+use crate::model::{AuthMode, policy};
 
 /// An EKS error: the exception name (sent as `x-amzn-ErrorType` and `__type`), its HTTP status,
 /// and the message.
@@ -263,8 +263,7 @@ fn entries_cluster<'w>(world: &'w mut World, name: &str) -> Result<&'w mut Clust
     Ok(c)
 }
 
-const NO_PRINCIPAL: &str =
-    "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.";
+const NO_PRINCIPAL: &str = "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.";
 
 fn entry<'c>(c: &'c ClusterState, principal: &str) -> Result<&'c EntryState, EksError> {
     c.entries.get(principal).ok_or_else(|| EksError::not_found(NO_PRINCIPAL).cluster(&c.name))
@@ -381,8 +380,16 @@ fn canonical_caller(arn: &str) -> String {
 fn update_cluster_config(c: &mut ClusterState, faults: &Faults, call: &Call<'_>, now: u64) -> EksResult {
     let b = &call.body;
     let categories = [
-        "accessConfig", "resourcesVpcConfig", "logging", "upgradePolicy", "zonalShiftConfig", "computeConfig",
-        "kubernetesNetworkConfig", "storageConfig", "remoteNetworkConfig", "deletionProtection",
+        "accessConfig",
+        "resourcesVpcConfig",
+        "logging",
+        "upgradePolicy",
+        "zonalShiftConfig",
+        "computeConfig",
+        "kubernetesNetworkConfig",
+        "storageConfig",
+        "remoteNetworkConfig",
+        "deletionProtection",
         "controlPlaneScalingConfig",
     ];
     let given = categories.iter().filter(|k| !b[**k].is_null()).count();
@@ -427,7 +434,11 @@ fn string_list(v: &Value, what: &str) -> Result<Option<Vec<String>>, EksError> {
         Value::Null => Ok(None),
         Value::Array(items) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| EksError::invalid_parameter(format!("{what} must be strings"))))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| EksError::invalid_parameter(format!("{what} must be strings")))
+            })
             .collect::<Result<_, _>>()
             .map(Some),
         _ => Err(EksError::invalid_parameter(format!("{what} must be a list"))),
@@ -440,7 +451,9 @@ fn string_map(v: &Value) -> Result<BTreeMap<String, String>, EksError> {
         Value::Object(m) => m
             .iter()
             .map(|(k, v)| {
-                v.as_str().map(|s| (k.clone(), s.to_string())).ok_or_else(|| EksError::bad_request("tag values must be strings"))
+                v.as_str()
+                    .map(|s| (k.clone(), s.to_string()))
+                    .ok_or_else(|| EksError::bad_request("tag values must be strings"))
             })
             .collect(),
         _ => Err(EksError::bad_request("tags must be a map")),
@@ -449,19 +462,24 @@ fn string_map(v: &Value) -> Result<BTreeMap<String, String>, EksError> {
 
 fn create_entry(c: &mut ClusterState, faults: &Faults, call: &Call<'_>, now: u64) -> EksResult {
     let b = &call.body;
-    let principal_text = b["principalArn"].as_str().ok_or_else(|| EksError::invalid_parameter("principalArn is required"))?;
+    let principal_text =
+        b["principalArn"].as_str().ok_or_else(|| EksError::invalid_parameter("principalArn is required"))?;
     let principal = PrincipalArn::parse(principal_text)
         .map_err(|_| EksError::invalid_parameter("The specified principalArn is invalid: invalid principal"))?;
     let entry_type = match b["type"].as_str() {
         None => EntryType::Standard,
-        Some(t) => EntryType::parse(t).ok_or_else(|| EksError::invalid_parameter(format!("The type {t} is invalid.")))?,
+        Some(t) => {
+            EntryType::parse(t).ok_or_else(|| EksError::invalid_parameter(format!("The type {t} is invalid.")))?
+        }
     };
     let groups = string_list(&b["kubernetesGroups"], "kubernetesGroups")?;
     let username = b["username"].as_str().map(str::to_string);
     check_entry_fields(entry_type, &principal, &c.account, groups.as_deref(), username.as_deref())?;
     let tags = string_map(&b["tags"])?;
     if c.entries.contains_key(&principal.to_string()) {
-        return Err(EksError::in_use("The specified access entry resource is already in use on this cluster.").cluster(&c.name));
+        return Err(
+            EksError::in_use("The specified access entry resource is already in use on this cluster.").cluster(&c.name)
+        );
     }
     if c.entries.len() >= 3000 {
         return Err(EksError::new(
@@ -517,10 +535,10 @@ fn update_entry(c: &mut ClusterState, call: &Call<'_>, now: u64) -> EksResult {
     let username = call.body["username"].as_str().map(str::to_string);
     let principal = PrincipalArn::parse(&e.principal_arn).map_err(|_| EksError::server())?;
     check_entry_fields(e.entry_type, &principal, &account, groups.as_deref(), username.as_deref())?;
-    if let Some(groups) = groups {
-        if e.entry_type == EntryType::Standard {
-            e.groups = groups;
-        }
+    if let Some(groups) = groups
+        && e.entry_type == EntryType::Standard
+    {
+        e.groups = groups;
     }
     if let Some(username) = username {
         e.username = username;
@@ -549,11 +567,15 @@ fn associate(c: &mut ClusterState, call: &Call<'_>, now: u64) -> EksResult {
     let cluster_scope = match scope["type"].as_str() {
         Some("cluster") if namespaces.is_empty() => true,
         Some("cluster") => {
-            return Err(EksError::invalid_parameter("Namespaces cannot be specified for an access scope of type cluster."));
+            return Err(EksError::invalid_parameter(
+                "Namespaces cannot be specified for an access scope of type cluster.",
+            ));
         }
         Some("namespace") if !namespaces.is_empty() => false,
         Some("namespace") => {
-            return Err(EksError::invalid_parameter("Namespaces must be specified for an access scope of type namespace."));
+            return Err(EksError::invalid_parameter(
+                "Namespaces must be specified for an access scope of type namespace.",
+            ));
         }
         _ => return Err(EksError::invalid_parameter("accessScope.type must be one of [cluster, namespace]")),
     };
@@ -626,7 +648,10 @@ mod tests {
         assert_eq!(route("GET", &seg(&["tags", "arn:a"])), Some(("ListTagsForResource", seg(&["arn:a"]))));
         assert_eq!(route("GET", &seg(&["access-policies"])), Some(("ListAccessPolicies", vec![])));
         assert_eq!(route("PUT", &seg(&["clusters"])), None);
-        assert_eq!(route("GET", &seg(&["clusters", "tags", "updates", "u1"])), Some(("DescribeUpdate", seg(&["tags", "u1"]))));
+        assert_eq!(
+            route("GET", &seg(&["clusters", "tags", "updates", "u1"])),
+            Some(("DescribeUpdate", seg(&["tags", "u1"])))
+        );
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! Not here: watch, field ownership conflicts of server-side apply, admission. Those are proven
 //! against the real kube-apiserver in the test bed.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::world::{object_key, rfc3339, ClusterState, World};
+use super::world::{ClusterState, World, object_key, rfc3339};
 
 /// A resource type served here.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,13 @@ pub const RESOURCES: &[Resource] = &[
     Resource { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
     Resource { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false },
     Resource { group: RBAC, version: "v1", plural: "clusterroles", kind: "ClusterRole", namespaced: false },
-    Resource { group: RBAC, version: "v1", plural: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false },
+    Resource {
+        group: RBAC,
+        version: "v1",
+        plural: "clusterrolebindings",
+        kind: "ClusterRoleBinding",
+        namespaced: false,
+    },
     Resource { group: RBAC, version: "v1", plural: "roles", kind: "Role", namespaced: true },
     Resource { group: RBAC, version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true },
 ];
@@ -82,7 +88,9 @@ fn bad_request(message: String) -> Reply {
 pub fn answer(world: &mut World, cluster_name: &str, req: &Request<'_>, now: u64) -> Reply {
     let s: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     match s.as_slice() {
-        ["version"] => (200, json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0-eks-sandbox", "platform": "linux/amd64"})),
+        ["version"] => {
+            (200, json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0-eks-sandbox", "platform": "linux/amd64"}))
+        }
         ["api"] => (200, json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})),
         ["apis"] => (
             200,
@@ -150,10 +158,12 @@ fn serve(
     now: u64,
 ) -> Reply {
     let ns = namespace.unwrap_or("");
-    if r.namespaced && !ns.is_empty() && !cluster.objects.contains_key(&object_key("namespaces", "", ns)) {
-        if req.method != "GET" || name.is_some() {
-            return not_found(&RESOURCES[1], ns);
-        }
+    if r.namespaced
+        && !ns.is_empty()
+        && !cluster.objects.contains_key(&object_key("namespaces", "", ns))
+        && (req.method != "GET" || name.is_some())
+    {
+        return not_found(&RESOURCES[1], ns);
     }
     match (req.method, name) {
         ("GET", None) => list(world, cluster, r, namespace, req),
@@ -184,7 +194,9 @@ fn serve(
             ),
             None => not_found(r, name),
         },
-        _ => status(405, "MethodNotAllowed", format!("the server does not allow this method on {}", r.plural), json!({})),
+        _ => {
+            status(405, "MethodNotAllowed", format!("the server does not allow this method on {}", r.plural), json!({}))
+        }
     }
 }
 
@@ -218,13 +230,17 @@ fn list(world: &World, cluster: &ClusterState, r: &Resource, namespace: Option<&
     let start: usize = req.query("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
     let limit: usize = req.query("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
     let end = start.saturating_add(limit).min(all.len());
-    let items: Vec<Value> = all.get(start.min(all.len())..end).unwrap_or_default().iter().map(|v| (*v).clone()).collect();
+    let items: Vec<Value> =
+        all.get(start.min(all.len())..end).unwrap_or_default().iter().map(|v| (*v).clone()).collect();
     let mut metadata = json!({"resourceVersion": world.resource_version.to_string()});
     if end < all.len() {
         metadata["continue"] = json!(end.to_string());
         metadata["remainingItemCount"] = json!(all.len() - end);
     }
-    (200, json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items}))
+    (
+        200,
+        json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items}),
+    )
 }
 
 /// Equality-based label selectors: `a=b,c==d,e!=f,g` (g: the label exists).
@@ -260,21 +276,28 @@ fn admit(r: &Resource, ns: &str, name_in_path: Option<&str>, obj: &mut Value) ->
     }
     let name = obj["metadata"]["name"].as_str().map(str::to_string).or(name_in_path.map(str::to_string));
     let Some(name) = name.filter(|n| !n.is_empty()) else {
-        return Err(status(422, "Invalid", format!("{} \"\" is invalid: metadata.name: Required value: name is required", r.kind), json!({"kind": r.kind})));
+        return Err(status(
+            422,
+            "Invalid",
+            format!("{} \"\" is invalid: metadata.name: Required value: name is required", r.kind),
+            json!({"kind": r.kind}),
+        ));
     };
-    if let Some(in_path) = name_in_path {
-        if in_path != name {
-            return Err(bad_request(format!("the name of the object ({name}) does not match the name on the URL ({in_path})")));
-        }
+    if let Some(in_path) = name_in_path
+        && in_path != name
+    {
+        return Err(bad_request(format!(
+            "the name of the object ({name}) does not match the name on the URL ({in_path})"
+        )));
     }
     obj["metadata"]["name"] = json!(name);
     if r.namespaced {
-        if let Some(body_ns) = obj["metadata"]["namespace"].as_str() {
-            if body_ns != ns {
-                return Err(bad_request(format!(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )));
-            }
+        if let Some(body_ns) = obj["metadata"]["namespace"].as_str()
+            && body_ns != ns
+        {
+            return Err(bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request".to_string(),
+            ));
         }
         obj["metadata"]["namespace"] = json!(ns);
     }
@@ -289,8 +312,12 @@ fn create(world: &mut World, cluster: &mut ClusterState, r: &Resource, ns: &str,
     let key = object_key(r.plural, ns, &name);
     if cluster.objects.contains_key(&key) {
         let group = if r.group.is_empty() { String::new() } else { format!(".{}", r.group) };
-        return status(409, "AlreadyExists", format!("{}{group} \"{name}\" already exists", r.plural),
-                      json!({"name": name, "group": r.group, "kind": r.plural}));
+        return status(
+            409,
+            "AlreadyExists",
+            format!("{}{group} \"{name}\" already exists", r.plural),
+            json!({"name": name, "group": r.group, "kind": r.plural}),
+        );
     }
     let rv = world.next_rv();
     let meta = &mut obj["metadata"];
@@ -320,10 +347,11 @@ fn replace(world: &mut World, cluster: &mut ClusterState, r: &Resource, ns: &str
     }
     let key = object_key(r.plural, ns, name);
     let Some(current) = cluster.objects.get(&key) else { return not_found(r, name) };
-    if let Some(rv) = obj["metadata"]["resourceVersion"].as_str() {
-        if !rv.is_empty() && current["metadata"]["resourceVersion"] != rv {
-            return conflict(r, name);
-        }
+    if let Some(rv) = obj["metadata"]["resourceVersion"].as_str()
+        && !rv.is_empty()
+        && current["metadata"]["resourceVersion"] != rv
+    {
+        return conflict(r, name);
     }
     store(world, cluster, key, obj, current.clone())
 }
@@ -341,7 +369,15 @@ fn store(world: &mut World, cluster: &mut ClusterState, key: String, mut obj: Va
     (200, obj)
 }
 
-fn patch(world: &mut World, cluster: &mut ClusterState, r: &Resource, ns: &str, name: &str, req: &Request<'_>, now: u64) -> Reply {
+fn patch(
+    world: &mut World,
+    cluster: &mut ClusterState,
+    r: &Resource,
+    ns: &str,
+    name: &str,
+    req: &Request<'_>,
+    now: u64,
+) -> Reply {
     let key = object_key(r.plural, ns, name);
     let content_type = req.content_type.split(';').next().unwrap_or("").trim();
     let current = cluster.objects.get(&key).cloned();
@@ -378,17 +414,27 @@ fn patch(world: &mut World, cluster: &mut ClusterState, r: &Resource, ns: &str, 
             }
             cur
         }
-        ("application/merge-patch+json" | "application/strategic-merge-patch+json" | "application/apply-patch+yaml", Some(mut cur)) => {
-            if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
-                if cur["metadata"]["resourceVersion"] != rv {
-                    return conflict(r, name);
-                }
+        (
+            "application/merge-patch+json" | "application/strategic-merge-patch+json" | "application/apply-patch+yaml",
+            Some(mut cur),
+        ) => {
+            if let Some(rv) = body["metadata"]["resourceVersion"].as_str()
+                && cur["metadata"]["resourceVersion"] != rv
+            {
+                return conflict(r, name);
             }
             json_patch::merge(&mut cur, &body);
             cur
         }
         (other, _) => {
-            return status(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {other})"), json!({}));
+            return status(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {other})"
+                ),
+                json!({}),
+            );
         }
     };
     if let Err(e) = admit(r, ns, Some(name), &mut patched) {

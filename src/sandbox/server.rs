@@ -12,11 +12,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::Response;
 use percent_encoding::percent_decode_str;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::eks::{self, Call, EksError};
 use super::faults::{Counters, Faults, Injected};
-use super::world::{now_ms, World};
+use super::world::{World, now_ms};
 use super::{kube, sts};
 
 /// Everything the handlers share.
@@ -68,14 +68,20 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Re
     let method = parts.method.clone();
     match segments.first().map(String::as_str) {
         Some("_sandbox") => control(&shared, &method, &segments[1..], &body),
-        Some("k8s") if segments.len() >= 2 => kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await,
+        Some("k8s") if segments.len() >= 2 => {
+            kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await
+        }
         None => security_token_service(&shared, &method, &query, &body),
         _ => elastic_kubernetes_service(&shared, &method, &segments, &query, &body).await,
     }
 }
 
 fn plain(status: StatusCode, text: &str) -> Response {
-    Response::builder().status(status).header("content-type", "text/plain").body(Body::from(text.to_string())).unwrap_or_default()
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(Body::from(text.to_string()))
+        .unwrap_or_default()
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(&str, String)]) -> Response {
@@ -88,7 +94,9 @@ fn json_response(status: u16, body: &Value, headers: &[(&str, String)]) -> Respo
 
 /// A response whose body fails at once: the client sees the connection drop mid-response.
 fn dropped() -> Response {
-    let failing = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection")) });
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection"))
+    });
     Response::builder().status(200).header("content-length", "64").body(Body::from_stream(failing)).unwrap_or_default()
 }
 
@@ -181,11 +189,14 @@ async fn kubernetes(
     let cluster = segments[1].clone();
     // EKS tokens are verified in full (signature, expiry, cluster binding); any other non-empty
     // bearer token is a static sandbox token, as a kubeconfig written by `accessctl sandbox` uses.
-    let authorized = match headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
-        Some(token) if token.starts_with("k8s-aws-v1.") => super::token::verify(token, &cluster, std::time::SystemTime::now()).is_ok(),
-        Some(token) => !token.trim().is_empty(),
-        None => false,
-    };
+    let authorized =
+        match headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+            Some(token) if token.starts_with("k8s-aws-v1.") => {
+                super::token::verify(token, &cluster, std::time::SystemTime::now()).is_ok()
+            }
+            Some(token) => !token.trim().is_empty(),
+            None => false,
+        };
     if !authorized {
         let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                             "message": "Unauthorized", "reason": "Unauthorized", "code": 401});
@@ -212,10 +223,10 @@ async fn kubernetes(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
     let mut inner = shared.lock();
-    if *method != Method::GET {
-        if let Some(hook) = inner.before_next_kube_write.take() {
-            hook(&mut inner.world);
-        }
+    if *method != Method::GET
+        && let Some(hook) = inner.before_next_kube_write.take()
+    {
+        hook(&mut inner.world);
     }
     let (status, reply) = kube::answer(&mut inner.world, &cluster, &req, now_ms());
     if *method != Method::GET && status < 300 {

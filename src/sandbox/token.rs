@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use base64::Engine;
 
@@ -14,8 +14,15 @@ use base64::Engine;
 pub const KNOWN_CREDENTIALS: &[(&str, &str)] = &[("sandbox", "sandbox"), ("ASIASANDBOX", "sandbox-secret")];
 
 const ALLOWED_PARAMS: &[&str] = &[
-    "action", "version", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
-    "x-amz-security-token", "x-amz-signature", "x-amz-signedheaders",
+    "action",
+    "version",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
 ];
 
 /// Who a verified token belongs to: the access key that signed it.
@@ -45,12 +52,15 @@ pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdenti
         return Err(format("longer than 4096 bytes"));
     }
     let body = token.strip_prefix("k8s-aws-v1.").ok_or_else(|| format("no k8s-aws-v1. prefix"))?;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).map_err(|_| format("not base64url without padding"))?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| format("not base64url without padding"))?;
     let url = String::from_utf8(raw).map_err(|_| format("not UTF-8"))?;
     let rest = url.strip_prefix("https://").ok_or_else(|| format("not https"))?;
     let (host, path_query) = rest.split_once('/').ok_or_else(|| format("no path"))?;
     let valid_host = host == "sts.amazonaws.com"
-        || (host.starts_with("sts.") && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") || host.ends_with(".api.aws")));
+        || (host.starts_with("sts.")
+            && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") || host.ends_with(".api.aws")));
     if !valid_host {
         return Err(format("not an STS host"));
     }
@@ -70,7 +80,10 @@ pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdenti
     if !get("X-Amz-SignedHeaders").is_some_and(|h| h.split(';').any(|h| h == "x-k8s-aws-id")) {
         return Err(format("x-k8s-aws-id is not signed"));
     }
-    let expires: u64 = get("X-Amz-Expires").and_then(|e| e.parse().ok()).filter(|e| *e <= 900).ok_or_else(|| format("bad X-Amz-Expires"))?;
+    let expires: u64 = get("X-Amz-Expires")
+        .and_then(|e| e.parse().ok())
+        .filter(|e| *e <= 900)
+        .ok_or_else(|| format("bad X-Amz-Expires"))?;
     let date = get("X-Amz-Date").and_then(parse_amz_date).ok_or_else(|| format("bad X-Amz-Date"))?;
     if now > date + Duration::from_secs(15 * 60) {
         return Err(TokenError::Expired);
@@ -81,7 +94,11 @@ pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdenti
         (Some(k), Some(r)) => (k, r),
         _ => return Err(format("bad X-Amz-Credential")),
     };
-    let secret = KNOWN_CREDENTIALS.iter().find(|(k, _)| *k == key).map(|(_, s)| *s).ok_or_else(|| TokenError::UnknownKey(key.into()))?;
+    let secret = KNOWN_CREDENTIALS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| TokenError::UnknownKey(key.into()))?;
     let session = get("X-Amz-Security-Token").map(str::to_string);
     let expected = signature(host, key, secret, session, region, cluster, date, expires)?;
     if Some(expected.as_str()) != get("X-Amz-Signature") {
@@ -117,7 +134,8 @@ fn signature(
         .into();
     let url = format!("https://{host}/?Action=GetCallerIdentity&Version=2011-06-15");
     let headers = [("host", host), ("x-k8s-aws-id", cluster)];
-    let request = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[])).map_err(|_| TokenError::Signature)?;
+    let request = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[]))
+        .map_err(|_| TokenError::Signature)?;
     let (_, signature) = sign(request, &params).map_err(|_| TokenError::Signature)?.into_parts();
     Ok(signature)
 }
@@ -164,7 +182,13 @@ mod tests {
         assert_eq!(verify(&token, "demo", now), Ok(TokenIdentity { access_key: "sandbox".into() }));
         assert_eq!(verify(&token, "other", now), Err(TokenError::Signature));
         assert_eq!(verify(&token, "demo", now + Duration::from_secs(16 * 60)), Err(TokenError::Expired));
-        let session = aws_credential_types::Credentials::new("ASIASANDBOX", "sandbox-secret", Some("sandbox-session".into()), None, "t");
+        let session = aws_credential_types::Credentials::new(
+            "ASIASANDBOX",
+            "sandbox-secret",
+            Some("sandbox-session".into()),
+            None,
+            "t",
+        );
         let token = mint_with(session, "eu-west-1", "demo", now).unwrap();
         assert!(verify(&token, "demo", now).is_ok());
     }

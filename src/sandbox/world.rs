@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::seed::{Seed, SeedCluster};
 use crate::model::arn::PrincipalArn;
 use crate::model::rules::EntryType;
-use crate::model::{policy, AuthMode};
+use crate::model::{AuthMode, policy};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct World {
@@ -109,7 +109,13 @@ impl World {
                 account: "111122223333".into(),
             },
         };
-        let mut world = World { identity, clusters: BTreeMap::new(), resource_version: 1, base_url: String::new(), ca_pem: String::new() };
+        let mut world = World {
+            identity,
+            clusters: BTreeMap::new(),
+            resource_version: 1,
+            base_url: String::new(),
+            ca_pem: String::new(),
+        };
         for c in &seed.clusters {
             world.add_seed_cluster(c, now)?;
         }
@@ -119,11 +125,15 @@ impl World {
     fn add_seed_cluster(&mut self, c: &SeedCluster, now: u64) -> Result<(), String> {
         let mode = AuthMode::parse(&c.authentication_mode)
             .ok_or_else(|| format!("cluster {}: unknown authenticationMode {}", c.name, c.authentication_mode))?;
-        let mut cluster = ClusterState::new(&c.name, &c.region, &c.account, mode, c.bootstrap_cluster_creator_admin_permissions, now);
+        let mut cluster =
+            ClusterState::new(&c.name, &c.region, &c.account, mode, c.bootstrap_cluster_creator_admin_permissions, now);
         cluster.creator = c.creator.clone();
         cluster.node_roles = c.node_roles.clone();
         cluster.fargate_roles = c.fargate_roles.clone();
-        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"].into_iter().chain(c.namespaces.iter().map(String::as_str)) {
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"]
+            .into_iter()
+            .chain(c.namespaces.iter().map(String::as_str))
+        {
             self.put_namespace(&mut cluster, ns, now);
         }
         if let Some(data) = &c.aws_auth {
@@ -133,18 +143,25 @@ impl World {
             cluster.create_eks_managed_entries(now);
         }
         for e in &c.access_entries {
-            let principal = PrincipalArn::parse(&e.principal_arn).map_err(|err| format!("{}: {err}", e.principal_arn))?;
+            let principal =
+                PrincipalArn::parse(&e.principal_arn).map_err(|err| format!("{}: {err}", e.principal_arn))?;
             let entry_type = match &e.entry_type {
                 Some(t) => EntryType::parse(t).ok_or_else(|| format!("unknown entry type {t}"))?,
                 None => EntryType::Standard,
             };
-            let mut entry = cluster.new_entry(&principal, entry_type, e.username.clone(), e.kubernetes_groups.clone(), now);
+            let mut entry =
+                cluster.new_entry(&principal, entry_type, e.username.clone(), e.kubernetes_groups.clone(), now);
             entry.tags = e.tags.clone();
             entry.visible_at = now;
             for (name, namespaces) in &e.policies {
                 entry.associations.insert(
                     policy::policy_arn("aws", name),
-                    Association { cluster_scope: namespaces.is_empty(), namespaces: namespaces.clone(), associated_at: now, modified_at: now },
+                    Association {
+                        cluster_scope: namespaces.is_empty(),
+                        namespaces: namespaces.clone(),
+                        associated_at: now,
+                        modified_at: now,
+                    },
                 );
             }
             cluster.entries.insert(principal.to_string(), entry);
@@ -195,7 +212,14 @@ impl World {
 }
 
 impl ClusterState {
-    pub fn new(name: &str, region: &str, account: &str, mode: AuthMode, bootstrap_admin: bool, now: u64) -> ClusterState {
+    pub fn new(
+        name: &str,
+        region: &str,
+        account: &str,
+        mode: AuthMode,
+        bootstrap_admin: bool,
+        now: u64,
+    ) -> ClusterState {
         ClusterState {
             name: name.to_string(),
             arn: format!("arn:aws:eks:{region}:{account}:cluster/{name}"),
@@ -246,10 +270,10 @@ impl ClusterState {
     /// entries for managed node group and Fargate roles (reference §3.1, §3.6).
     pub fn create_eks_managed_entries(&mut self, now: u64) {
         let mut made: Vec<(String, EntryType)> = Vec::new();
-        if self.bootstrap_admin {
-            if let Some(creator) = &self.creator {
-                made.push((creator.clone(), EntryType::Standard));
-            }
+        if self.bootstrap_admin
+            && let Some(creator) = &self.creator
+        {
+            made.push((creator.clone(), EntryType::Standard));
         }
         made.extend(self.node_roles.iter().map(|r| (r.clone(), EntryType::Ec2Linux)));
         made.extend(self.fargate_roles.iter().map(|r| (r.clone(), EntryType::FargateLinux)));
@@ -376,6 +400,9 @@ mod tests {
         assert_eq!(creator.associations.len(), 1);
         let node = &demo.entries["arn:aws:iam::111122223333:role/demo-ng-gpu"];
         assert_eq!((node.entry_type, node.groups.as_slice()), (EntryType::Ec2Linux, &["system:nodes".to_string()][..]));
-        assert_eq!(demo.entries["arn:aws:iam::111122223333:role/demo-fargate-pods"].entry_type, EntryType::FargateLinux);
+        assert_eq!(
+            demo.entries["arn:aws:iam::111122223333:role/demo-fargate-pods"].entry_type,
+            EntryType::FargateLinux
+        );
     }
 }
