@@ -630,3 +630,30 @@ async fn dropped_connections_are_injected_and_retried_by_the_sdk() {
     assert!(counters.faults.get("Drop").copied().unwrap_or(0) > 0, "{counters:?}");
     assert!(ok >= 15, "only {ok} of 20 calls got through the SDK's retries");
 }
+
+#[tokio::test]
+async fn state_survives_a_restart_when_persisted() {
+    let path = std::env::temp_dir().join(format!("accessctl-state-{}-{}.json", std::process::id(), fastrand::u32(..)));
+    let options = || Options {
+        seed: Seed::parse(ONE_API_CLUSTER).unwrap(),
+        state_file: Some(path.clone()),
+        faults: Faults::default(),
+        ..Options::default()
+    };
+    let first = Sandbox::start(options()).await.unwrap();
+    eks(&first.url())
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:role/kept")
+        .send()
+        .await
+        .unwrap();
+    first.stop().await;
+    assert!(path.exists(), "the state is written after a change");
+
+    let second = Sandbox::start(options()).await.unwrap();
+    let entries = eks(&second.url()).list_access_entries().cluster_name("c").send().await.unwrap();
+    assert_eq!(entries.access_entries(), ["arn:aws:iam::111122223333:role/kept"]);
+    second.stop().await;
+    std::fs::remove_file(&path).unwrap();
+}
