@@ -345,7 +345,7 @@ async fn create_entry(
                 if c == "ResourceInUseException" {
                     // It exists already: EKS made it (node roles, the creator when the mode
                     // moved) or a previous run did. Adopt it in place.
-                    return adopt_entry(eks, cluster, principal, spec).await;
+                    return adopt_entry(eks, cluster, principal, spec, options).await;
                 }
                 if c == "InvalidParameterException"
                     && m.contains("principalArn is invalid")
@@ -367,6 +367,7 @@ async fn adopt_entry(
     cluster: &str,
     principal: &str,
     spec: &EntrySpec,
+    options: &ApplyOptions,
 ) -> Result<(), ApplyError> {
     let d = eks
         .describe_access_entry()
@@ -379,7 +380,7 @@ async fn adopt_entry(
     let live_type = entry.and_then(|e| e.r#type()).and_then(EntryType::parse).unwrap_or_default();
     if live_type != spec.entry_type {
         delete_entry(eks, cluster, principal).await?;
-        return Box::pin(create_entry(eks, cluster, principal, spec, &ApplyOptions::default())).await;
+        return Box::pin(create_entry(eks, cluster, principal, spec, options)).await;
     }
     if spec.entry_type == EntryType::Standard {
         update_entry(eks, cluster, principal, spec).await?;

@@ -275,7 +275,7 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
             } else {
                 "prune is off"
             };
-            plan.kept.push(format!("access entry {principal} ({} , {why})", l.entry_type.as_str()).replace(" ,", ","));
+            plan.kept.push(format!("access entry {principal} ({}, {why})", l.entry_type.as_str()));
         }
     }
 }
