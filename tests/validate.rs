@@ -114,3 +114,15 @@ fn fmt_check_reports_files_out_of_layout() {
     assert_eq!(accessctl(&["fmt", "--check", path]).code, 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_readme_example_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```kdl\n").expect("the README shows the language") + "```kdl\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let files = [accessctl::config::SourceFile::new("README.md", &readme[start..end])];
+    let loaded = accessctl::config::load(&files);
+    let rendered: Vec<String> =
+        loaded.diagnostics.iter().map(|d| accessctl::render::diagnostic(d, accessctl::render::Style::Plain)).collect();
+    assert!(loaded.diagnostics.is_empty(), "{}", rendered.join("\n"));
+}
