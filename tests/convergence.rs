@@ -14,24 +14,10 @@ use accessctl::live::read::read_cluster;
 use accessctl::model::Cluster;
 use accessctl::plan::diff::diff;
 use common::*;
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::Api;
 
 fn cluster(text: &str) -> Cluster {
     let loaded = config::load(&[SourceFile::new("test.kdl", text)]);
     loaded.config.expect("valid test configuration").clusters.remove(0)
-}
-
-async fn aws_auth(sb: &Sandbox, name: &str) -> Option<ConfigMap> {
-    let target = eks(&sb.url()).describe_cluster().name(name).send().await.unwrap();
-    let c = target.cluster().unwrap();
-    let client = accessctl::live::kubernetes::connect(
-        c.endpoint().unwrap(),
-        c.certificate_authority().and_then(|a| a.data()),
-        "t".into(),
-    )
-    .unwrap();
-    Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await.unwrap()
 }
 
 const NODE_MAPPING: &str = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
@@ -61,7 +47,7 @@ async fn aws_auth_created_by_someone_else_between_read_and_write_is_merged() {
     });
     let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     assert!(report.ok(), "{report:?}");
-    let data = aws_auth(&sb, "c").await.unwrap().data.unwrap();
+    let data = aws_auth_of(&sb, "c").await.unwrap().data.unwrap();
     assert!(data["mapRoles"].contains("arn:aws:iam::111122223333:role/nodes"), "the node mapping was lost: {data:?}");
     assert!(data["mapUsers"].contains("arn:aws:iam::111122223333:user/bob"), "{data:?}");
 }
@@ -88,7 +74,7 @@ async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
     });
     let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     assert!(report.ok(), "{report:?}");
-    let data = aws_auth(&sb, "c").await.unwrap().data.unwrap();
+    let data = aws_auth_of(&sb, "c").await.unwrap().data.unwrap();
     for arn in ["role/nodes", "role/gpu-nodes", "user/bob"] {
         assert!(data.values().any(|v| v.contains(arn)), "{arn} missing: {data:?}");
     }
@@ -140,7 +126,7 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
 
         // Nothing accessctl does not manage was lost.
         assert!(live.entries.contains_key("arn:aws:iam::111122223333:role/ci-cluster-creator"));
-        let data = aws_auth(&sb, "demo").await.unwrap().data.unwrap();
+        let data = aws_auth_of(&sb, "demo").await.unwrap().data.unwrap();
         for kept in ["demo-ng-general", "demo-ng-gpu", "demo-fargate-pods", "user/sandbox-admin", "user/bob"] {
             assert!(data.values().any(|v| v.contains(kept)), "stop after {stop_after}: {kept} lost");
         }

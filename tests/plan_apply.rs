@@ -59,18 +59,6 @@ fn plan(sandbox: &Sandbox, files: &[&str]) -> Run {
     accessctl(sandbox, &args)
 }
 
-async fn aws_auth(sandbox: &Sandbox, cluster: &str) -> Option<ConfigMap> {
-    let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.unwrap();
-    let c = described.cluster().unwrap();
-    let client = accessctl::live::kubernetes::connect(
-        c.endpoint().unwrap(),
-        c.certificate_authority().and_then(|a| a.data()),
-        "t".into(),
-    )
-    .unwrap();
-    Api::<ConfigMap>::namespaced(client, "kube-system").get_opt("aws-auth").await.unwrap()
-}
-
 /// A seed with every cluster of a configuration, CONFIG_MAP, in its region and account.
 fn seed_for(files: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -136,7 +124,7 @@ async fn quick_start_moves_the_2022_cluster_to_access_entries_keeping_aws_auth()
 
     let applied = apply(&sb, &["examples/quick-start.kdl"], &["--allow", "one-way-mode"]);
     assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    let cm = aws_auth(&sb, "demo").await.unwrap();
+    let cm = aws_auth_of(&sb, "demo").await.unwrap();
     let data = cm.data.unwrap();
     for kept in ["demo-ng-general", "demo-ng-gpu", "demo-fargate-pods"] {
         assert!(data["mapRoles"].contains(kept), "node mapping {kept} lost:\n{}", data["mapRoles"]);
@@ -337,14 +325,7 @@ async fn group_bindings_are_created_as_accessctl_rbac() {
     let sb = sandbox(&seed_for(&["examples/console-access.kdl"]), Faults::default()).await;
     let run = apply(&sb, &["examples/console-access.kdl"], ALL_GUARDS);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let described = eks(&sb.url()).describe_cluster().name("shop").send().await.unwrap();
-    let c = described.cluster().unwrap();
-    let client = accessctl::live::kubernetes::connect(
-        c.endpoint().unwrap(),
-        c.certificate_authority().and_then(|a| a.data()),
-        "t".into(),
-    )
-    .unwrap();
+    let client = kube_of(&sb, "shop").await;
     let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client);
     let b = crbs
         .get("accessctl:eks-console-dashboard-full-access-group:eks-console-dashboard-full-access-clusterrole")

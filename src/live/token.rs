@@ -36,10 +36,24 @@ pub fn mint_with(
     time: SystemTime,
 ) -> Result<String, TokenError> {
     let host = sts_host(region);
+    let (url, _) = presign(creds, &host, region, cluster, time, Duration::from_secs(60))?;
+    Ok(format!("k8s-aws-v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url)))
+}
+
+/// The presigned GetCallerIdentity URL on `host` with `x-k8s-aws-id: cluster` signed, and its
+/// signature. Minting uses the URL; verifying (the sandbox) compares the signature.
+pub fn presign(
+    creds: aws_credential_types::Credentials,
+    host: &str,
+    region: &str,
+    cluster: &str,
+    time: SystemTime,
+    expires_in: Duration,
+) -> Result<(String, String), TokenError> {
     let url = format!("https://{host}/?Action=GetCallerIdentity&Version=2011-06-15");
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(Duration::from_secs(60));
+    settings.expires_in = Some(expires_in);
     let identity = creds.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -50,14 +64,14 @@ pub fn mint_with(
         .build()
         .map_err(|e| TokenError::Signing(e.to_string()))?
         .into();
-    let headers = [("host", host.as_str()), ("x-k8s-aws-id", cluster)];
+    let headers = [("host", host), ("x-k8s-aws-id", cluster)];
     let signable = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[]))
         .map_err(|e| TokenError::Signing(e.to_string()))?;
-    let (instructions, _) = sign(signable, &params).map_err(|e| TokenError::Signing(e.to_string()))?.into_parts();
+    let (instructions, signature) =
+        sign(signable, &params).map_err(|e| TokenError::Signing(e.to_string()))?.into_parts();
     let mut request = http::Request::builder().uri(&url).body(()).map_err(|e| TokenError::Signing(e.to_string()))?;
     instructions.apply_to_request_http1x(&mut request);
-    let presigned = request.uri().to_string();
-    Ok(format!("k8s-aws-v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(presigned)))
+    Ok((request.uri().to_string(), signature))
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use base64::Engine;
 
 /// Access key → secret of the credentials the sandbox accepts.
@@ -100,44 +98,13 @@ pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdenti
         .map(|(_, s)| *s)
         .ok_or_else(|| TokenError::UnknownKey(key.into()))?;
     let session = get("X-Amz-Security-Token").map(str::to_string);
-    let expected = signature(host, key, secret, session, region, cluster, date, expires)?;
+    let creds = aws_credential_types::Credentials::new(key, secret, session, None, "sandbox");
+    let (_, expected) = crate::live::token::presign(creds, host, region, cluster, date, Duration::from_secs(expires))
+        .map_err(|_| TokenError::Signature)?;
     if Some(expected.as_str()) != get("X-Amz-Signature") {
         return Err(TokenError::Signature);
     }
     Ok(TokenIdentity { access_key: key.to_string() })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn signature(
-    host: &str,
-    key: &str,
-    secret: &str,
-    session: Option<String>,
-    region: &str,
-    cluster: &str,
-    time: SystemTime,
-    expires: u64,
-) -> Result<String, TokenError> {
-    let creds = aws_credential_types::Credentials::new(key, secret, session, None, "sandbox");
-    let identity = creds.into();
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(Duration::from_secs(expires));
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("sts")
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|_| TokenError::Signature)?
-        .into();
-    let url = format!("https://{host}/?Action=GetCallerIdentity&Version=2011-06-15");
-    let headers = [("host", host), ("x-k8s-aws-id", cluster)];
-    let request = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[]))
-        .map_err(|_| TokenError::Signature)?;
-    let (_, signature) = sign(request, &params).map_err(|_| TokenError::Signature)?.into_parts();
-    Ok(signature)
 }
 
 /// `20261122T195824Z` → a time.

@@ -52,11 +52,7 @@ pub struct KubeTarget {
 /// endpoint and CA from DescribeCluster, a bearer token.
 pub async fn sandbox_kube(seed: &str, cluster: &str) -> KubeTarget {
     let sb = sandbox(seed, Faults::default()).await;
-    let described = eks(&sb.url()).describe_cluster().name(cluster).send().await.expect("DescribeCluster");
-    let c = described.cluster().expect("a cluster");
-    let ca = c.certificate_authority().and_then(|ca| ca.data());
-    let client = accessctl::live::kubernetes::connect(c.endpoint().expect("an endpoint"), ca, "sandbox-token".into())
-        .expect("kube client");
+    let client = kube_of(&sb, cluster).await;
     KubeTarget { client, sandbox: Some(sb) }
 }
 
@@ -73,4 +69,23 @@ pub fn apiserver_kube(test: &str) -> Option<KubeTarget> {
     };
     let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token).expect("kube client for the test bed");
     Some(KubeTarget { client, sandbox: None })
+}
+
+/// A Kubernetes client for a sandbox cluster, connected the way accessctl connects: endpoint and
+/// CA from DescribeCluster, a static token.
+pub async fn kube_of(sandbox: &Sandbox, cluster: &str) -> kube::Client {
+    let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.expect("DescribeCluster");
+    let c = described.cluster().expect("a cluster");
+    accessctl::live::kubernetes::connect(
+        c.endpoint().expect("an endpoint"),
+        c.certificate_authority().and_then(|a| a.data()),
+        "sandbox-token".into(),
+    )
+    .expect("kube client")
+}
+
+/// The sandbox cluster's kube-system/aws-auth, if it exists.
+pub async fn aws_auth_of(sandbox: &Sandbox, cluster: &str) -> Option<k8s_openapi::api::core::v1::ConfigMap> {
+    let client = kube_of(sandbox, cluster).await;
+    kube::api::Api::namespaced(client, "kube-system").get_opt("aws-auth").await.expect("reading aws-auth")
 }
