@@ -128,7 +128,7 @@ pub async fn apply_cluster(
             report.not_started.extend(runnable.iter().map(|c| c.id.clone()));
             continue;
         }
-        let results: Vec<(&Change, Result<Duration, ApplyError>)> = futures_util::stream::iter(runnable)
+        let mut results = futures_util::stream::iter(runnable)
             .map(|change| async move {
                 if cancel.load(Ordering::SeqCst) {
                     return (change, Err(ApplyError::Interrupted));
@@ -137,10 +137,9 @@ pub async fn apply_cluster(
                 let result = execute(change, conn, options).await.map(|_| started.elapsed());
                 (change, result)
             })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-        for (change, result) in results {
+            .buffer_unordered(options.concurrency.max(1));
+        // Each change is reported as it finishes, not when its level does.
+        while let Some((change, result)) = results.next().await {
             match result {
                 Ok(took) => {
                     on_progress(format!(

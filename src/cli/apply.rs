@@ -95,7 +95,8 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         };
         let options =
             ApplyOptions { update_timeout: Duration::from_secs(args.update_timeout), ..ApplyOptions::default() };
-        let progress = |line: String| println!("{line}");
+        let bar = super::progress::Progress::new(plan.change_count());
+        let progress = |line: String| bar.line(line);
         let reports: Vec<Report> = futures_util::future::join_all(plan.clusters.iter().map(|c| {
             let conn = live.iter().find(|(l, _)| l.name == c.cluster).map(|(_, conn)| conn.clone());
             let cancel = Arc::clone(&cancel);
@@ -112,6 +113,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             }
         }))
         .await;
+        bar.finish();
         watcher.abort();
         let mut ok = true;
         for r in &reports {

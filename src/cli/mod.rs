@@ -8,6 +8,7 @@ pub mod graph;
 pub mod import;
 pub mod migrate;
 pub mod plan;
+pub mod progress;
 pub mod sandbox;
 pub mod schema;
 pub mod target;
