@@ -13,12 +13,6 @@ use common::*;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
         .args(args)
@@ -32,11 +26,7 @@ fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("accessctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 const ALL_GUARDS: &[&str] =

@@ -2,14 +2,12 @@
 //! corpus of bad files (`tests/bad/`), whose rendered diagnostics are snapshots, so a change in
 //! what users read is a reviewed change.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::Run;
 
 fn accessctl(args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
@@ -18,11 +16,7 @@ fn accessctl(args: &[&str]) -> Run {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("accessctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]

@@ -324,40 +324,26 @@ async fn create_entry(
     spec: &EntrySpec,
     options: &ApplyOptions,
 ) -> Result<(), ApplyError> {
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        let mut request = eks
+    let create = || {
+        let request = eks
             .create_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .set_tags(Some(spec.tags.clone().into_iter().collect()));
         if spec.entry_type != EntryType::Standard {
-            request = request.r#type(spec.entry_type.as_str());
+            request.r#type(spec.entry_type.as_str()).send()
         } else {
-            request = request.set_kubernetes_groups(Some(spec.groups.clone())).set_username(spec.username.clone());
+            request.set_kubernetes_groups(Some(spec.groups.clone())).set_username(spec.username.clone()).send()
         }
-        match request.send().await {
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                let (c, m) = code(&e);
-                if c == "ResourceInUseException" {
-                    // It exists already: EKS made it (node roles, the creator when the mode
-                    // moved) or a previous run did. Adopt it in place.
-                    return adopt_entry(eks, cluster, principal, spec, options).await;
-                }
-                if c == "InvalidParameterException"
-                    && m.contains("principalArn is invalid")
-                    && started.elapsed() < options.consistency_timeout
-                {
-                    // A new IAM principal not visible to EKS yet.
-                    attempt += 1;
-                    backoff(attempt).await;
-                    continue;
-                }
-                return Err(aws("CreateAccessEntry", &e));
-            }
-        }
+    };
+    // A new IAM principal may not be visible to EKS yet.
+    let not_yet = |e: &_| matches!(code(e), ("InvalidParameterException", m) if m.contains("principalArn is invalid"));
+    match until_visible(options.consistency_timeout, not_yet, create).await {
+        Ok(_) => Ok(()),
+        // It exists already: EKS made it (node roles, the creator when the mode moved) or a
+        // previous run did. Adopt it in place.
+        Err(e) if code(&e).0 == "ResourceInUseException" => adopt_entry(eks, cluster, principal, spec, options).await,
+        Err(e) => Err(aws("CreateAccessEntry", &e)),
     }
 }
 
@@ -438,32 +424,41 @@ async fn associate(
         }
     };
     let arn = policy::policy_arn(&partition_of(principal), name);
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        let sent = eks
-            .associate_access_policy()
+    let associate = || {
+        eks.associate_access_policy()
             .cluster_name(cluster)
             .principal_arn(principal)
             .policy_arn(&arn)
             .access_scope(eks_scope.clone())
             .send()
-            .await;
-        match sent {
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                let (c, m) = code(&e);
-                // Right after CreateAccessEntry the entry may not be visible yet (reference §3.8).
-                if c == "ResourceNotFoundException"
-                    && m.contains("could not be found")
-                    && started.elapsed() < options.consistency_timeout
-                {
-                    attempt += 1;
-                    backoff(attempt).await;
-                    continue;
-                }
-                return Err(aws("AssociateAccessPolicy", &e));
+    };
+    // Right after CreateAccessEntry the entry may not be visible yet (reference §3.8).
+    let not_yet = |e: &_| matches!(code(e), ("ResourceNotFoundException", m) if m.contains("could not be found"));
+    until_visible(options.consistency_timeout, not_yet, associate)
+        .await
+        .map(|_| ())
+        .map_err(|e| aws("AssociateAccessPolicy", &e))
+}
+
+/// Calls `call` again, with backoff, while its error is one EKS clears by itself ("not visible
+/// yet"), for at most `timeout`; any other outcome is returned as it is.
+async fn until_visible<T, E, Fut>(
+    timeout: Duration,
+    not_yet: impl Fn(&aws_sdk_eks::error::SdkError<E>) -> bool,
+    call: impl Fn() -> Fut,
+) -> Result<T, aws_sdk_eks::error::SdkError<E>>
+where
+    Fut: std::future::Future<Output = Result<T, aws_sdk_eks::error::SdkError<E>>>,
+{
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if not_yet(&e) && started.elapsed() < timeout => {
+                attempt += 1;
+                backoff(attempt).await;
             }
+            outcome => return outcome,
         }
     }
 }

@@ -3,6 +3,23 @@
 #![allow(dead_code)]
 
 pub use accessctl::sandbox::{Faults, Options, Sandbox, Seed};
+
+/// What a run of the accessctl binary left: exit code and output.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
 use aws_sdk_eks::config::{BehaviorVersion, Credentials, Region};
 
 /// A sandbox with the given seed (YAML) and faults, on a free loopback port.
