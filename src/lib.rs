@@ -4,15 +4,16 @@
 //! The binary (`src/main.rs`) is a thin shell over this library: `config` reads the language,
 //! `model` is the desired state it yields, `cli` holds one module per command.
 
+pub use accessctl_core::access;
 pub mod apply;
-pub mod aws_auth;
+pub use accessctl_core::aws_auth;
 pub mod cli;
 pub mod config;
 pub mod explain;
 pub mod import;
 pub mod live;
 pub mod migrate;
-pub mod model;
+pub use accessctl_core::model;
 pub mod plan;
 pub mod render;
 pub mod sandbox;

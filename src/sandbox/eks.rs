@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::faults::Faults;
 use super::world::{Association, ClusterState, EntryState, Update, World};
-use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind};
+use crate::model::arn::{PrincipalArn, PrincipalKind};
 use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
 use crate::model::{AuthMode, policy};
 
@@ -355,26 +355,19 @@ fn create_cluster(world: &mut World, call: &Call<'_>, now: u64) -> EksResult {
     let account = world.identity.account.clone();
     let region = "eu-west-1";
     let mut c = ClusterState::new(name, region, &account, mode, bootstrap, now);
-    c.creator = Some(canonical_caller(&world.identity.arn));
+    // The creator is the IAM principal behind the caller (a session becomes its role).
+    c.creator = crate::access::Caller::parse(&world.identity.arn).ok().and_then(|c| c.principal()).map(|p| p.to_string());
     c.tags = string_map(&b["tags"]).unwrap_or_default();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         world.put_namespace(&mut c, ns, now);
     }
+    super::access::put_default_rbac(world, &mut c, now);
     if mode.uses_access_entries() {
         c.create_eks_managed_entries(now);
     }
     let described = describe_cluster(world, &c);
     world.clusters.insert(name.to_string(), c);
     Ok(json!({"cluster": described}))
-}
-
-/// The IAM principal behind a caller ARN: an assumed-role session becomes its role.
-fn canonical_caller(arn: &str) -> String {
-    match PrincipalArn::parse(arn) {
-        Ok(p) => p.to_string(),
-        Err(ArnError::AssumedRole { role_arn }) => role_arn,
-        Err(_) => arn.to_string(),
-    }
 }
 
 fn update_cluster_config(c: &mut ClusterState, faults: &Faults, call: &Call<'_>, now: u64) -> EksResult {

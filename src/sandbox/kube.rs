@@ -1,5 +1,6 @@
 //! The Kubernetes API subset accessctl touches: ConfigMaps (kube-system/aws-auth), Namespaces, and
-//! RBAC ClusterRoles, ClusterRoleBindings, Roles and RoleBindings — get, list (with limit and
+//! RBAC ClusterRoles, ClusterRoleBindings, Roles and RoleBindings — plus what a console user lists
+//! (Pods, Nodes, Services, Secrets, Deployments: empty unless written) — get, list (with limit and
 //! continue), create, replace, patch (merge, JSON, strategic as merge, server-side apply), delete —
 //! with resourceVersions, 409 Conflict on a stale write, 404 NotFound vs 409 AlreadyExists, Status
 //! bodies as the API server writes them, and the discovery documents `kubectl get` reads.
@@ -34,9 +35,24 @@ pub const RESOURCES: &[Resource] = &[
     },
     Resource { group: RBAC, version: "v1", plural: "roles", kind: "Role", namespaced: true },
     Resource { group: RBAC, version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true },
+    Resource { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true },
+    Resource { group: "", version: "v1", plural: "nodes", kind: "Node", namespaced: false },
+    Resource { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true },
+    Resource { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true },
+    Resource { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
 ];
 
 const RBAC: &str = "rbac.authorization.k8s.io";
+/// Served by the sandbox's front (it needs the caller's identity): SelfSubjectAccessReview.
+pub const AUTHORIZATION: &str = "authorization.k8s.io";
+
+/// The API groups served, in discovery order.
+const GROUPS: &[&str] = &[RBAC, "apps", AUTHORIZATION];
+
+fn group_json(name: &str) -> Value {
+    json!({"name": name, "versions": [{"groupVersion": format!("{name}/v1"), "version": "v1"}],
+           "preferredVersion": {"groupVersion": format!("{name}/v1"), "version": "v1"}})
+}
 
 impl Resource {
     fn api_version(&self) -> String {
@@ -94,18 +110,23 @@ pub fn answer(world: &mut World, cluster_name: &str, req: &Request<'_>, now: u64
         ["api"] => (200, json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})),
         ["apis"] => (
             200,
-            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{
-                "name": RBAC, "versions": [{"groupVersion": format!("{RBAC}/v1"), "version": "v1"}],
-                "preferredVersion": {"groupVersion": format!("{RBAC}/v1"), "version": "v1"}}]}),
+            json!({"kind": "APIGroupList", "apiVersion": "v1",
+                   "groups": GROUPS.iter().map(|g| group_json(g)).collect::<Vec<_>>()}),
         ),
-        ["apis", g] if *g == RBAC => (
-            200,
-            json!({"kind": "APIGroup", "apiVersion": "v1", "name": RBAC,
-                   "versions": [{"groupVersion": format!("{RBAC}/v1"), "version": "v1"}],
-                   "preferredVersion": {"groupVersion": format!("{RBAC}/v1"), "version": "v1"}}),
-        ),
+        ["apis", g] if GROUPS.contains(g) => {
+            let mut group = group_json(g);
+            group["kind"] = json!("APIGroup");
+            group["apiVersion"] = json!("v1");
+            (200, group)
+        }
         ["api", "v1"] => (200, resource_list("v1", "")),
-        ["apis", g, "v1"] if *g == RBAC => (200, resource_list(&format!("{RBAC}/v1"), RBAC)),
+        ["apis", g, "v1"] if *g == AUTHORIZATION => (
+            200,
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{AUTHORIZATION}/v1"),
+                   "resources": [{"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
+                                  "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}]}),
+        ),
+        ["apis", g, "v1"] if GROUPS.contains(g) => (200, resource_list(&format!("{g}/v1"), g)),
         ["api", "v1", rest @ ..] => objects(world, cluster_name, req, "", rest, now),
         ["apis", g, "v1", rest @ ..] => objects(world, cluster_name, req, g, rest, now),
         _ => status(404, "NotFound", "the server could not find the requested resource".into(), json!({})),
@@ -117,11 +138,28 @@ fn resource_list(group_version: &str, group: &str) -> Value {
         .iter()
         .filter(|r| r.group == group)
         .map(|r| {
-            json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind,
-                   "verbs": ["create", "delete", "get", "list", "patch", "update"]})
+            let mut resource = json!({"name": r.plural, "singularName": r.kind.to_lowercase(),
+                   "namespaced": r.namespaced, "kind": r.kind, "verbs": ["create", "delete", "get", "list", "patch", "update"]});
+            if let Some(short) = short_names(r.plural) {
+                resource["shortNames"] = json!(short);
+            }
+            resource
         })
         .collect();
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
+}
+
+/// The short names `kubectl get cm` and friends resolve through discovery.
+fn short_names(plural: &str) -> Option<&'static [&'static str]> {
+    Some(match plural {
+        "configmaps" => &["cm"],
+        "namespaces" => &["ns"],
+        "pods" => &["po"],
+        "nodes" => &["no"],
+        "services" => &["svc"],
+        "deployments" => &["deploy"],
+        _ => return None,
+    })
 }
 
 fn objects(world: &mut World, cluster_name: &str, req: &Request<'_>, group: &str, rest: &[&str], now: u64) -> Reply {

@@ -5,6 +5,7 @@
 //! the injected failures and call counters, `server` the HTTP front. `Sandbox` starts it in-process
 //! (tests, `plan --sandbox`) and `cli::sandbox` runs it as a command.
 
+pub mod access;
 pub mod eks;
 pub mod faults;
 pub mod kube;

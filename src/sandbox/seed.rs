@@ -13,6 +13,10 @@ pub const DEFAULT_SEED: &str = include_str!("default-seed.yaml");
 pub struct Seed {
     #[serde(default)]
     pub identity: Option<SeedIdentity>,
+    /// IAM users with access keys: signing with one (`aws`, `kubectl` through `aws eks get-token`)
+    /// is calling as that user.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
     #[serde(default)]
     pub clusters: Vec<SeedCluster>,
 }
@@ -21,6 +25,16 @@ pub struct Seed {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SeedIdentity {
     pub arn: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedUser {
+    pub arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
     #[serde(default)]
     pub user_id: Option<String>,
 }
@@ -102,6 +116,6 @@ impl Seed {
     }
 
     pub fn empty() -> Seed {
-        Seed { identity: None, clusters: vec![] }
+        Seed { identity: None, users: vec![], clusters: vec![] }
     }
 }

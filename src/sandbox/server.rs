@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use super::eks::{self, Call, EksError};
 use super::faults::{Counters, Faults, Injected};
 use super::world::{World, now_ms};
-use super::{kube, sts};
+use super::{access, kube, sts};
+use crate::access::Outcome;
 
 /// Everything the handlers share.
 pub struct Shared {
@@ -71,7 +72,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Re
         Some("k8s") if segments.len() >= 2 => {
             kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await
         }
-        None => security_token_service(&shared, &method, &query, &body),
+        None => security_token_service(&shared, &method, &parts.headers, &query, &body),
         _ => elastic_kubernetes_service(&shared, &method, &segments, &query, &body).await,
     }
 }
@@ -165,16 +166,26 @@ async fn elastic_kubernetes_service(
     }
 }
 
-fn security_token_service(shared: &Arc<Shared>, method: &Method, query: &[(String, String)], body: &Bytes) -> Response {
+fn security_token_service(
+    shared: &Arc<Shared>,
+    method: &Method,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: &Bytes,
+) -> Response {
     let mut params: Vec<(String, String)> = query.to_vec();
     if *method == Method::POST {
         let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
         params.extend(form);
     }
+    let key = sts::signing_key(headers.get("authorization").and_then(|v| v.to_str().ok()), &params);
     let mut inner = shared.lock();
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
     inner.counters.call(&format!("sts:{action}"));
-    let (status, xml) = sts::answer(&inner.world.identity, &params);
+    let (status, xml) = sts::answer(&mut inner.world, key.as_deref(), &params);
+    if action == "AssumeRole" && status == 200 {
+        persist(&inner);
+    }
     Response::builder().status(status).header("content-type", "text/xml").body(Body::from(xml)).unwrap_or_default()
 }
 
@@ -187,21 +198,13 @@ async fn kubernetes(
     body: &Bytes,
 ) -> Response {
     let cluster = segments[1].clone();
-    // EKS tokens are verified in full (signature, expiry, cluster binding); any other non-empty
-    // bearer token is a static sandbox token, as a kubeconfig written by `accessctl sandbox` uses.
-    let authorized =
-        match headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
-            Some(token) if token.starts_with("k8s-aws-v1.") => {
-                super::token::verify(token, &cluster, std::time::SystemTime::now()).is_ok()
-            }
-            Some(token) => !token.trim().is_empty(),
-            None => false,
-        };
-    if !authorized {
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = access::bearer(&shared.lock().world, &cluster, token);
+    let Ok(bearer) = bearer else {
         let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                             "message": "Unauthorized", "reason": "Unauthorized", "code": 401});
         return json_response(401, &status, &[]);
-    }
+    };
     let (latency, fail) = {
         let mut inner = shared.lock();
         inner.counters.call(&format!("k8s:{method}"));
@@ -223,10 +226,38 @@ async fn kubernetes(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
     let mut inner = shared.lock();
-    if *method != Method::GET
-        && let Some(hook) = inner.before_next_kube_write.take()
-    {
-        hook(&mut inner.world);
+    // Authentication and authorization, by the access model, on the state as it is now.
+    let path = format!("/{}", segments[2..].join("/"));
+    let watch = query.iter().any(|(k, v)| k == "watch" && (v == "true" || v == "1"));
+    let request = crate::access::Request::from_http(method.as_str(), &path, watch);
+    let identity = match (&bearer, inner.world.clusters.get(&cluster)) {
+        (_, None) => None,
+        (access::Bearer::StaticAdmin, Some(_)) => Some(access::static_admin()),
+        (access::Bearer::Caller(caller), Some(state)) => match access::decide(state, caller, &request) {
+            Outcome::Allowed { identity, .. } => Some(identity),
+            Outcome::Unauthorized { .. } => {
+                let status = access::status(401, "Unauthorized", "Unauthorized", json!({}));
+                return json_response(401, &status, &[]);
+            }
+            Outcome::Forbidden { identity, .. } => {
+                return json_response(403, &access::forbidden(&identity.username, &request), &[]);
+            }
+            Outcome::Unknown { reason, .. } => {
+                let status = access::status(500, "InternalError", &format!("cannot decide access: {reason}"), json!({}));
+                return json_response(500, &status, &[]);
+            }
+        },
+    };
+    if let (Some(identity), Some(state), ["apis", kube::AUTHORIZATION, "v1", "selfsubjectaccessreviews"], "POST") = (
+        &identity,
+        inner.world.clusters.get(&cluster),
+        segments[2..].iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        method.as_str(),
+    ) {
+        return match access::self_subject_access_review(state, identity, body) {
+            Ok(review) => json_response(201, &review, &[]),
+            Err((code, status)) => json_response(code, &status, &[]),
+        };
     }
     let (status, reply) = kube::answer(&mut inner.world, &cluster, &req, now_ms());
     if *method != Method::GET && status < 300 {

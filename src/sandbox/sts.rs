@@ -1,12 +1,27 @@
 //! STS, query protocol with XML answers: GetCallerIdentity (who is applying) and AssumeRole (the
-//! per-cluster role of multi-account configurations), answering for the sandbox's identity.
+//! per-cluster role of multi-account configurations), answering for whoever signed the call: the
+//! access key names a credential of the world (the default identity, a seeded user, or a session
+//! an earlier AssumeRole handed out).
 
-use super::world::Identity;
+use super::world::World;
+use crate::model::PrincipalArn;
 
-/// Answers one STS call; `params` are the form (or query) parameters.
-pub fn answer(identity: &Identity, params: &[(String, String)]) -> (u16, String) {
+/// The access key of a signed call: from the `Authorization` header's `Credential=` or from a
+/// presigned URL's `X-Amz-Credential`.
+pub fn signing_key(authorization: Option<&str>, params: &[(String, String)]) -> Option<String> {
+    let scope = authorization
+        .and_then(|h| h.split("Credential=").nth(1))
+        .or_else(|| params.iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.as_str()))?;
+    scope.split('/').next().filter(|k| !k.is_empty()).map(str::to_string)
+}
+
+/// Answers one STS call signed with `access_key`; `params` are the form (or query) parameters.
+pub fn answer(world: &mut World, access_key: Option<&str>, params: &[(String, String)]) -> (u16, String) {
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let request_id = uuid::Uuid::new_v4();
+    let Some(identity) = access_key.and_then(|k| world.credentials.get(k)).cloned() else {
+        return error(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+    };
     match get("Action") {
         Some("GetCallerIdentity") => (
             200,
@@ -23,27 +38,28 @@ pub fn answer(identity: &Identity, params: &[(String, String)]) -> (u16, String)
         Some("AssumeRole") => {
             let Some(role) = get("RoleArn") else { return error(400, "ValidationError", "RoleArn is required") };
             let session = get("RoleSessionName").unwrap_or("accessctl");
-            let Some(rest) = role.strip_prefix("arn:").and_then(|r| r.split_once(":iam::")) else {
-                return error(400, "ValidationError", "RoleArn is not a role ARN");
+            let role = match PrincipalArn::parse(role) {
+                Ok(p) if p.kind == crate::model::PrincipalKind::Role => p,
+                _ => return error(400, "ValidationError", "RoleArn is not a role ARN"),
             };
-            let (partition, tail) = rest;
-            let Some((account, name)) = tail.split_once(":role/") else {
-                return error(400, "ValidationError", "RoleArn is not a role ARN");
-            };
-            let role_name = name.rsplit('/').next().unwrap_or(name);
+            if session.len() < 2 || session.len() > 64 || !session.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c)) {
+                return error(400, "ValidationError", "RoleSessionName must be 2-64 characters of [\\w+=,.@-]");
+            }
+            let (key, credential) = world.assume_role(&role, session);
             let expiration = super::world::rfc3339(super::world::now_ms() + 3_600_000);
             (
                 200,
                 format!(
                     "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    \
-                     <AssumedRoleUser>\n      <AssumedRoleId>AROASANDBOX:{s}</AssumedRoleId>\n      \
-                     <Arn>arn:{partition}:sts::{account}:assumed-role/{r}/{s}</Arn>\n    </AssumedRoleUser>\n    \
-                     <Credentials>\n      <AccessKeyId>ASIASANDBOX</AccessKeyId>\n      \
-                     <SecretAccessKey>sandbox-secret</SecretAccessKey>\n      <SessionToken>sandbox-session</SessionToken>\n      \
+                     <AssumedRoleUser>\n      <AssumedRoleId>{id}</AssumedRoleId>\n      \
+                     <Arn>{arn}</Arn>\n    </AssumedRoleUser>\n    \
+                     <Credentials>\n      <AccessKeyId>{key}</AccessKeyId>\n      \
+                     <SecretAccessKey>{secret}</SecretAccessKey>\n      <SessionToken>sandbox-session-{key}</SessionToken>\n      \
                      <Expiration>{expiration}</Expiration>\n    </Credentials>\n  </AssumeRoleResult>\n  \
                      <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
-                    s = xml(session),
-                    r = xml(role_name),
+                    id = xml(&credential.user_id),
+                    arn = xml(&credential.arn),
+                    secret = credential.secret,
                 ),
             )
         }

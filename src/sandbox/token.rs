@@ -8,9 +8,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 
-/// Access key → secret of the credentials the sandbox accepts.
-pub const KNOWN_CREDENTIALS: &[(&str, &str)] = &[("sandbox", "sandbox"), ("ASIASANDBOX", "sandbox-secret")];
-
 const ALLOWED_PARAMS: &[&str] = &[
     "action",
     "version",
@@ -45,7 +42,13 @@ fn format(why: &str) -> TokenError {
     TokenError::Format(why.to_string())
 }
 
-pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdentity, TokenError> {
+/// Verifies `token` for `cluster`; `secret_of` gives the secret of an access key the sandbox knows.
+pub fn verify(
+    token: &str,
+    cluster: &str,
+    now: SystemTime,
+    secret_of: impl Fn(&str) -> Option<String>,
+) -> Result<TokenIdentity, TokenError> {
     if token.len() > 4096 {
         return Err(format("longer than 4096 bytes"));
     }
@@ -92,13 +95,9 @@ pub fn verify(token: &str, cluster: &str, now: SystemTime) -> Result<TokenIdenti
         (Some(k), Some(r)) => (k, r),
         _ => return Err(format("bad X-Amz-Credential")),
     };
-    let secret = KNOWN_CREDENTIALS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| TokenError::UnknownKey(key.into()))?;
+    let secret = secret_of(key).ok_or_else(|| TokenError::UnknownKey(key.into()))?;
     let session = get("X-Amz-Security-Token").map(str::to_string);
-    let creds = aws_credential_types::Credentials::new(key, secret, session, None, "sandbox");
+    let creds = aws_credential_types::Credentials::new(key, secret.as_str(), session, None, "sandbox");
     let (_, expected) = crate::live::token::presign(creds, host, region, cluster, date, Duration::from_secs(expires))
         .map_err(|_| TokenError::Signature)?;
     if Some(expected.as_str()) != get("X-Amz-Signature") {
@@ -142,13 +141,21 @@ mod tests {
         aws_credential_types::Credentials::new("sandbox", "sandbox", None, None, "t")
     }
 
+    fn known(key: &str) -> Option<String> {
+        match key {
+            "sandbox" => Some("sandbox".into()),
+            "ASIASANDBOX" => Some("sandbox-secret".into()),
+            _ => None,
+        }
+    }
+
     #[test]
     fn accepts_what_accessctl_mints_for_the_same_cluster_only() {
         let now = SystemTime::now();
         let token = mint_with(creds(), "eu-west-1", "demo", now).unwrap();
-        assert_eq!(verify(&token, "demo", now), Ok(TokenIdentity { access_key: "sandbox".into() }));
-        assert_eq!(verify(&token, "other", now), Err(TokenError::Signature));
-        assert_eq!(verify(&token, "demo", now + Duration::from_secs(16 * 60)), Err(TokenError::Expired));
+        assert_eq!(verify(&token, "demo", now, known), Ok(TokenIdentity { access_key: "sandbox".into() }));
+        assert_eq!(verify(&token, "other", now, known), Err(TokenError::Signature));
+        assert_eq!(verify(&token, "demo", now + Duration::from_secs(16 * 60), known), Err(TokenError::Expired));
         let session = aws_credential_types::Credentials::new(
             "ASIASANDBOX",
             "sandbox-secret",
@@ -157,19 +164,19 @@ mod tests {
             "t",
         );
         let token = mint_with(session, "eu-west-1", "demo", now).unwrap();
-        assert!(verify(&token, "demo", now).is_ok());
+        assert!(verify(&token, "demo", now, known).is_ok());
     }
 
     #[test]
     fn refuses_malformed_and_unknown_tokens() {
         let now = SystemTime::now();
-        assert!(matches!(verify("k8s-aws-v1.!!", "demo", now), Err(TokenError::Format(_))));
-        assert!(matches!(verify("Bearer", "demo", now), Err(TokenError::Format(_))));
+        assert!(matches!(verify("k8s-aws-v1.!!", "demo", now, known), Err(TokenError::Format(_))));
+        assert!(matches!(verify("Bearer", "demo", now, known), Err(TokenError::Format(_))));
         let stranger = aws_credential_types::Credentials::new("AKIDSTRANGER", "x", None, None, "t");
         let token = mint_with(stranger, "eu-west-1", "demo", now).unwrap();
-        assert_eq!(verify(&token, "demo", now), Err(TokenError::UnknownKey("AKIDSTRANGER".into())));
+        assert_eq!(verify(&token, "demo", now, known), Err(TokenError::UnknownKey("AKIDSTRANGER".into())));
         let padded = format!("{}==", mint_with(creds(), "eu-west-1", "demo", now).unwrap());
-        assert!(matches!(verify(&padded, "demo", now), Err(TokenError::Format(_))));
+        assert!(matches!(verify(&padded, "demo", now, known), Err(TokenError::Format(_))));
     }
 
     #[test]

@@ -15,6 +15,11 @@ use crate::model::{AuthMode, policy};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct World {
     pub identity: Identity,
+    /// Every credential the sandbox accepts, by access key: the default identity's (`sandbox`),
+    /// the seed's IAM users, and the sessions AssumeRole hands out. A token or an STS call signed
+    /// with one of them is that identity.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, Credential>,
     pub clusters: BTreeMap<String, ClusterState>,
     /// The Kubernetes resourceVersion counter, shared by every cluster's objects.
     pub resource_version: u64,
@@ -32,6 +37,20 @@ pub struct Identity {
     pub user_id: String,
     pub account: String,
 }
+
+/// An access key the sandbox knows, and who signs with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credential {
+    pub secret: String,
+    /// The ARN STS reports: an IAM user, or an `assumed-role` session.
+    pub arn: String,
+    /// STS's `UserId`: `AIDA…` for users, `AROA…:session` for sessions.
+    pub user_id: String,
+    pub account: String,
+}
+
+/// The access key of the default identity (`AWS_ACCESS_KEY_ID=sandbox`, secret `sandbox`).
+pub const DEFAULT_ACCESS_KEY: &str = "sandbox";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterState {
@@ -86,6 +105,17 @@ pub struct Association {
     pub modified_at: u64,
 }
 
+/// Upper-case letters and digits, as AWS ids are.
+fn random_id(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    (0..len).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+}
+
+/// A principal's unique-id suffix, stable for its ARN (a sandbox principal is never re-created).
+fn stable_id(arn: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, arn.as_bytes()).simple().to_string()[..17].to_ascii_uppercase()
+}
+
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -109,8 +139,34 @@ impl World {
                 account: "111122223333".into(),
             },
         };
+        let mut credentials = BTreeMap::new();
+        credentials.insert(
+            DEFAULT_ACCESS_KEY.to_string(),
+            Credential {
+                secret: "sandbox".into(),
+                arn: identity.arn.clone(),
+                user_id: identity.user_id.clone(),
+                account: identity.account.clone(),
+            },
+        );
+        for u in &seed.users {
+            let account = u.arn.split(':').nth(4).unwrap_or_default().to_string();
+            if PrincipalArn::parse(&u.arn).map(|p| p.kind) != Ok(crate::model::PrincipalKind::User) {
+                return Err(format!("users: {} is not an IAM user ARN", u.arn));
+            }
+            credentials.insert(
+                u.access_key_id.clone(),
+                Credential {
+                    secret: u.secret_access_key.clone(),
+                    arn: u.arn.clone(),
+                    user_id: u.user_id.clone().unwrap_or_else(|| format!("AIDA{}", stable_id(&u.arn))),
+                    account,
+                },
+            );
+        }
         let mut world = World {
             identity,
+            credentials,
             clusters: BTreeMap::new(),
             resource_version: 1,
             base_url: String::new(),
@@ -136,6 +192,7 @@ impl World {
         {
             self.put_namespace(&mut cluster, ns, now);
         }
+        super::access::put_default_rbac(self, &mut cluster, now);
         if let Some(data) = &c.aws_auth {
             self.put_config_map(&mut cluster, "kube-system", "aws-auth", data, now);
         }
@@ -168,6 +225,21 @@ impl World {
         }
         self.clusters.insert(c.name.clone(), cluster);
         Ok(())
+    }
+
+    /// Hands out a session of `role_arn` for `session`, as STS AssumeRole does: the session's
+    /// ARN names the role without its path.
+    pub fn assume_role(&mut self, role_arn: &PrincipalArn, session: &str) -> (String, Credential) {
+        let key = format!("ASIA{}", random_id(16));
+        let id = stable_id(&role_arn.to_string());
+        let credential = Credential {
+            secret: random_id(40),
+            arn: format!("arn:{}:sts::{}:assumed-role/{}/{session}", role_arn.partition, role_arn.account, role_arn.name),
+            user_id: format!("AROA{id}:{session}"),
+            account: role_arn.account.clone(),
+        };
+        self.credentials.insert(key.clone(), credential.clone());
+        (key, credential)
     }
 
     pub fn next_rv(&mut self) -> u64 {

@@ -184,7 +184,9 @@ fn read_mapping(kind: MappingKind, item: &Yaml) -> Option<Mapping> {
         MappingKind::Role => "rolearn",
         MappingKind::User => "userarn",
     };
-    let arn = get(arn_key)?.as_str()?.to_string();
+    // An item without its ARN is invalid to the authenticator ("one of rolearn or SSO must be
+    // supplied"): it maps nobody, and is kept verbatim as unreadable.
+    let arn = get(arn_key)?.as_str().filter(|a| !a.trim().is_empty())?.to_string();
     let username = get("username").and_then(Yaml::as_str).map(str::to_string);
     let groups = match get("groups") {
         Some(Yaml::Sequence(g)) => g.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),

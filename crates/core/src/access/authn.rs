@@ -1,0 +1,236 @@
+//! Authentication, written once: which Kubernetes identity (username, groups) EKS gives a caller
+//! on a cluster, and through what — or why it answers `Unauthorized`.
+//!
+//! The rules (reference §3.6–3.7, §4.2–4.3, §5.3), with aws-iam-authenticator's code as the
+//! specification (`pkg/server/server.go` `doMapping`/`renderTemplate`,
+//! `pkg/mapper/configmap/mapper.go`, `pkg/mapper/dynamicfile/mapper.go`):
+//! - the caller's ARN is canonicalised ([`Caller`]);
+//! - where the mode has them, access entries come first and win over aws-auth; an entry matches
+//!   its IAM principal (a role whatever its path, names case-insensitively);
+//! - where the mode reads aws-auth: `mapRoles`, then `mapUsers`, each compared with the canonical
+//!   ARN case-insensitively, the later of two items for the same ARN winning; then `mapAccounts`
+//!   (username = the canonical ARN, no groups). A `rolearn` with a path never matches: the
+//!   canonical ARN has none;
+//! - in CONFIG_MAP the cluster's creator holds `system:masters` outside any visible configuration;
+//! - username and group templates are rendered; `{{EC2PrivateDNSName}}` needs the session to be
+//!   an instance id (else the authenticator refuses) and an EC2 lookup (else it stays unresolved).
+
+use serde::Serialize;
+
+use super::caller::Caller;
+use super::state::{Association, ClusterAccess, Known};
+use crate::aws_auth::{Mapping, MappingKind};
+use crate::model::{EntryType, PrincipalArn};
+
+/// Facts only the environment knows. Offline, nothing is known.
+pub trait Lookups {
+    /// The private DNS name of an EC2 instance (`ec2:DescribeInstances`).
+    fn ec2_private_dns_name(&self, instance_id: &str) -> Option<String>;
+}
+
+/// No lookups: what needs one stays unresolved.
+pub struct Offline;
+
+impl Lookups for Offline {
+    fn ec2_private_dns_name(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// What matched the caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Via {
+    AccessEntry { principal: String, entry_type: EntryType },
+    MapRoles { rolearn: String },
+    MapUsers { userarn: String },
+    MapAccounts { account: String },
+    ClusterCreator { principal: String },
+}
+
+/// The Kubernetes identity a caller gets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identity {
+    pub username: String,
+    /// As mapped; the API server adds `system:authenticated` (see [`Identity::all_groups`]).
+    pub groups: Vec<String>,
+    pub via: Via,
+    /// The access policies of the access entry that matched (none through aws-auth).
+    pub policies: Vec<Association>,
+    /// Template variables that could not be resolved here, left as written in the username or
+    /// groups (e.g. `{{EC2PrivateDNSName}}` offline).
+    pub unresolved: Vec<String>,
+}
+
+impl Identity {
+    /// The groups Kubernetes authorizes with: the mapped ones and `system:authenticated`.
+    pub fn all_groups(&self) -> Vec<String> {
+        let mut g = self.groups.clone();
+        if !g.iter().any(|x| x == "system:authenticated") {
+            g.push("system:authenticated".to_string());
+        }
+        g
+    }
+}
+
+/// Why a caller is refused (`Unauthorized`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Refusal {
+    /// Nothing the mode consults names the caller.
+    NotMapped {
+        /// The CONFIG_MAP creator's hidden admin could not be checked (live state cannot see it).
+        creator_unknown: bool,
+    },
+    /// A mapping matched but its template cannot be rendered for this caller.
+    Template { matched: Via, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Authentication {
+    Authenticated(Identity),
+    Refused(Refusal),
+    /// A part of the state the answer depends on could not be read.
+    Unknown { reason: String },
+}
+
+impl Authentication {
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Authentication::Authenticated(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// The identity EKS gives `caller` on `cluster`.
+pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Lookups) -> Authentication {
+    if cluster.mode.uses_access_entries() {
+        let entries = match &cluster.entries {
+            Known::Known(e) => e,
+            Known::Unknown(why) => return Authentication::Unknown { reason: why.clone() },
+        };
+        if let Some(e) = entries.iter().find(|e| caller.is_principal(&e.principal)) {
+            let via = Via::AccessEntry { principal: e.principal.to_string(), entry_type: e.entry_type };
+            return identity(caller, lookups, via, &e.username, &e.groups, e.policies.clone());
+        }
+    }
+    let mut creator_unknown = false;
+    if cluster.mode.uses_aws_auth() {
+        if cluster.mode == crate::model::AuthMode::ConfigMap {
+            match &cluster.creator {
+                Known::Known(Some(p)) if caller.is_principal(p) => {
+                    let via = Via::ClusterCreator { principal: p.to_string() };
+                    return identity(caller, lookups, via, "kubernetes-admin", &["system:masters".to_string()], vec![]);
+                }
+                Known::Known(_) => {}
+                Known::Unknown(_) => creator_unknown = true,
+            }
+        }
+        let data = match &cluster.aws_auth {
+            Known::Known(d) => d.as_ref(),
+            Known::Unknown(why) => return Authentication::Unknown { reason: why.clone() },
+        };
+        if let Some(data) = data {
+            if let Some(m) = matching_mapping(&data.mappings, caller) {
+                let via = match m.kind {
+                    MappingKind::Role => Via::MapRoles { rolearn: m.arn.clone() },
+                    MappingKind::User => Via::MapUsers { userarn: m.arn.clone() },
+                };
+                let username = m.username.clone().unwrap_or_default();
+                return identity(caller, lookups, via, &username, &m.groups, vec![]);
+            }
+            if data.accounts.iter().any(|a| *a == caller.account) {
+                let via = Via::MapAccounts { account: caller.account.clone() };
+                return Authentication::Authenticated(Identity {
+                    username: caller.canonical.clone(),
+                    groups: vec![],
+                    via,
+                    policies: vec![],
+                    unresolved: vec![],
+                });
+            }
+        }
+    }
+    Authentication::Refused(Refusal::NotMapped { creator_unknown })
+}
+
+/// The aws-auth item the authenticator uses for a caller: `mapRoles` before `mapUsers`, ARNs
+/// compared case-insensitively with the canonical ARN, the later of two items winning.
+pub fn matching_mapping<'a>(mappings: &'a [Mapping], caller: &Caller) -> Option<&'a Mapping> {
+    [MappingKind::Role, MappingKind::User]
+        .into_iter()
+        .find_map(|kind| mappings.iter().rev().find(|m| m.kind == kind && m.arn.eq_ignore_ascii_case(&caller.canonical)))
+}
+
+/// Whether an aws-auth `rolearn` can ever match a caller: only without a path.
+pub fn rolearn_can_match(rolearn: &str) -> bool {
+    PrincipalArn::parse(rolearn).map_or(true, |p| !p.has_path())
+}
+
+fn identity(
+    caller: &Caller,
+    lookups: &dyn Lookups,
+    via: Via,
+    username: &str,
+    groups: &[String],
+    policies: Vec<Association>,
+) -> Authentication {
+    let mut unresolved = vec![];
+    let mut render = |t: &str| render_template(t, caller, lookups, &mut unresolved);
+    let username = match render(username) {
+        Ok(u) => u,
+        Err(reason) => return Authentication::Refused(Refusal::Template { matched: via, reason }),
+    };
+    let mut rendered = Vec::with_capacity(groups.len());
+    for g in groups {
+        match render(g) {
+            Ok(g) => rendered.push(g),
+            Err(reason) => return Authentication::Refused(Refusal::Template { matched: via, reason }),
+        }
+    }
+    unresolved.sort();
+    unresolved.dedup();
+    Authentication::Authenticated(Identity { username, groups: rendered, via, policies, unresolved })
+}
+
+/// aws-iam-authenticator's `renderTemplate`: `{{EC2PrivateDNSName}}` (the session must be an
+/// instance id), `{{AccountID}}`, `{{SessionName}}` (`@` → `-`), `{{SessionNameRaw}}`,
+/// `{{AccessKeyID}}`. What cannot be known here is left as written and listed in `unresolved`.
+pub fn render_template(
+    template: &str,
+    caller: &Caller,
+    lookups: &dyn Lookups,
+    unresolved: &mut Vec<String>,
+) -> Result<String, String> {
+    let session = caller.session.clone().unwrap_or_default();
+    let mut out = template.to_string();
+    if out.contains("{{EC2PrivateDNSName}}") {
+        if !is_instance_id(&session) {
+            return Err("SessionName did not contain an instance id".to_string());
+        }
+        match lookups.ec2_private_dns_name(&session) {
+            Some(dns) => out = out.replace("{{EC2PrivateDNSName}}", &dns),
+            None => unresolved.push("{{EC2PrivateDNSName}}".to_string()),
+        }
+    }
+    out = out
+        .replace("{{AccountID}}", &caller.account)
+        .replace("{{SessionName}}", &session.replace('@', "-"))
+        .replace("{{SessionNameRaw}}", &session);
+    if out.contains("{{AccessKeyID}}") {
+        match &caller.access_key {
+            Some(k) => out = out.replace("{{AccessKeyID}}", k),
+            None => unresolved.push("{{AccessKeyID}}".to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// `^i-(\w{8}|\w{17})$`, the authenticator's instance-id pattern.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|id| {
+        (id.len() == 8 || id.len() == 17) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}

@@ -1,0 +1,140 @@
+//! Authorization, written once: may this identity make this request, and what allows it.
+//!
+//! Permissions are the union of (reference §3.4) `system:masters` (Kubernetes' privileged group),
+//! Kubernetes RBAC (see [`super::rbac`]) and the EKS access policies associated with the access
+//! entry the caller came in through, each scoped to the cluster or to namespaces (a namespace
+//! scope grants namespaced requests in those namespaces only: never cluster-scoped resources,
+//! never requests across all namespaces). Everything only allows: nothing here denies.
+
+use serde::Serialize;
+
+use super::authn::Identity;
+use super::policies;
+use super::rbac::{RoleKind, Rule};
+use super::request::Request;
+use super::state::{ClusterAccess, Known};
+use crate::model::AccessScope;
+use crate::model::rules::namespace_matches;
+
+/// What allows a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Grant {
+    /// The `system:masters` group: Kubernetes allows it everything.
+    SystemMasters,
+    Rbac { binding: String, binding_namespace: Option<String>, role_kind: RoleKind, role: String, rule: Rule },
+    AccessPolicy { policy: String, scope: AccessScope, rule: Rule },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum Decision {
+    Allowed { grant: Grant },
+    Denied {
+        /// Associated policies whose rules accessctl does not know (they may allow it).
+        unmodelled_policies: Vec<String>,
+        /// Bindings of the identity whose role does not exist (they grant nothing).
+        dangling_bindings: Vec<String>,
+    },
+    /// The RBAC objects could not be read, and nothing else allows it.
+    Unknown { reason: String },
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        matches!(self, Decision::Allowed { .. })
+    }
+}
+
+/// Whether `identity` may make `req` on `cluster`.
+pub fn authorize(cluster: &ClusterAccess, identity: &Identity, req: &Request) -> Decision {
+    let groups = identity.all_groups();
+    if groups.iter().any(|g| g == "system:masters") {
+        return Decision::Allowed { grant: Grant::SystemMasters };
+    }
+    let mut dangling = vec![];
+    let rbac_unknown = match &cluster.rbac {
+        Known::Known(rbac) => {
+            for b in rbac.bindings.iter().filter(|b| b.applies_to(&identity.username, &groups)) {
+                let Some(role) = rbac.role_of(b) else {
+                    dangling.push(b.name.clone());
+                    continue;
+                };
+                // A RoleBinding grants only in its namespace, and never non-resource URLs.
+                let in_scope = match (&b.namespace, req) {
+                    (None, _) => true,
+                    (Some(ns), Request::Resource(r)) => r.namespace.as_deref() == Some(ns.as_str()),
+                    (Some(_), Request::NonResource { .. }) => false,
+                };
+                if !in_scope {
+                    continue;
+                }
+                if let Some(rule) = role.rules.iter().find(|rule| rule.allows(req)) {
+                    return Decision::Allowed {
+                        grant: Grant::Rbac {
+                            binding: b.name.clone(),
+                            binding_namespace: b.namespace.clone(),
+                            role_kind: b.role_kind,
+                            role: role.name.clone(),
+                            rule: rule.clone(),
+                        },
+                    };
+                }
+            }
+            None
+        }
+        Known::Unknown(why) => Some(why.clone()),
+    };
+    let mut unmodelled = vec![];
+    for a in &identity.policies {
+        let Some(rules) = policies::rules(&a.policy) else {
+            unmodelled.push(a.policy.clone());
+            continue;
+        };
+        let in_scope = match (&a.scope, req) {
+            (AccessScope::Cluster, _) => true,
+            (AccessScope::Namespace(patterns), Request::Resource(r)) => {
+                r.namespace.as_deref().is_some_and(|ns| patterns.iter().any(|p| namespace_matches(p, ns)))
+            }
+            (AccessScope::Namespace(_), Request::NonResource { .. }) => false,
+        };
+        if !in_scope {
+            continue;
+        }
+        if let Some(rule) = rules.iter().find(|rule| rule.allows(req)) {
+            return Decision::Allowed {
+                grant: Grant::AccessPolicy { policy: a.policy.clone(), scope: a.scope.clone(), rule: rule.clone() },
+            };
+        }
+    }
+    match rbac_unknown {
+        Some(reason) => Decision::Unknown { reason },
+        None => Decision::Denied { unmodelled_policies: unmodelled, dangling_bindings: dangling },
+    }
+}
+
+/// The message the Kubernetes API server writes when it refuses a request
+/// (`k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go` `forbiddenMessage`, wrapped
+/// by `NewForbidden`): `pods is forbidden: User "bob" cannot list resource "pods" in API group ""
+/// in the namespace "default"`.
+pub fn forbidden_message(username: &str, req: &Request) -> String {
+    match req {
+        Request::NonResource { verb, path } => format!("forbidden: User {username:?} cannot {verb} path {path:?}"),
+        Request::Resource(r) => {
+            let resource = match &r.subresource {
+                Some(s) => format!("{}/{s}", r.resource),
+                None => r.resource.clone(),
+            };
+            let qualified = if r.group.is_empty() { r.resource.clone() } else { format!("{}.{}", r.resource, r.group) };
+            let what = match &r.name {
+                Some(n) => format!("{qualified} {n:?} is forbidden"),
+                None => format!("{qualified} is forbidden"),
+            };
+            let place = match &r.namespace {
+                Some(ns) => format!("in the namespace {ns:?}"),
+                None => "at the cluster scope".to_string(),
+            };
+            format!("{what}: User {username:?} cannot {} resource {resource:?} in API group {:?} {place}", r.verb, r.group)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! A request to the Kubernetes API, as the authorizer sees it: verb, API group, resource,
+//! subresource, namespace and name — or a non-resource path. [`Request::from_http`] derives it
+//! from an HTTP method and path as the API server's `RequestInfoFactory`
+//! (`k8s.io/apiserver/pkg/endpoints/request/requestinfo.go`) does.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRequest {
+    pub verb: String,
+    /// "" for the core group.
+    pub group: String,
+    pub resource: String,
+    pub subresource: Option<String>,
+    /// `None`: a cluster-scoped resource, or a request across all namespaces.
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Request {
+    Resource(ResourceRequest),
+    NonResource { verb: String, path: String },
+}
+
+impl Request {
+    /// `resource` may name a subresource as `pods/log`.
+    pub fn resource(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Request {
+        let (resource, subresource) = match resource.split_once('/') {
+            Some((r, s)) => (r.to_string(), Some(s.to_string())),
+            None => (resource.to_string(), None),
+        };
+        Request::Resource(ResourceRequest {
+            verb: verb.to_string(),
+            group: group.to_string(),
+            resource,
+            subresource,
+            namespace: namespace.map(str::to_string),
+            name: None,
+        })
+    }
+
+    /// The same request for one object by name.
+    pub fn named(mut self, name: &str) -> Request {
+        if let Request::Resource(r) = &mut self {
+            r.name = Some(name.to_string());
+        }
+        self
+    }
+
+    pub fn verb(&self) -> &str {
+        match self {
+            Request::Resource(r) => &r.verb,
+            Request::NonResource { verb, .. } => verb,
+        }
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Request::Resource(r) => r.namespace.as_deref(),
+            Request::NonResource { .. } => None,
+        }
+    }
+
+    /// The request an HTTP call makes. `path` is the path without query; `watch` is the
+    /// `watch` query parameter.
+    pub fn from_http(method: &str, path: &str, watch: bool) -> Request {
+        let lower = method.to_ascii_lowercase();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let (group, rest) = match segments.as_slice() {
+            ["api", _version, rest @ ..] if !rest.is_empty() => ("", rest),
+            ["apis", group, _version, rest @ ..] if !rest.is_empty() => (*group, rest),
+            _ => return Request::NonResource { verb: lower, path: path.to_string() },
+        };
+        // namespaces/<ns>/<resource>/... is namespaced; namespaces/<ns> alone is the namespace object.
+        let (namespace, parts): (Option<&str>, &[&str]) = match rest {
+            ["namespaces", ns, more @ ..] if !more.is_empty() => (Some(*ns), more),
+            _ => (None, rest),
+        };
+        let resource = parts[0].to_string();
+        let name = parts.get(1).map(|s| s.to_string());
+        let subresource = if parts.len() > 2 { Some(parts[2..].join("/")) } else { None };
+        // A namespace object is in its own namespace, as the API server records it.
+        let namespace = match (namespace, resource.as_str(), &name) {
+            (None, "namespaces", Some(n)) => Some(n.clone()),
+            (ns, _, _) => ns.map(str::to_string),
+        };
+        let verb = match (lower.as_str(), name.is_some()) {
+            ("get" | "head", _) if watch => "watch",
+            ("get" | "head", true) => "get",
+            ("get" | "head", false) => "list",
+            ("post", _) => "create",
+            ("put", _) => "update",
+            ("patch", _) => "patch",
+            ("delete", true) => "delete",
+            ("delete", false) => "deletecollection",
+            (other, _) => other,
+        };
+        Request::Resource(ResourceRequest { verb: verb.to_string(), group: group.to_string(), resource, subresource, namespace, name })
+    }
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Request::Resource(r) => {
+                write!(f, "{} {}", r.verb, r.resource)?;
+                if let Some(s) = &r.subresource {
+                    write!(f, "/{s}")?;
+                }
+                if !r.group.is_empty() {
+                    write!(f, ".{}", r.group)?;
+                }
+                if let Some(n) = &r.name {
+                    write!(f, " {n}")?;
+                }
+                match &r.namespace {
+                    Some(ns) => write!(f, " in namespace {ns}"),
+                    None => write!(f, " (cluster-wide)"),
+                }
+            }
+            Request::NonResource { verb, path } => write!(f, "{verb} {path}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows from k8s.io/apiserver/pkg/endpoints/request/requestinfo_test.go (TestGetAPIRequestInfo).
+    #[test]
+    fn http_calls_become_authorizer_attributes() {
+        let r = |m: &str, p: &str| match Request::from_http(m, p, false) {
+            Request::Resource(r) => (r.verb, r.group, r.resource, r.subresource, r.namespace, r.name),
+            other => panic!("{other:?}"),
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(r("GET", "/api/v1/namespaces"), ("list".into(), "".into(), "namespaces".into(), None, None, None));
+        assert_eq!(
+            r("GET", "/api/v1/namespaces/other"),
+            ("get".into(), "".into(), "namespaces".into(), None, s("other"), s("other"))
+        );
+        assert_eq!(
+            r("GET", "/api/v1/namespaces/other/pods"),
+            ("list".into(), "".into(), "pods".into(), None, s("other"), None)
+        );
+        assert_eq!(
+            r("GET", "/api/v1/namespaces/other/pods/foo/log"),
+            ("get".into(), "".into(), "pods".into(), s("log"), s("other"), s("foo"))
+        );
+        assert_eq!(r("GET", "/api/v1/pods"), ("list".into(), "".into(), "pods".into(), None, None, None));
+        assert_eq!(
+            r("POST", "/apis/apps/v1/namespaces/other/deployments"),
+            ("create".into(), "apps".into(), "deployments".into(), None, s("other"), None)
+        );
+        assert_eq!(
+            r("DELETE", "/api/v1/namespaces/other/pods"),
+            ("deletecollection".into(), "".into(), "pods".into(), None, s("other"), None)
+        );
+        assert_eq!(
+            r("PATCH", "/api/v1/nodes/n1/status"),
+            ("patch".into(), "".into(), "nodes".into(), s("status"), None, s("n1"))
+        );
+        assert_eq!(Request::from_http("GET", "/healthz", false), Request::NonResource { verb: "get".into(), path: "/healthz".into() });
+        assert_eq!(Request::from_http("GET", "/apis", false), Request::NonResource { verb: "get".into(), path: "/apis".into() });
+        assert!(matches!(Request::from_http("GET", "/api/v1/pods", true), Request::Resource(r) if r.verb == "watch"));
+    }
+}

@@ -1,0 +1,100 @@
+//! One cluster's access state, typed: the inputs of authentication and authorization.
+//!
+//! Built once where state enters the program — from the files (`config`), from live reads
+//! (`live`), inside the sandbox — and never re-parsed downstream. What could not be read is
+//! [`Known::Unknown`], with the reason: a decision that needs it is unknown too, never "nothing".
+
+use serde::Serialize;
+
+use super::rbac::Rbac;
+use crate::aws_auth::AwsAuthData;
+use crate::model::{AccessScope, AuthMode, EntryType, PrincipalArn};
+
+/// A part of the state that was read, or could not be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state", content = "value")]
+pub enum Known<T> {
+    Known(T),
+    /// Why it is not known (e.g. "aws-auth could not be read: 403 Forbidden").
+    Unknown(String),
+}
+
+impl<T> Known<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Known::Known(t) => Some(t),
+            Known::Unknown(_) => None,
+        }
+    }
+}
+
+/// An access entry as EKS holds it: username and groups as EKS reads them back (the generated
+/// defaults filled in).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub principal: PrincipalArn,
+    pub entry_type: EntryType,
+    /// The username template.
+    pub username: String,
+    pub groups: Vec<String>,
+    pub policies: Vec<Association>,
+}
+
+impl Entry {
+    /// An entry with EKS's generated username and groups for its type where none are given.
+    pub fn new(
+        principal: PrincipalArn,
+        entry_type: EntryType,
+        username: Option<String>,
+        groups: Vec<String>,
+        policies: Vec<Association>,
+    ) -> Entry {
+        let username = username.unwrap_or_else(|| match entry_type.default_node_username() {
+            Some(u) => u.to_string(),
+            None => principal.default_standard_username(),
+        });
+        let groups = if entry_type == EntryType::Standard {
+            groups
+        } else {
+            entry_type.default_groups().iter().map(|g| g.to_string()).collect()
+        };
+        Entry { principal, entry_type, username, groups, policies }
+    }
+}
+
+/// An access policy associated with an entry, with its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Association {
+    /// The short name, e.g. `AmazonEKSViewPolicy`.
+    pub policy: String,
+    pub scope: AccessScope,
+}
+
+/// Everything that decides who gets into one cluster and what they may do there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterAccess {
+    pub name: String,
+    pub mode: AuthMode,
+    /// Consulted in API and API_AND_CONFIG_MAP.
+    pub entries: Known<Vec<Entry>>,
+    /// Consulted in CONFIG_MAP and API_AND_CONFIG_MAP. `None` in `Known`: the ConfigMap does not exist.
+    pub aws_auth: Known<Option<AwsAuthData>>,
+    /// The principal that created a CONFIG_MAP cluster holds `system:masters` outside any visible
+    /// configuration (reference §3.6). Live reads cannot see who that is: `Unknown` there.
+    pub creator: Known<Option<PrincipalArn>>,
+    pub rbac: Known<Rbac>,
+}
+
+impl ClusterAccess {
+    /// A cluster with nothing in it yet (every part known and empty); fill what you know.
+    pub fn empty(name: &str, mode: AuthMode) -> ClusterAccess {
+        ClusterAccess {
+            name: name.to_string(),
+            mode,
+            entries: Known::Known(vec![]),
+            aws_auth: Known::Known(None),
+            creator: Known::Known(None),
+            rbac: Known::Known(Rbac::default()),
+        }
+    }
+}

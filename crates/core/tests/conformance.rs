@@ -1,0 +1,272 @@
+//! Conformance: aws-iam-authenticator's and eksctl's own test cases, converted to tables
+//! (`tests/conformance/*.yaml`, each table naming its upstream file and commit), run against the
+//! access model. Rows where accessctl differs on purpose are listed with the reason in
+//! `tests/conformance/differences.yaml` and checked to differ; every other row must agree.
+//!
+//! The run prints, per table, the cases run, passed and differing on purpose.
+
+use std::collections::BTreeMap;
+
+use accessctl_core::access::{self, Authentication, Caller, ClusterAccess, Entry, Known, Lookups};
+use accessctl_core::aws_auth::{AwsAuthData, MappingKind};
+use accessctl_core::model::{AuthMode, EntryType, PrincipalArn};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+#[derive(Deserialize)]
+struct File {
+    tables: Vec<Table>,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    source: String,
+    kind: String,
+    cases: Vec<Value>,
+}
+
+fn load(name: &str) -> File {
+    let path = format!("{}/tests/conformance/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn s(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|x| match x {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Sequence(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        _ => vec![],
+    }
+}
+
+fn data(v: Option<&Value>) -> BTreeMap<String, String> {
+    match v {
+        Some(Value::Mapping(m)) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or_default().to_string())))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The EC2 of a test: what the upstream test's fake EC2 provider answers.
+struct FakeEc2(Option<String>);
+
+impl Lookups for FakeEc2 {
+    fn ec2_private_dns_name(&self, _: &str) -> Option<String> {
+        self.0.clone()
+    }
+}
+
+#[derive(Deserialize)]
+struct Difference {
+    file: String,
+    names: Vec<String>,
+    reason: String,
+}
+
+/// Case name → why accessctl differs on purpose, for one fixture file.
+fn differences(file: &str) -> BTreeMap<String, String> {
+    let path = format!("{}/tests/conformance/differences.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let all: Vec<Difference> = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    all.into_iter()
+        .filter(|d| d.file == file)
+        .flat_map(|d| d.names.into_iter().map(move |n| (n, d.reason.clone())))
+        .collect()
+}
+
+#[derive(Default)]
+struct Count {
+    differs: BTreeMap<String, String>,
+    run: usize,
+    passed: usize,
+    differing: usize,
+    failures: Vec<String>,
+}
+
+impl Count {
+    /// Records a case: `got` and `want` must agree, unless the row says accessctl differs.
+    fn check(&mut self, case: &Value, got: String, want: String) {
+        self.run += 1;
+        let name = s(case, "name").unwrap_or_default();
+        match self.differs.get(&name).cloned() {
+            Some(why) if got != want => {
+                self.differing += 1;
+                println!("    differs on purpose: {name}: {why}");
+            }
+            Some(_) => self.failures.push(format!("{name}: marked `differs` but agrees ({got})")),
+            None if got == want => self.passed += 1,
+            None => self.failures.push(format!("{name}:\n      accessctl: {got}\n      upstream:  {want}")),
+        }
+    }
+}
+
+fn run_table(table: &Table, count: &mut Count) -> bool {
+    match table.kind.as_str() {
+        "canonicalize" | "role-arn-normalise" => {
+            for c in &table.cases {
+                let arn = s(c, "arn").unwrap_or_default();
+                let want = match (s(c, "canonical").or_else(|| s(c, "normalised")), c.get("error")) {
+                    (Some(canonical), _) => canonical,
+                    (None, Some(_)) => "error".to_string(),
+                    (None, None) => continue,
+                };
+                let got = Caller::parse(&arn).map(|c| c.canonical).unwrap_or_else(|_| "error".into());
+                count.check(c, got, want);
+            }
+            true
+        }
+        "strip-path" => {
+            for c in &table.cases {
+                let arn = s(c, "arn").unwrap_or_default();
+                let want = s(c, "stripped").unwrap_or_else(|| "error".into());
+                count.check(c, access::caller::strip_path(&arn).unwrap_or_else(|| "error".into()), want);
+            }
+            true
+        }
+        "aws-auth-parse" => {
+            for c in &table.cases {
+                let want = if c.get("error").is_some_and(|e| e.as_bool() == Some(true)) {
+                    "error".to_string()
+                } else {
+                    let items = |key: &str, arn: &str| -> Vec<String> {
+                        match c.get(key) {
+                            Some(Value::Sequence(items)) => items
+                                .iter()
+                                .map(|i| {
+                                    format!(
+                                        "{}|{}|{}",
+                                        s(i, arn).unwrap_or_default(),
+                                        s(i, "username").unwrap_or_default(),
+                                        strings(i.get("groups")).join(",")
+                                    )
+                                })
+                                .collect(),
+                            _ => vec![],
+                        }
+                    };
+                    format!("{:?} {:?} {:?}", items("roles", "rolearn"), items("users", "userarn"), strings(c.get("accounts")))
+                };
+                let got = match AwsAuthData::parse(&data(c.get("data"))) {
+                    Err(_) => "error".to_string(),
+                    Ok(d) => {
+                        let items = |kind: MappingKind| -> Vec<String> {
+                            d.mappings
+                                .iter()
+                                .filter(|m| m.kind == kind)
+                                .map(|m| format!("{}|{}|{}", m.arn, m.username.clone().unwrap_or_default(), m.groups.join(",")))
+                                .collect()
+                        };
+                        format!("{:?} {:?} {:?}", items(MappingKind::Role), items(MappingKind::User), d.accounts)
+                    }
+                };
+                count.check(c, got, want);
+            }
+            true
+        }
+        "authenticate" => {
+            for c in &table.cases {
+                let got = authenticate_case(c);
+                let want = match c.get("expect") {
+                    Some(Value::String(s)) if s == "unauthorized" => "unauthorized".to_string(),
+                    Some(e) => {
+                        let mut groups = strings(e.get("groups"));
+                        groups.sort();
+                        format!("{} {:?}", s(e, "username").unwrap_or_default(), groups)
+                    }
+                    None => continue,
+                };
+                count.check(c, got, want);
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn authenticate_case(c: &Value) -> String {
+    let mode = s(c, "mode").and_then(|m| AuthMode::parse(&m)).unwrap_or(AuthMode::ConfigMap);
+    let mut cluster = ClusterAccess::empty("conformance", mode);
+    if let Some(d) = c.get("aws_auth") {
+        cluster.aws_auth = match AwsAuthData::parse(&data(Some(d))) {
+            Ok(d) => Known::Known(Some(d)),
+            Err(e) => return format!("aws-auth does not parse: {e}"),
+        };
+    }
+    if let Some(Value::Sequence(entries)) = c.get("entries") {
+        let mut typed = vec![];
+        for e in entries {
+            let principal = match PrincipalArn::parse(&s(e, "principal").unwrap_or_default()) {
+                Ok(p) => p,
+                Err(err) => return format!("entry principal: {err}"),
+            };
+            let entry_type = s(e, "type").and_then(|t| EntryType::parse(&t)).unwrap_or_default();
+            typed.push(Entry::new(principal, entry_type, s(e, "username"), strings(e.get("groups")), vec![]));
+        }
+        cluster.entries = Known::Known(typed);
+        if c.get("mode").is_none() {
+            cluster.mode = AuthMode::Api;
+        }
+    }
+    let caller = c.get("caller").cloned().unwrap_or(Value::Null);
+    let Ok(parsed) = Caller::parse(&s(&caller, "arn").unwrap_or_default()) else { return "unauthorized".into() };
+    let parsed = parsed.with_credentials(s(&caller, "access_key"), s(&caller, "user_id"));
+    let ec2 = FakeEc2(s(&caller, "ec2_private_dns_name"));
+    match access::authenticate(&cluster, &parsed, &ec2) {
+        Authentication::Authenticated(i) => {
+            let mut groups = i.groups;
+            groups.sort();
+            format!("{} {:?}", i.username, groups)
+        }
+        Authentication::Refused(_) => "unauthorized".into(),
+        Authentication::Unknown { reason } => format!("unknown: {reason}"),
+    }
+}
+
+fn run(file: &str) {
+    let mut failures = vec![];
+    let (mut run, mut passed, mut differing) = (0, 0, 0);
+    let differs = differences(file);
+    let mut seen = std::collections::BTreeSet::new();
+    for table in load(file).tables {
+        seen.extend(table.cases.iter().filter_map(|c| s(c, "name")));
+        let mut count = Count { differs: differs.clone(), ..Count::default() };
+        if !run_table(&table, &mut count) {
+            println!("  not run here: {} ({} cases) — {}", table.kind, table.cases.len(), table.source);
+            continue;
+        }
+        println!(
+            "  {}: {} run, {} passed, {} differing on purpose — {}",
+            table.kind, count.run, count.passed, count.differing, table.source
+        );
+        run += count.run;
+        passed += count.passed;
+        differing += count.differing;
+        failures.extend(count.failures.into_iter().map(|f| format!("[{}] {f}", table.kind)));
+    }
+    println!("{file}: {run} cases run, {passed} passed, {differing} differing on purpose, {} failed", failures.len());
+    assert!(run > 0, "{file}: no case ran");
+    for name in differs.keys() {
+        assert!(seen.contains(name), "differences.yaml names `{name}`, which {file} does not have");
+    }
+    assert!(failures.is_empty(), "{} disagreements with upstream:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn aws_iam_authenticator_tables() {
+    run("aws-iam-authenticator.yaml");
+}
+
+#[test]
+fn eksctl_tables() {
+    run("eksctl.yaml");
+}
