@@ -17,7 +17,6 @@ const SEED: &str = "clusters:
   - name: shop
     region: eu-west-1
     authenticationMode: CONFIG_MAP
-    creator: arn:aws:iam::111122223333:role/ci-cluster-creator
     nodeRoles: [arn:aws:iam::111122223333:role/shop-nodes]
     fargateRoles: [arn:aws:iam::111122223333:role/shop-fargate]
     awsAuth:

@@ -49,7 +49,8 @@ pub struct SeedCluster {
     pub account: String,
     #[serde(default = "default_mode")]
     pub authentication_mode: String,
-    /// The IAM principal that created the cluster (gets the bootstrap admin entry).
+    /// The IAM principal that created the cluster (gets the bootstrap admin entry). Absent: the
+    /// sandbox's own identity.
     #[serde(default)]
     pub creator: Option<String>,
     #[serde(default = "yes")]

@@ -226,6 +226,11 @@ async fn kubernetes(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
     let mut inner = shared.lock();
+    if *method != Method::GET
+        && let Some(hook) = inner.before_next_kube_write.take()
+    {
+        hook(&mut inner.world);
+    }
     // Authentication and authorization, by the access model, on the state as it is now.
     let path = format!("/{}", segments[2..].join("/"));
     let watch = query.iter().any(|(k, v)| k == "watch" && (v == "true" || v == "1"));

@@ -89,14 +89,14 @@ pub fn apiserver_kube(test: &str) -> Option<KubeTarget> {
 }
 
 /// A Kubernetes client for a sandbox cluster, connected the way accessctl connects: endpoint and
-/// CA from DescribeCluster, a static token.
+/// CA from DescribeCluster, the sandbox's static administrator token.
 pub async fn kube_of(sandbox: &Sandbox, cluster: &str) -> kube::Client {
     let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.expect("DescribeCluster");
     let c = described.cluster().expect("a cluster");
     accessctl::live::kubernetes::connect(
         c.endpoint().expect("an endpoint"),
         c.certificate_authority().and_then(|a| a.data()),
-        "sandbox-token".into(),
+        accessctl::sandbox::access::STATIC_ADMIN_TOKEN.into(),
     )
     .expect("kube client")
 }
