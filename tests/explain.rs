@@ -8,14 +8,16 @@ mod common;
 use std::process::Command;
 
 use accessctl::config::{self, SourceFile};
-use accessctl::explain::{Caller, Explanation, Source, Verdict, explain, view};
+use accessctl::access::{Known, desired};
+use accessctl::explain::{Caller, Explanation, Source, Verdict, explain};
+use accessctl::live::access::from_live;
 use accessctl::live::aws::Endpoints;
-use accessctl::live::read::read_cluster;
+use accessctl::live::read::{read_cluster, read_rbac};
 use common::*;
 
 fn offline(text: &str, principal: &str) -> Explanation {
     let cluster = config::load(&[SourceFile::new("t.kdl", text)]).config.expect("valid").clusters.remove(0);
-    explain(&view::from_config(&cluster), &Caller::parse(principal).unwrap())
+    explain(&desired::from_config(&cluster), &Caller::parse(principal).unwrap(), None)
 }
 
 async fn online(seed: &str, principal: &str) -> Explanation {
@@ -25,8 +27,9 @@ async fn online(seed: &str, principal: &str) -> Explanation {
         .unwrap()
         .clusters
         .remove(0);
-    let (live, _) = read_cluster(&cluster, &Endpoints::sandbox(sb.url())).await.unwrap();
-    explain(&view::from_live(&live, vec![]), &Caller::parse(principal).unwrap())
+    let (live, conn) = read_cluster(&cluster, &Endpoints::sandbox(sb.url())).await.unwrap();
+    let rbac = read_rbac(conn.kube.as_ref().unwrap()).await.unwrap();
+    explain(&from_live(&live, Known::Known(rbac)), &Caller::parse(principal).unwrap(), None)
 }
 
 fn findings(e: &Explanation) -> String {

@@ -8,9 +8,11 @@ mod common;
 use std::process::Command;
 
 use accessctl::config::{self, source};
-use accessctl::explain::{Caller, Verdict, explain, view};
+use accessctl::access::Known;
+use accessctl::explain::{Caller, Verdict, explain};
+use accessctl::live::access::from_live;
 use accessctl::live::aws::Endpoints;
-use accessctl::live::read::{read_cluster, read_group_bindings};
+use accessctl::live::read::{read_cluster, read_rbac};
 use common::*;
 
 const SEED: &str = "clusters:
@@ -68,9 +70,9 @@ impl Env {
         let files = source::read_files(std::slice::from_ref(&self.file)).unwrap();
         let cluster = config::load(&files).config.unwrap().clusters.remove(0);
         let (live, conn) = read_cluster(&cluster, &Endpoints::sandbox(self.sb.url())).await.unwrap();
-        let bindings = read_group_bindings(conn.kube.as_ref().unwrap()).await.unwrap();
-        let v = view::from_live(&live, bindings);
-        PRINCIPALS.iter().map(|p| explain(&v, &Caller::parse(p).unwrap()).verdict).collect()
+        let rbac = read_rbac(conn.kube.as_ref().unwrap()).await.unwrap();
+        let v = from_live(&live, Known::Known(rbac));
+        PRINCIPALS.iter().map(|p| explain(&v, &Caller::parse(p).unwrap(), None).verdict).collect()
     }
 }
 

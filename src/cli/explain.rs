@@ -1,4 +1,5 @@
-//! `accessctl explain PRINCIPAL --cluster NAME`: how EKS would let a principal in, or why not.
+//! `accessctl explain PRINCIPAL --cluster NAME`: how EKS would let a principal in, or why not;
+//! with `--verb` and `--resource`, whether one request is allowed and by which rule.
 
 use std::process::ExitCode;
 
@@ -6,8 +7,11 @@ use miette::IntoDiagnostic;
 
 use super::plan::Output;
 use super::target::{self, TargetArgs};
-use crate::explain::{self, Caller, Explanation, render, view};
-use crate::live::read::{read_cluster, read_group_bindings};
+use crate::access::{Known, Request, desired};
+use crate::explain::{self, Caller, Explanation, render};
+use crate::live::access::from_live;
+use crate::live::read::{read_cluster, read_rbac};
+use crate::plan::after::state_after_plan;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,8 +22,42 @@ pub struct Args {
     /// Only what the files would grant: no network
     #[arg(long)]
     pub offline: bool,
+    /// A request to decide, with --resource: get, list, watch, create, update, patch, delete…
+    #[arg(long, requires = "resource")]
+    pub verb: Option<String>,
+    /// The resource of the request, as kubectl names it: `pods`, `pods/log`, `deployments.apps`
+    #[arg(long, requires = "verb")]
+    pub resource: Option<String>,
+    /// The request's namespace (none: cluster-scoped or across all namespaces)
+    #[arg(short = 'n', long, requires = "verb")]
+    pub namespace: Option<String>,
+    /// The object's name, for rules that name objects
+    #[arg(long, requires = "verb")]
+    pub name: Option<String>,
     #[arg(long, value_enum, default_value_t = Output::Human)]
     pub output: Output,
+}
+
+impl Args {
+    fn request(&self) -> Option<Request> {
+        let (verb, resource) = (self.verb.as_deref()?, self.resource.as_deref()?);
+        // `deployments.apps` → resource `deployments` of group `apps`; a subresource keeps its slash.
+        let (resource, group) = match resource.split_once('/') {
+            Some((r, sub)) => {
+                let (r, g) = r.split_once('.').unwrap_or((r, ""));
+                (format!("{r}/{sub}"), g.to_string())
+            }
+            None => {
+                let (r, g) = resource.split_once('.').unwrap_or((resource, ""));
+                (r.to_string(), g.to_string())
+            }
+        };
+        let request = Request::resource(verb, &group, &resource, self.namespace.as_deref());
+        Some(match &self.name {
+            Some(n) => request.named(n),
+            None => request,
+        })
+    }
 }
 
 pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
@@ -28,11 +66,11 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     }
     let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
     let cluster = config.clusters[0].clone();
-    let planned = view::from_config(&cluster);
+    let request = args.request();
     if args.offline {
         let caller = Caller::parse(&args.principal)
             .map_err(|e| miette::miette!(help = "`me` needs live state: drop --offline", "{e}"))?;
-        let e = explain::explain(&planned, &caller);
+        let e = explain::explain(&desired::from_config(&cluster), &caller, request.as_ref());
         print_one(&e, args.output, None)?;
         return Ok(exit_for(&e));
     }
@@ -42,14 +80,24 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
         let (live, conn) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
         let principal = if args.principal == "me" { live.caller.clone() } else { args.principal.clone() };
         let caller = Caller::parse(&principal).into_diagnostic()?;
-        let bindings = match &conn.kube {
-            Some(k) => read_group_bindings(k).await.unwrap_or_default(),
-            None => vec![],
+        let rbac = match &conn.kube {
+            Some(k) => match read_rbac(k).await {
+                Ok(r) => Known::Known(r),
+                Err(why) => Known::Unknown(format!("RBAC could not be read: {why}")),
+            },
+            None => Known::Unknown(format!(
+                "the Kubernetes API could not be reached: {}",
+                live.kube_unreachable.as_deref().unwrap_or("no connection")
+            )),
         };
         let plan = crate::plan::diff::diff(&cluster, &live);
-        let now = explain::explain(&view::from_live(&live, bindings.clone()), &caller);
-        let after = explain::explain(&view::after_plan(&live, &cluster, &plan, bindings), &caller);
-        let changed = after.verdict != now.verdict || after.source != now.source || after.policies != now.policies;
+        let now_state = from_live(&live, rbac);
+        let now = explain::explain(&now_state, &caller, request.as_ref());
+        let after = explain::explain(&state_after_plan(&now_state, &plan), &caller, request.as_ref());
+        let changed = after.verdict != now.verdict
+            || after.source != now.source
+            || after.policies != now.policies
+            || after.request.as_ref().map(|r| r.outcome) != now.request.as_ref().map(|r| r.outcome);
         print_one(&now, args.output, changed.then_some(&after))?;
         Ok(exit_for(&now))
     })
@@ -72,12 +120,22 @@ fn print_one(now: &Explanation, output: Output, after: Option<&Explanation>) -> 
     Ok(())
 }
 
-/// 0 when the principal gets in, 3 when it is authenticated but allowed nothing, 4 when it cannot
-/// get in: scripts can ask "can X get in?" without parsing.
+/// Without a request: 0 when the principal gets in, 3 when it is authenticated but allowed
+/// nothing, 4 when it cannot get in. With a request: 0 allowed, 3 forbidden, 4 unauthorized.
+/// 5 when the state it depends on could not be read.
 fn exit_for(e: &Explanation) -> ExitCode {
+    if let Some(r) = &e.request {
+        return ExitCode::from(match r.outcome {
+            "allowed" => 0,
+            "forbidden" => 3,
+            "unauthorized" => 4,
+            _ => 5,
+        });
+    }
     ExitCode::from(match e.verdict {
         explain::Verdict::Access => 0,
         explain::Verdict::AuthenticatedOnly => 3,
         explain::Verdict::NoAccess => 4,
+        explain::Verdict::Unknown => 5,
     })
 }

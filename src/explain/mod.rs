@@ -1,53 +1,24 @@
 //! `explain`: how EKS would authenticate a principal on a cluster and what it may then do — or,
 //! when it cannot get in, exactly why and what to change in access.kdl.
 //!
-//! It follows the authenticator (reference §3.7, §4.2–4.3, §5.3): the caller's ARN is
-//! canonicalised (an assumed-role session becomes its role, without path); access entries are
-//! consulted first where the mode has them (they win over aws-auth in API_AND_CONFIG_MAP), then
-//! aws-auth's mapRoles, mapUsers (case-insensitively) and mapAccounts where the mode reads it;
-//! username and group templates are rendered. The same logic runs on the configuration alone
-//! (`view::from_config`) or on live state (`view::from_live`).
+//! The answer is the access model's ([`crate::access`]): `authenticate` says who the caller
+//! becomes and through what, `holdings` what that identity holds, and, for a request,
+//! `authorize` whether it is allowed and by which rule — the same functions the sandbox enforces
+//! with. This module only turns their answers into findings and fixes in access.kdl terms. The
+//! state reasoned over comes from the files ([`crate::access::desired::from_config`]), from live
+//! reads ([`crate::live::access::from_live`]) or from live state with the plan applied
+//! ([`crate::plan::after::state_after_plan`]).
 
 pub mod render;
-pub mod view;
 
 use serde::Serialize;
 
-use crate::aws_auth::{Mapping, MappingKind};
-use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind};
-use crate::model::{AccessScope, AuthMode};
-use view::AccessView;
-
-/// Who is asking: the IAM principal behind it and, for an assumed role, the session name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Caller {
-    pub arn: String,
-    pub principal: PrincipalArn,
-    pub session: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("`{0}` is not an IAM user, IAM role or STS assumed-role ARN")]
-pub struct CallerError(pub String);
-
-impl Caller {
-    pub fn parse(arn: &str) -> Result<Caller, CallerError> {
-        match PrincipalArn::parse(arn) {
-            Ok(principal) => Ok(Caller { arn: arn.to_string(), principal, session: None }),
-            Err(ArnError::AssumedRole { role_arn }) => {
-                let session = arn.rsplit('/').next().map(str::to_string);
-                let principal = PrincipalArn::parse(&role_arn).map_err(|_| CallerError(arn.to_string()))?;
-                Ok(Caller { arn: arn.to_string(), principal, session })
-            }
-            Err(_) => Err(CallerError(arn.to_string())),
-        }
-    }
-
-    /// The ARN STS reports for this caller, canonicalised: never a path (reference §4.2).
-    pub fn canonical(&self) -> PrincipalArn {
-        self.principal.without_path()
-    }
-}
+pub use crate::access::Caller;
+use crate::access::{
+    self, Authentication, ClusterAccess, Holding, Known, Offline, Outcome, Refusal, Request, Via, caller::strip_path,
+};
+use crate::aws_auth::MappingKind;
+use crate::model::{AccessScope, AuthMode, PrincipalKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -58,6 +29,8 @@ pub enum Verdict {
     AuthenticatedOnly,
     /// Not authenticated: "You must be logged in to the server (Unauthorized)".
     NoAccess,
+    /// The state the answer depends on could not be read.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,12 +40,28 @@ pub enum Source {
     AwsAuthMapRoles,
     AwsAuthMapUsers,
     AwsAuthMapAccounts,
+    /// The CONFIG_MAP creator's hidden `system:masters`.
+    ClusterCreator,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub cause: String,
     pub fix: String,
+}
+
+/// The answer for one request, when asked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestAnswer {
+    pub request: Request,
+    /// `allowed`, `forbidden`, `unauthorized` or `unknown`.
+    pub outcome: &'static str,
+    /// The HTTP status the Kubernetes API answers (none when unknown).
+    pub status: Option<u16>,
+    /// What allows it.
+    pub allowed_by: Option<String>,
+    /// What the API server says when it refuses.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,31 +71,24 @@ pub struct Explanation {
     pub caller: Caller,
     pub verdict: Verdict,
     pub source: Option<Source>,
-    /// What the authenticator matched: the entry's or mapping's ARN.
+    /// What the authenticator matched: the entry's or mapping's ARN, or the account.
     pub matched: Option<String>,
     pub username: Option<String>,
     pub groups: Vec<String>,
     pub policies: Vec<(String, AccessScope)>,
-    /// RBAC bindings of the groups: `group → binding description`.
+    /// RBAC bindings of the identity: `subject → binding description`.
     pub bindings: Vec<(String, String)>,
+    /// Template variables only EKS can resolve (e.g. `{{EC2PrivateDNSName}}`).
+    pub unresolved: Vec<String>,
+    pub request: Option<RequestAnswer>,
     pub findings: Vec<Finding>,
 }
 
-/// Renders `{{AccountID}}`, `{{SessionName}}` (with `@` as `-`), `{{SessionNameRaw}}`; other
-/// variables stay as written (EC2PrivateDNSName needs the instance, resolved only by EKS).
-pub fn render_template(template: &str, caller: &Caller) -> String {
-    let session = caller.session.as_deref().unwrap_or("<session>");
-    template
-        .replace("{{AccountID}}", &caller.principal.account)
-        .replace("{{SessionNameRaw}}", session)
-        .replace("{{SessionName}}", &session.replace('@', "-"))
-}
-
-pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
-    let canonical = caller.canonical();
+/// Explains `caller` on `cluster`, and `request` when given.
+pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Request>) -> Explanation {
     let mut out = Explanation {
-        cluster: view.cluster.clone(),
-        mode: view.mode,
+        cluster: cluster.name.clone(),
+        mode: cluster.mode,
         caller: caller.clone(),
         verdict: Verdict::NoAccess,
         source: None,
@@ -115,52 +97,99 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
         groups: vec![],
         policies: vec![],
         bindings: vec![],
+        unresolved: vec![],
+        request: None,
         findings: vec![],
     };
-    let entry = view.entries.iter().find(|e| same_principal(&e.principal, &canonical));
-    let mapping = find_mapping(&view.aws_auth.mappings, &canonical);
-
-    if let (true, Some(e)) = (view.mode.uses_access_entries(), entry) {
-        out.source = Some(Source::AccessEntry);
-        out.matched = Some(e.principal.to_string());
-        out.username = Some(render_template(&e.username, caller));
-        out.groups = e.groups.iter().map(|g| render_template(g, caller)).collect();
-        out.policies = e.policies.clone();
-        if e.entry_type != crate::model::EntryType::Standard {
-            out.bindings.push((
-                e.entry_type.as_str().to_string(),
-                "node permissions, granted by EKS to entries of this type".into(),
-            ));
+    out.request = request.map(|r| answer(access::decide(cluster, caller, r, &Offline), r));
+    let identity = match access::authenticate(cluster, caller, &Offline) {
+        Authentication::Authenticated(i) => i,
+        Authentication::Unknown { reason } => {
+            out.verdict = Verdict::Unknown;
+            out.findings.push(Finding {
+                cause: format!("cannot tell: {reason}"),
+                fix: "make the cluster's state readable by the caller (access to EKS and to kube-system/aws-auth), then run again".into(),
+            });
+            return out;
         }
-    } else if let (true, Some(m)) = (view.mode.uses_aws_auth(), mapping) {
-        out.source = Some(if m.kind == MappingKind::Role { Source::AwsAuthMapRoles } else { Source::AwsAuthMapUsers });
-        out.matched = Some(m.arn.clone());
-        out.username = Some(render_template(m.username.as_deref().unwrap_or(&canonical.to_string()), caller));
-        out.groups = m.groups.iter().map(|g| render_template(g, caller)).collect();
-    } else if view.mode.uses_aws_auth() && view.aws_auth.accounts.contains(&canonical.account) {
-        out.source = Some(Source::AwsAuthMapAccounts);
-        out.matched = Some(canonical.account.clone());
-        out.username = Some(canonical.to_string());
+        Authentication::Refused(refusal) => {
+            no_access_findings(cluster, caller, &refusal, &mut out.findings);
+            return out;
+        }
+    };
+    let (source, matched) = match &identity.via {
+        Via::AccessEntry { principal, .. } => (Source::AccessEntry, principal.clone()),
+        Via::MapRoles { rolearn } => (Source::AwsAuthMapRoles, rolearn.clone()),
+        Via::MapUsers { userarn } => (Source::AwsAuthMapUsers, userarn.clone()),
+        Via::MapAccounts { account } => (Source::AwsAuthMapAccounts, account.clone()),
+        Via::ClusterCreator { principal } => (Source::ClusterCreator, principal.clone()),
+    };
+    out.source = Some(source);
+    out.matched = Some(matched);
+    out.username = Some(identity.username.clone());
+    out.groups = identity.groups.clone();
+    out.unresolved = identity.unresolved.clone();
+    out.policies = identity.policies.iter().map(|a| (a.policy.clone(), a.scope.clone())).collect();
+    if let Via::AccessEntry { entry_type, .. } = &identity.via
+        && *entry_type != crate::model::EntryType::Standard
+    {
+        out.bindings.push((
+            entry_type.as_str().to_string(),
+            "node permissions, granted by Kubernetes' Node authorizer to entries of this type".into(),
+        ));
     }
-
-    if out.source.is_none() {
-        no_access_findings(view, caller, &canonical, entry.is_some(), mapping, &mut out.findings);
+    let Some(holdings) = access::holdings(cluster, &identity) else {
+        out.verdict = Verdict::Unknown;
+        let reason = match &cluster.rbac {
+            Known::Unknown(r) => r.clone(),
+            Known::Known(_) => String::new(),
+        };
+        out.findings.push(Finding {
+            cause: format!("authenticated as `{}`, but its RBAC cannot be read: {reason}", identity.username),
+            fix: "give the caller read access to RBAC objects, then run again".into(),
+        });
         return out;
-    }
-    for g in &out.groups {
-        for b in view.bindings.iter().filter(|(group, _)| group == g) {
-            out.bindings.push(b.clone());
+    };
+    for h in &holdings {
+        match h {
+            Holding::SystemMasters => {
+                out.bindings.push(("system:masters".into(), "cluster-admin (built into Kubernetes)".into()))
+            }
+            Holding::AccessPolicy { policy, modelled: false, .. } => out.findings.push(Finding {
+                cause: format!(
+                    "{policy}'s Kubernetes permissions are not published as rules accessctl knows: what it allows is \
+                     not modelled"
+                ),
+                fix: "check the policy in AWS's documentation (Review access policy permissions)".into(),
+            }),
+            Holding::AccessPolicy { .. } => {}
+            Holding::Rbac { subject, binding, binding_namespace, role_kind, role, role_exists } => {
+                let kind = match role_kind {
+                    access::RoleKind::ClusterRole => "ClusterRole",
+                    access::RoleKind::Role => "Role",
+                };
+                let place = match binding_namespace {
+                    Some(ns) => format!("in namespace {ns}"),
+                    None => "(cluster-wide)".to_string(),
+                };
+                let missing = if *role_exists { "" } else { " — the role does not exist: grants nothing" };
+                out.bindings.push((subject.clone(), format!("{kind} {role} {place}, binding {binding}{missing}")));
+                if !role_exists {
+                    out.findings.push(Finding {
+                        cause: format!("{subject} is bound to {kind} `{role}`, which does not exist: the binding grants nothing"),
+                        fix: format!("create the {kind} `{role}` (for the EKS console: AWS's eks-console-full-access.yaml), or bind to an existing role such as `view`"),
+                    });
+                }
+            }
         }
     }
-    let masters = out.groups.iter().any(|g| g == "system:masters");
-    if masters {
-        out.bindings.push(("system:masters".into(), "cluster-admin (built into Kubernetes)".into()));
-    }
-    let is_node = out.groups.iter().any(|g| g == "system:nodes");
-    out.verdict = if out.policies.is_empty() && out.bindings.is_empty() && !is_node {
-        Verdict::AuthenticatedOnly
-    } else {
+    // Nodes get their permissions from Kubernetes' Node authorizer, which the model leaves out.
+    let is_node = out.groups.iter().any(|g| g == "system:nodes")
+        || matches!(&identity.via, Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
+    out.verdict = if holdings.iter().any(Holding::grants_something) || is_node {
         Verdict::Access
+    } else {
+        Verdict::AuthenticatedOnly
     };
     if out.verdict == Verdict::AuthenticatedOnly {
         let groups = if out.groups.is_empty() { "no group".to_string() } else { out.groups.join(", ") };
@@ -168,7 +197,7 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
             cause: format!(
                 "authenticated as `{}` in {groups}, but no access policy and no RBAC binding gives it any permission: \
                  every request is Forbidden",
-                out.username.as_deref().unwrap_or("")
+                identity.username
             ),
             fix: match out.groups.first() {
                 Some(g) => {
@@ -176,13 +205,18 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
                 }
                 None => format!(
                     "add a policy to its access entry: `access-entry \"{}\" {{ policy \"AmazonEKSViewPolicy\" }}`",
-                    caller.principal
+                    caller.canonical
                 ),
             },
         });
     }
-    let cluster_wide =
-        out.policies.iter().any(|(_, s)| *s == AccessScope::Cluster) || masters || !out.bindings.is_empty();
+    let masters = holdings.iter().any(|h| matches!(h, Holding::SystemMasters));
+    let cluster_wide = masters
+        || holdings.iter().any(|h| match h {
+            Holding::AccessPolicy { scope, .. } => *scope == AccessScope::Cluster,
+            Holding::Rbac { binding_namespace, role_exists, .. } => binding_namespace.is_none() && *role_exists,
+            Holding::SystemMasters => true,
+        });
     if !out.policies.is_empty() && !cluster_wide {
         let namespaces: Vec<String> = out
             .policies
@@ -206,74 +240,126 @@ pub fn explain(view: &AccessView, caller: &Caller) -> Explanation {
     out
 }
 
-/// Access entries match by the IAM principal (EKS keys them on its unique ID), so a caller
-/// without path matches an entry written with the role's full path.
-fn same_principal(entry: &PrincipalArn, canonical: &PrincipalArn) -> bool {
-    entry.kind == canonical.kind
-        && entry.account == canonical.account
-        && entry.partition == canonical.partition
-        && entry.name == canonical.name
-}
-
-/// The mapping the authenticator would use: roles (last one wins), then users, case-insensitive.
-fn find_mapping<'a>(mappings: &'a [Mapping], canonical: &PrincipalArn) -> Option<&'a Mapping> {
-    let arn = canonical.to_string();
-    let kind = match canonical.kind {
-        PrincipalKind::Role => MappingKind::Role,
-        PrincipalKind::User => MappingKind::User,
+fn answer(outcome: Outcome, request: &Request) -> RequestAnswer {
+    let status = outcome.status();
+    let (word, allowed_by, message) = match &outcome {
+        Outcome::Allowed { grant, .. } => ("allowed", Some(describe_grant(grant)), None),
+        Outcome::Forbidden { identity, .. } => {
+            ("forbidden", None, Some(access::forbidden_message(&identity.username, request)))
+        }
+        Outcome::Unauthorized { .. } => {
+            ("unauthorized", None, Some("error: You must be logged in to the server (Unauthorized)".to_string()))
+        }
+        Outcome::Unknown { reason, .. } => ("unknown", None, Some(reason.clone())),
     };
-    mappings.iter().rev().find(|m| m.kind == kind && m.arn.eq_ignore_ascii_case(&arn))
+    RequestAnswer { request: request.clone(), outcome: word, status, allowed_by, message }
 }
 
-fn no_access_findings(
-    view: &AccessView,
-    caller: &Caller,
-    canonical: &PrincipalArn,
-    has_entry: bool,
-    mapping: Option<&Mapping>,
-    findings: &mut Vec<Finding>,
-) {
-    let principal = &caller.principal;
+/// A grant as a person reads it, naming the rule.
+pub fn describe_grant(grant: &access::Grant) -> String {
+    let rule = |r: &access::Rule| {
+        if r.non_resource_urls.is_empty() {
+            format!(
+                "apiGroups [{}] resources [{}] verbs [{}]",
+                r.api_groups.join(", "),
+                r.resources.join(", "),
+                r.verbs.join(", ")
+            )
+        } else {
+            format!("nonResourceURLs [{}] verbs [{}]", r.non_resource_urls.join(", "), r.verbs.join(", "))
+        }
+    };
+    match grant {
+        access::Grant::SystemMasters => "system:masters (Kubernetes allows it everything)".into(),
+        access::Grant::Rbac { binding, binding_namespace, role_kind, role, rule: r } => {
+            let binding = match binding_namespace {
+                Some(ns) => format!("RoleBinding {ns}/{binding}"),
+                None => format!("ClusterRoleBinding {binding}"),
+            };
+            format!("{binding} → {role_kind:?} {role}, rule {}", rule(r))
+        }
+        access::Grant::AccessPolicy { policy, scope, rule: r } => {
+            let scope = match scope {
+                AccessScope::Cluster => "cluster".to_string(),
+                AccessScope::Namespace(ns) => format!("namespaces {}", ns.join(", ")),
+            };
+            format!("access policy {policy} ({scope}), rule {}", rule(r))
+        }
+    }
+}
+
+fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusal, findings: &mut Vec<Finding>) {
+    let canonical = &caller.canonical;
+    let aws_auth = if cluster.mode.uses_aws_auth() { cluster.aws_auth.known().and_then(Option::as_ref) } else { None };
+    if let Refusal::Template { reason, .. } = refusal {
+        findings.push(Finding {
+            cause: format!("a mapping names it, but the authenticator refuses to render it: {reason}"),
+            fix: "`{{EC2PrivateDNSName}}` is for EC2 instances (sessions named by instance id); give this principal \
+                  its own mapping or entry without it"
+                .into(),
+        });
+    }
     // A mapping with a path never matches: the canonical ARN has none.
-    let pathed = view.aws_auth.mappings.iter().find(|m| {
-        m.kind == MappingKind::Role
-            && PrincipalArn::parse(&m.arn).is_ok_and(|p| {
-                p.has_path() && p.without_path().to_string().eq_ignore_ascii_case(&canonical.to_string())
-            })
-    });
-    if let (Some(m), true) = (pathed, view.mode.uses_aws_auth()) {
+    if let Some(m) = aws_auth.and_then(|d| {
+        d.mappings.iter().find(|m| {
+            m.kind == MappingKind::Role
+                && !access::authn::rolearn_can_match(&m.arn)
+                && strip_path(&m.arn).is_some_and(|s| s.eq_ignore_ascii_case(canonical))
+        })
+    }) {
         let sso = if m.arn.contains("aws-reserved/sso.amazonaws.com") { " (an IAM Identity Center role)" } else { "" };
         findings.push(Finding {
             cause: format!("aws-auth maps `{}`{sso}, with a path: callers present the role without its path, so it never matches", m.arn),
             fix: format!("in the aws-auth block write `map-role \"{canonical}\"` (no path), or declare the principal once and refer to it by name"),
         });
     }
-    if mapping.is_some() && view.mode == AuthMode::Api {
+    if let Some(d) = aws_auth
+        && !d.unreadable_roles.is_empty()
+    {
+        let sso = d.unreadable_roles.iter().filter(|r| r.get("sso").is_some()).count();
+        if sso > 0 {
+            findings.push(Finding {
+                cause: format!(
+                    "aws-auth has {sso} `sso:` item(s) in mapRoles: EKS matches nobody by them (the authenticator's \
+                     SSO matcher is an alpha feature EKS does not enable)"
+                ),
+                fix: "map the permission set's role by its ARN without the path: `map-role \
+                      \"arn:aws:iam::<account>:role/AWSReservedSSO_<set>_<suffix>\"`"
+                    .into(),
+            });
+        }
+    }
+    let mapped = cluster
+        .aws_auth
+        .known()
+        .and_then(Option::as_ref)
+        .and_then(|d| access::authn::matching_mapping(&d.mappings, caller))
+        .is_some();
+    if mapped && cluster.mode == AuthMode::Api {
         findings.push(Finding {
             cause: "aws-auth maps it, but the cluster's mode is API, which ignores aws-auth".into(),
             fix: format!(
-                "give it an access entry: `access-entry \"{principal}\" {{ policy \"AmazonEKSViewPolicy\" }}` (`accessctl \
+                "give it an access entry: `access-entry \"{canonical}\" {{ policy \"AmazonEKSViewPolicy\" }}` (`accessctl \
                  migrate` turns aws-auth mappings into entries)"
             ),
         });
     }
-    if has_entry && !view.mode.uses_access_entries() {
+    let has_entry =
+        cluster.entries.known().is_some_and(|entries| entries.iter().any(|e| caller.is_principal(&e.principal)));
+    if has_entry && !cluster.mode.uses_access_entries() {
         findings.push(Finding {
             cause: "it has an access entry, but the cluster's mode is CONFIG_MAP, which ignores access entries".into(),
             fix: "set `authentication-mode \"API_AND_CONFIG_MAP\"`, or map it in aws-auth".into(),
         });
     }
     if findings.is_empty() {
-        let sso = principal.is_sso_role() || principal.name.starts_with("AWSReservedSSO_");
-        let fix = if view.mode.uses_access_entries() {
-            let full = if sso && !principal.has_path() {
-                " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)"
-            } else {
-                ""
-            };
-            format!("add `access-entry \"{principal}\" {{ policy \"AmazonEKSViewPolicy\" }}`{full}")
+        let principal = caller.principal();
+        let sso = principal.as_ref().is_some_and(|p| p.is_sso_role() || p.name.starts_with("AWSReservedSSO_"));
+        let fix = if cluster.mode.uses_access_entries() {
+            let full = if sso { " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)" } else { "" };
+            format!("add `access-entry \"{canonical}\" {{ policy \"AmazonEKSViewPolicy\" }}`{full}")
         } else {
-            let kind = if principal.kind == PrincipalKind::Role { "map-role" } else { "map-user" };
+            let kind = if principal.is_some_and(|p| p.kind == PrincipalKind::User) { "map-user" } else { "map-role" };
             format!("in the cluster's aws-auth block add `{kind} \"{canonical}\" username=\"…\" {{ groups \"…\" }}`")
         };
         findings.push(Finding {
@@ -281,9 +367,19 @@ fn no_access_findings(
                 "no access entry{} names {canonical}: EKS answers \"You must be logged in to the server \
                  (Unauthorized)\", and the console \"Your current IAM principal doesn't have access to Kubernetes \
                  objects on this cluster\"",
-                if view.mode.uses_aws_auth() { " and no aws-auth mapping" } else { "" }
+                if cluster.mode.uses_aws_auth() { " and no aws-auth mapping" } else { "" }
             ),
             fix,
+        });
+    }
+    if let Refusal::NotMapped { creator_unknown: true } = refusal {
+        findings.push(Finding {
+            cause: "unless it created the cluster: the creator of a CONFIG_MAP cluster is an administrator that no \
+                    configuration shows, and EKS does not say who that is"
+                .into(),
+            fix: "name every administrator in aws-auth (or move to access entries), so access does not rest on who \
+                  created the cluster"
+                .into(),
         });
     }
 }
@@ -291,15 +387,18 @@ fn no_access_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::authn::render_template;
 
     #[test]
     fn canonicalises_sessions_and_renders_templates() {
         let c =
             Caller::parse("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/alice@example.com").unwrap();
-        assert_eq!(c.canonical().to_string(), "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01");
-        assert_eq!(render_template("sso:{{SessionName}}", &c), "sso:alice-example.com");
-        assert_eq!(render_template("{{SessionNameRaw}}@{{AccountID}}", &c), "alice@example.com@111122223333");
-        assert_eq!(render_template("system:node:{{EC2PrivateDNSName}}", &c), "system:node:{{EC2PrivateDNSName}}");
+        assert_eq!(c.canonical, "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01");
+        let mut unresolved = vec![];
+        let mut r = |t: &str| render_template(t, &c, &Offline, &mut unresolved);
+        assert_eq!(r("sso:{{SessionName}}").unwrap(), "sso:alice-example.com");
+        assert_eq!(r("{{SessionNameRaw}}@{{AccountID}}").unwrap(), "alice@example.com@111122223333");
+        assert!(r("system:node:{{EC2PrivateDNSName}}").is_err(), "the session is not an instance id");
         assert!(Caller::parse("arn:aws:iam::111122223333:group/x").is_err());
     }
 }

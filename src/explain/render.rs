@@ -8,14 +8,15 @@ use crate::model::AccessScope;
 pub fn human(e: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} on cluster {} (authentication mode {})", e.caller.arn, e.cluster, e.mode.as_str());
-    if e.caller.arn != e.caller.canonical().to_string() {
-        let _ = writeln!(out, "  EKS sees it as {}", e.caller.canonical());
+    if e.caller.arn != e.caller.canonical {
+        let _ = writeln!(out, "  EKS sees it as {}", e.caller.canonical);
     }
     let how = match e.source {
         Some(Source::AccessEntry) => "by its access entry",
         Some(Source::AwsAuthMapRoles) => "by aws-auth mapRoles",
         Some(Source::AwsAuthMapUsers) => "by aws-auth mapUsers",
         Some(Source::AwsAuthMapAccounts) => "by aws-auth mapAccounts (no groups)",
+        Some(Source::ClusterCreator) => "as the cluster's creator (system:masters no configuration shows)",
         None => "",
     };
     match e.verdict {
@@ -27,6 +28,9 @@ pub fn human(e: &Explanation) -> String {
         }
         Verdict::NoAccess => {
             let _ = writeln!(out, "  ✗ no access");
+        }
+        Verdict::Unknown => {
+            let _ = writeln!(out, "  ? cannot tell");
         }
     }
     if let Some(m) = &e.matched {
@@ -47,6 +51,18 @@ pub fn human(e: &Explanation) -> String {
     }
     for (group, binding) in &e.bindings {
         let _ = writeln!(out, "    rbac      {group} → {binding}");
+    }
+    if !e.unresolved.is_empty() {
+        let _ = writeln!(out, "    resolved by EKS only: {}", e.unresolved.join(", "));
+    }
+    if let Some(r) = &e.request {
+        let _ = writeln!(out, "  {}: {}", r.request, r.outcome);
+        if let Some(by) = &r.allowed_by {
+            let _ = writeln!(out, "    allowed by {by}");
+        }
+        if let Some(m) = &r.message {
+            let _ = writeln!(out, "    {m}");
+        }
     }
     for f in &e.findings {
         let _ = writeln!(out, "  why: {}", f.cause);

@@ -171,13 +171,9 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
     Ok((live, Connection { cluster: cluster.name.clone(), clients, kube }))
 }
 
+/// The IAM principal behind the caller (a session becomes its role), or the ARN as STS said it.
 fn canonical_caller(arn: &str) -> String {
-    use crate::model::arn::{ArnError, PrincipalArn};
-    match PrincipalArn::parse(arn) {
-        Ok(p) => p.to_string(),
-        Err(ArnError::AssumedRole { role_arn }) => role_arn,
-        Err(_) => arn.to_string(),
-    }
+    crate::access::Caller::parse(arn).map(|c| c.canonical).unwrap_or_else(|_| arn.to_string())
 }
 
 async fn read_entries(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<BTreeMap<String, LiveEntry>, String> {
@@ -346,30 +342,42 @@ pub async fn read_all(
     futures_util::future::join_all(clusters.iter().map(|c| read_cluster(c, endpoints))).await
 }
 
-/// Every RBAC binding of a group in the cluster, managed by accessctl or not, as
-/// `(group, description)`: what explain needs to say what a group may do.
-pub async fn read_group_bindings(client: &kube::Client) -> Result<Vec<(String, String)>, kube::Error> {
-    let mut out = Vec::new();
-    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
-    for b in crbs.list(&ListParams::default()).await?.items {
-        for s in b.subjects.iter().flatten().filter(|s| s.kind == "Group") {
-            out.push((
-                s.name.clone(),
-                format!(
-                    "{} {} (cluster-wide, binding {})",
-                    b.role_ref.kind,
-                    b.role_ref.name,
-                    b.metadata.name.clone().unwrap_or_default()
-                ),
-            ));
-        }
+/// Every Role, ClusterRole, RoleBinding and ClusterRoleBinding of the cluster, as the access
+/// model reads them. A list that fails, or an object that does not parse, is an error: unknown,
+/// never "no bindings".
+pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, String> {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, Role};
+    async fn all<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
+    where
+        K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let items = Api::<K>::all(client.clone()).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
+        items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
     }
-    let rbs: Api<RoleBinding> = Api::all(client.clone());
-    for b in rbs.list(&ListParams::default()).await?.items {
-        let ns = b.metadata.namespace.clone().unwrap_or_default();
-        for s in b.subjects.iter().flatten().filter(|s| s.kind == "Group") {
-            out.push((s.name.clone(), format!("{} {} in namespace {ns}", b.role_ref.kind, b.role_ref.name)));
-        }
+    async fn all_namespaced<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let items = Api::<K>::all(client.clone()).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
+        items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
     }
-    Ok(out)
+    let (cluster_roles, roles, cluster_bindings, bindings) = tokio::join!(
+        all::<ClusterRole>(client),
+        all_namespaced::<Role>(client),
+        all::<ClusterRoleBinding>(client),
+        all_namespaced::<RoleBinding>(client)
+    );
+    let objects: Vec<serde_json::Value> =
+        [cluster_roles?, roles?, cluster_bindings?, bindings?].into_iter().flatten().collect();
+    crate::access::Rbac::from_objects(&objects).map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@
 //! orders them (petgraph); `render` turns a `Plan` into what a reviewer reads. The same `Plan`
 //! serialises to JSON (`--output json`, `--out FILE`), versioned by `FORMAT_VERSION`.
 
+pub mod after;
 pub mod diff;
 pub mod graph;
 pub mod guards;

@@ -113,6 +113,75 @@ pub fn authorize(cluster: &ClusterAccess, identity: &Identity, req: &Request) ->
     }
 }
 
+/// A permission an identity holds, whatever the request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Holding {
+    SystemMasters,
+    /// An access policy of the identity's entry; `modelled` is false when accessctl does not know
+    /// its rules.
+    AccessPolicy { policy: String, scope: AccessScope, modelled: bool },
+    /// An RBAC binding naming the identity's username or one of its own groups (bindings every
+    /// authenticated user has, through `system:authenticated`, are left out); `role_exists` is
+    /// false for a binding to a role that is not there (it grants nothing).
+    Rbac {
+        subject: String,
+        binding: String,
+        binding_namespace: Option<String>,
+        role_kind: RoleKind,
+        role: String,
+        role_exists: bool,
+    },
+}
+
+impl Holding {
+    /// Whether this holding lets the identity do anything at all.
+    pub fn grants_something(&self) -> bool {
+        match self {
+            Holding::SystemMasters => true,
+            Holding::AccessPolicy { modelled, policy, .. } => {
+                !modelled || policies::rules(policy).is_some_and(|r| !r.is_empty())
+            }
+            Holding::Rbac { role_exists, .. } => *role_exists,
+        }
+    }
+}
+
+/// Everything `identity` holds on `cluster` beyond what every authenticated user has. `None` when
+/// the RBAC objects could not be read.
+pub fn holdings(cluster: &ClusterAccess, identity: &Identity) -> Option<Vec<Holding>> {
+    let mut out = vec![];
+    if identity.groups.iter().any(|g| g == "system:masters") {
+        out.push(Holding::SystemMasters);
+    }
+    for a in &identity.policies {
+        out.push(Holding::AccessPolicy {
+            policy: a.policy.clone(),
+            scope: a.scope.clone(),
+            modelled: policies::rules(&a.policy).is_some(),
+        });
+    }
+    let rbac = cluster.rbac.known()?;
+    for b in &rbac.bindings {
+        let subject = b.subjects.iter().find_map(|s| match s.kind.as_str() {
+            "User" if s.name == identity.username => Some(format!("user {}", s.name)),
+            "Group" if identity.groups.iter().any(|g| *g == s.name) => Some(s.name.clone()),
+            _ => None,
+        });
+        if let Some(subject) = subject {
+            out.push(Holding::Rbac {
+                subject,
+                binding: b.name.clone(),
+                binding_namespace: b.namespace.clone(),
+                role_kind: b.role_kind,
+                role: b.role_name.clone(),
+                role_exists: rbac.role_of(b).is_some(),
+            });
+        }
+    }
+    Some(out)
+}
+
 /// The message the Kubernetes API server writes when it refuses a request
 /// (`k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go` `forbiddenMessage`, wrapped
 /// by `NewForbidden`): `pods is forbidden: User "bob" cannot list resource "pods" in API group ""

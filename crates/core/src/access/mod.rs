@@ -5,6 +5,7 @@
 pub mod authn;
 pub mod authz;
 pub mod caller;
+pub mod desired;
 pub mod policies;
 pub mod rbac;
 pub mod request;
@@ -13,7 +14,7 @@ pub mod state;
 use serde::Serialize;
 
 pub use authn::{Authentication, Identity, Lookups, Offline, Refusal, Via, authenticate};
-pub use authz::{Decision, Grant, authorize, forbidden_message};
+pub use authz::{Decision, Grant, Holding, authorize, forbidden_message, holdings};
 pub use caller::{Caller, CallerError, CallerKind};
 pub use rbac::{Binding, Rbac, Role, RoleKind, Rule, Subject};
 pub use request::Request;

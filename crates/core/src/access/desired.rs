@@ -1,0 +1,66 @@
+//! The access state the files declare for a cluster, as the model reads it: what EKS and
+//! Kubernetes would hold if the files were all there is.
+//!
+//! What the files cannot say is said as such: who created the cluster is unknown; RBAC holds
+//! Kubernetes' default roles and the declared group bindings (a binding to a role that neither
+//! the defaults nor the files hold grants nothing, and explain says so).
+
+use super::rbac::{Binding, Rbac, RoleKind, Subject};
+use super::state::{Association, ClusterAccess, Entry, Known};
+use crate::aws_auth::{AwsAuthData, Mapping, MappingKind};
+use crate::model::{AuthMode, BindingTarget, Cluster};
+
+/// What the files declare. A cluster without `authentication-mode` is read as CONFIG_MAP, the
+/// mode of clusters made with the EKS API.
+pub fn from_config(cluster: &Cluster) -> ClusterAccess {
+    let entries = cluster
+        .access_entries
+        .iter()
+        .map(|e| {
+            let policies =
+                e.policies.iter().map(|p| Association { policy: p.policy.clone(), scope: p.scope.clone() }).collect();
+            Entry::new(e.principal.clone(), e.entry_type, e.username.clone(), e.groups.clone(), policies)
+        })
+        .collect();
+    let mappings: Vec<Mapping> = cluster
+        .aws_auth
+        .roles
+        .iter()
+        .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()))
+        .chain(
+            cluster
+                .aws_auth
+                .users
+                .iter()
+                .map(|m| Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())),
+        )
+        .collect();
+    let aws_auth = if cluster.aws_auth.is_empty() {
+        None
+    } else {
+        Some(AwsAuthData { mappings, accounts: cluster.aws_auth.accounts.clone(), ..Default::default() })
+    };
+    let mut rbac = Rbac::kubernetes_defaults().clone();
+    rbac.bindings.extend(cluster.group_bindings.iter().map(|b| group_binding(&b.group, &b.target)));
+    ClusterAccess {
+        name: cluster.name.clone(),
+        mode: cluster.authentication_mode.unwrap_or(AuthMode::ConfigMap),
+        entries: Known::Known(entries),
+        aws_auth: Known::Known(aws_auth),
+        creator: Known::Unknown("the files do not say who created the cluster".into()),
+        rbac: Known::Known(rbac),
+    }
+}
+
+/// The RBAC binding a `group-binding` declares.
+pub fn group_binding(group: &str, target: &BindingTarget) -> Binding {
+    let subjects = vec![Subject { kind: "Group".into(), name: group.to_string(), namespace: None }];
+    let (role_kind, role_name, namespace) = match target {
+        BindingTarget::ClusterRole { name } => (RoleKind::ClusterRole, name.clone(), None),
+        BindingTarget::ClusterRoleInNamespace { name, namespace } => {
+            (RoleKind::ClusterRole, name.clone(), Some(namespace.clone()))
+        }
+        BindingTarget::Role { name, namespace } => (RoleKind::Role, name.clone(), Some(namespace.clone())),
+    };
+    Binding { name: format!("{group} → {role_name}"), namespace, role_kind, role_name, subjects }
+}

@@ -1,0 +1,71 @@
+//! The state after a plan, as the access model reads it: live state with each change of the plan
+//! applied, one by one — the one answer to "what does this identity get after apply?" that
+//! explain and the guards share.
+
+use super::{ClusterPlan, Target};
+use crate::access::desired::group_binding;
+use crate::access::{Association, ClusterAccess, Entry, Known};
+use crate::aws_auth::AwsAuthData;
+use crate::model::PrincipalArn;
+
+/// `live` with `plan` applied.
+pub fn state_after_plan(live: &ClusterAccess, plan: &ClusterPlan) -> ClusterAccess {
+    let mut state = live.clone();
+    for change in &plan.changes {
+        apply(&mut state, &change.target);
+    }
+    state
+}
+
+fn apply(state: &mut ClusterAccess, target: &Target) {
+    match target {
+        Target::AuthMode { to, .. } => state.mode = state.mode.max(*to),
+        Target::AccessEntry { principal, after, .. } => {
+            let Known::Known(entries) = &mut state.entries else { return };
+            let existing = entries.iter().position(|e| e.principal.to_string() == *principal);
+            match (after, existing) {
+                (None, Some(i)) => {
+                    entries.remove(i);
+                }
+                (None, None) => {}
+                (Some(spec), existing) => {
+                    let Ok(arn) = PrincipalArn::parse(principal) else { return };
+                    // A changed type is a new entry (`-/+`): its associations go with the old one.
+                    let policies = existing
+                        .filter(|i| entries[*i].entry_type == spec.entry_type)
+                        .map(|i| entries[i].policies.clone())
+                        .unwrap_or_default();
+                    let entry = Entry::new(arn, spec.entry_type, spec.username.clone(), spec.groups.clone(), policies);
+                    match existing {
+                        Some(i) => entries[i] = entry,
+                        None => entries.push(entry),
+                    }
+                }
+            }
+        }
+        Target::PolicyAssociation { principal, policy, after, .. } => {
+            let Known::Known(entries) = &mut state.entries else { return };
+            let Some(entry) = entries.iter_mut().find(|e| e.principal.to_string() == *principal) else { return };
+            entry.policies.retain(|a| a.policy != *policy);
+            if let Some(scope) = after {
+                entry.policies.push(Association { policy: policy.clone(), scope: scope.clone() });
+            }
+        }
+        Target::AwsAuth { after, .. } => {
+            state.aws_auth = match AwsAuthData::parse(after) {
+                Ok(d) => Known::Known(Some(d)),
+                Err(e) => Known::Unknown(format!("the planned aws-auth does not parse: {e}")),
+            };
+        }
+        Target::GroupBinding { name, namespace, group, after, .. } => {
+            let Known::Known(rbac) = &mut state.rbac else { return };
+            rbac.bindings.retain(|b| !(b.name == *name && b.namespace == *namespace));
+            if let Some(target) = after {
+                let mut binding = group_binding(group, target);
+                binding.name = name.clone();
+                rbac.bindings.push(binding);
+            }
+        }
+        Target::EntryTags { .. } => {}
+    }
+}
