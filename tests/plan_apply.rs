@@ -13,11 +13,18 @@ use common::*;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 
+/// Runs accessctl against the sandbox, with a home whose `~/.kube/config` has a context per
+/// sandbox cluster (for files that reach Kubernetes through a kubeconfig context).
 fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
+    let home = std::env::temp_dir().join(format!("accessctl-home-{}-{}", std::process::id(), sandbox.addr().port()));
+    std::fs::create_dir_all(home.join(".kube")).unwrap();
+    let kubeconfig = accessctl::cli::sandbox::kubeconfig(sandbox, &sandbox.cluster_names());
+    std::fs::write(home.join(".kube/config"), kubeconfig).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
         .args(args)
         .arg("--endpoint-url")
         .arg(sandbox.url())
+        .env("HOME", &home)
         .env("AWS_ACCESS_KEY_ID", "sandbox")
         .env("AWS_SECRET_ACCESS_KEY", "sandbox")
         .env_remove("AWS_PROFILE")
@@ -73,6 +80,11 @@ fn seed_for(files: &[&str]) -> String {
             c.account.clone().unwrap_or_else(|| "111122223333".into()),
             namespaces.join(", ")
         ));
+        // A cluster managed through a role was created through it: that role holds the creator's
+        // admin access (without it, accessctl could not read the cluster's Kubernetes API).
+        if let Some(role) = &c.assume_role {
+            seed.push_str(&format!("    creator: {}\n", role.role_arn));
+        }
     }
     seed
 }

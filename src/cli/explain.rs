@@ -7,10 +7,10 @@ use miette::IntoDiagnostic;
 
 use super::plan::Output;
 use super::target::{self, TargetArgs};
-use crate::access::{Known, Request, desired};
+use crate::access::{Request, desired};
 use crate::explain::{self, Caller, Explanation, render};
 use crate::live::access::from_live;
-use crate::live::read::{read_cluster, read_rbac};
+use crate::live::read::read_cluster;
 use crate::plan::after::state_after_plan;
 
 #[derive(Debug, clap::Args)]
@@ -77,21 +77,11 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     target::runtime()?.block_on(async {
         args.target.clusters = vec![cluster.name.clone()];
         let target = target::connect(&args.target, config).await?;
-        let (live, conn) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
+        let (live, _) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
         let principal = if args.principal == "me" { live.caller.clone() } else { args.principal.clone() };
         let caller = Caller::parse(&principal).into_diagnostic()?;
-        let rbac = match &conn.kube {
-            Some(k) => match read_rbac(k).await {
-                Ok(r) => Known::Known(r),
-                Err(why) => Known::Unknown(format!("RBAC could not be read: {why}")),
-            },
-            None => Known::Unknown(format!(
-                "the Kubernetes API could not be reached: {}",
-                live.kube_unreachable.as_deref().unwrap_or("no connection")
-            )),
-        };
         let plan = crate::plan::diff::diff(&cluster, &live);
-        let now_state = from_live(&live, rbac);
+        let now_state = from_live(&live);
         let now = explain::explain(&now_state, &caller, request.as_ref());
         let after = explain::explain(&state_after_plan(&now_state, &plan), &caller, request.as_ref());
         let changed = after.verdict != now.verdict

@@ -183,10 +183,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
             }
         }
     }
-    // Nodes get their permissions from Kubernetes' Node authorizer, which the model leaves out.
-    let is_node = out.groups.iter().any(|g| g == "system:nodes")
-        || matches!(&identity.via, Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
-    out.verdict = if holdings.iter().any(Holding::grants_something) || is_node {
+    out.verdict = if access::has_any_permission(cluster, &identity) == Some(true) {
         Verdict::Access
     } else {
         Verdict::AuthenticatedOnly

@@ -5,11 +5,11 @@
 //! created a cluster.
 
 use super::read::LiveCluster;
-use crate::access::{Association, ClusterAccess, Entry, Known, Rbac};
+use crate::access::{Association, ClusterAccess, Entry, Known};
 use crate::model::PrincipalArn;
 
-/// The model's view of a cluster read live; `rbac` as [`super::read::read_rbac`] answered.
-pub fn from_live(live: &LiveCluster, rbac: Known<Rbac>) -> ClusterAccess {
+/// The model's view of a cluster read live.
+pub fn from_live(live: &LiveCluster) -> ClusterAccess {
     let entries: Result<Vec<Entry>, String> = live
         .entries
         .values()
@@ -41,6 +41,6 @@ pub fn from_live(live: &LiveCluster, rbac: Known<Rbac>) -> ClusterAccess {
         },
         aws_auth,
         creator: Known::Unknown("EKS does not say who created a cluster".into()),
-        rbac,
+        rbac: live.rbac.clone(),
     }
 }

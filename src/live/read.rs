@@ -41,7 +41,11 @@ pub struct LiveCluster {
     /// `None` when the ConfigMap does not exist (or the cluster cannot serve it yet).
     pub aws_auth: Option<LiveAwsAuth>,
     pub bindings: BTreeMap<String, LiveBinding>,
-    /// Why the Kubernetes side could not be read, if it could not.
+    /// Every Role, ClusterRole and binding of the cluster, for the access model.
+    #[serde(skip)]
+    pub rbac: crate::access::Known<crate::access::Rbac>,
+    /// Why the Kubernetes side could not be read, if it could not: only while the cluster does not
+    /// serve its API yet (an ACTIVE cluster whose API cannot be read is an error, not "empty").
     pub kube_unreachable: Option<String>,
 }
 
@@ -85,6 +89,12 @@ pub enum ReadError {
     Aws { cluster: String, operation: &'static str, message: String },
     #[error("cluster `{cluster}`: the aws-auth ConfigMap cannot be read: {message}")]
     AwsAuth { cluster: String, message: String },
+    #[error(
+        "cluster `{cluster}`: its Kubernetes API cannot be read ({message}); without aws-auth and RBAC nobody's access can be known"
+    )]
+    Kubernetes { cluster: String, message: String },
+    #[error("cluster `{cluster}`: {what} is `{value}`, which accessctl does not know")]
+    Unexpected { cluster: String, what: &'static str, value: String },
 }
 
 pub fn aws_message<E: ProvideErrorMetadata + std::fmt::Debug>(e: &aws_sdk_eks::error::SdkError<E>) -> String {
@@ -120,11 +130,16 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
         .map_err(|e| err("GetCallerIdentity", e.message().unwrap_or("cannot tell who is calling").to_string()))?;
     let caller = canonical_caller(caller.arn().unwrap_or_default());
     let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
-    let mode = c
-        .access_config()
-        .and_then(|a| a.authentication_mode())
-        .and_then(|m| AuthMode::parse(m.as_str()))
-        .unwrap_or(AuthMode::ConfigMap);
+    // No access config at all is a cluster made before access entries existed: CONFIG_MAP. A mode
+    // accessctl does not know is an error, never a default.
+    let mode = match c.access_config().and_then(|a| a.authentication_mode()) {
+        None => AuthMode::ConfigMap,
+        Some(m) => AuthMode::parse(m.as_str()).ok_or_else(|| ReadError::Unexpected {
+            cluster: cluster.name.clone(),
+            what: "the authentication mode",
+            value: m.as_str().to_string(),
+        })?,
+    };
     let status = c.status().map(|s| s.as_str().to_string()).unwrap_or_default();
     let endpoint = c.endpoint().map(str::to_string);
     let ca = c.certificate_authority().and_then(|a| a.data()).map(str::to_string);
@@ -147,17 +162,25 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
         entries,
         aws_auth: None,
         bindings: BTreeMap::new(),
+        rbac: crate::access::Known::Unknown("the Kubernetes API was not read".into()),
         kube_unreachable: None,
     };
+    // Before the cluster serves its API there is nothing to read yet; after, a failed read is an
+    // error: guards computed against "no aws-auth" would let a lockout through.
+    let serving = matches!(live.status.as_str(), "ACTIVE" | "UPDATING") || cluster.kubernetes.is_some();
+    let kube_error = |message: String| ReadError::Kubernetes { cluster: cluster.name.clone(), message };
     let kube = match kube_client(cluster, &live, &clients).await {
         Ok(k) => Some(k),
+        Err(why) if serving => return Err(kube_error(why)),
         Err(why) => {
+            live.rbac = crate::access::Known::Unknown(format!("the Kubernetes API is not served yet: {why}"));
             live.kube_unreachable = Some(why);
             None
         }
     };
     if let Some(k) = &kube {
-        match read_kubernetes(k).await {
+        let (state, rbac) = tokio::join!(read_kubernetes(k), read_rbac(k));
+        match state {
             Ok((aws_auth, bindings)) => {
                 live.aws_auth = aws_auth;
                 live.bindings = bindings;
@@ -165,8 +188,9 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
             Err(KubeReadError::AwsAuth(message)) => {
                 return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
             }
-            Err(KubeReadError::Unreachable(why)) => live.kube_unreachable = Some(why),
+            Err(KubeReadError::Unreachable(why)) => return Err(kube_error(why)),
         }
+        live.rbac = crate::access::Known::Known(rbac.map_err(|why| kube_error(format!("reading RBAC: {why}")))?);
     }
     Ok((live, Connection { cluster: cluster.name.clone(), clients, kube }))
 }
@@ -206,25 +230,30 @@ async fn read_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: String)
     );
     let described = described.map_err(|e| format!("DescribeAccessEntry {principal}: {}", aws_message(&e)))?;
     let e = described.access_entry().ok_or_else(|| format!("DescribeAccessEntry {principal}: empty answer"))?;
-    let entry_type = e.r#type().and_then(EntryType::parse).unwrap_or_default();
+    let entry_type = match e.r#type() {
+        None => EntryType::Standard,
+        Some(t) => EntryType::parse(t).ok_or_else(|| format!("DescribeAccessEntry {principal}: unknown type `{t}`"))?,
+    };
     let mut policies = BTreeMap::new();
-    // Non-STANDARD entries may refuse the listing (reference §2.13): they hold no policies then.
+    // A listing that failed is not "no policies": the plan would re-associate, the guards would
+    // count the principal out.
     let associated: Result<Vec<_>, _> = associated;
-    if let Ok(pages) = associated {
-        for page in pages {
-            for a in page.associated_access_policies() {
-                let Some(name) = a.policy_arn().and_then(policy::policy_name_from_arn) else { continue };
-                let scope = match a.access_scope() {
-                    Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => {
-                        let mut ns = s.namespaces().to_vec();
-                        ns.sort();
-                        ns.dedup();
-                        AccessScope::Namespace(ns)
-                    }
-                    _ => AccessScope::Cluster,
-                };
-                policies.insert(name.to_string(), scope);
-            }
+    let pages = associated.map_err(|e| format!("ListAssociatedAccessPolicies {principal}: {}", aws_message(&e)))?;
+    for page in pages {
+        for a in page.associated_access_policies() {
+            let arn = a.policy_arn().unwrap_or_default();
+            let name = policy::policy_name_from_arn(arn)
+                .ok_or_else(|| format!("ListAssociatedAccessPolicies {principal}: `{arn}` is not an access policy ARN"))?;
+            let scope = match a.access_scope() {
+                Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => {
+                    let mut ns = s.namespaces().to_vec();
+                    ns.sort();
+                    ns.dedup();
+                    AccessScope::Namespace(ns)
+                }
+                _ => AccessScope::Cluster,
+            };
+            policies.insert(name.to_string(), scope);
         }
     }
     let mut groups = e.kubernetes_groups().to_vec();

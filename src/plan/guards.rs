@@ -1,20 +1,99 @@
 //! Guards: the changes a reviewer must say yes to explicitly (`apply --allow KIND`), each
-//! explained in the plan — a one-way mode step, a move to API that locks out principals only
-//! aws-auth lets in, the applying principal losing its own access, nodes losing theirs.
+//! explained in the plan — a one-way mode step, a move to API that locks principals out, the
+//! applying principal losing its own access, nodes losing theirs.
+//!
+//! Who loses what is the access model's answer, not a guess from what entries exist: every
+//! principal that live state or the plan names (entries, mappings, mapAccounts, the caller) is
+//! authenticated and authorized in the state now ([`from_live`]) and in the state after the plan
+//! ([`state_after_plan`]), and the two are compared. An access entry with no policy does not
+//! "replace" a `system:masters` mapping; a node role whose entry turns STANDARD loses
+//! `system:nodes`; a role with a path is the same principal as its session.
 
-use std::collections::BTreeSet;
-
-use super::diff::aws_auth_key;
-use super::{Action, ClusterPlan, Guard, GuardKind, Target};
-use crate::aws_auth::AwsAuthData;
+use super::after::state_after_plan;
+use super::{ClusterPlan, Guard, GuardKind, Target};
+use crate::access::{self, Authentication, Caller, ClusterAccess, Offline, Request, Via};
+use crate::live::access::from_live;
 use crate::live::read::LiveCluster;
-use crate::model::{AccessScope, AuthMode, Cluster, EntryType, PrincipalArn, policy};
+use crate::model::{AuthMode, Cluster, EntryType, PrincipalArn, PrincipalKind};
+
+/// A principal's standing on a cluster, as far as the guards care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Standing {
+    /// Gets in at all (a principal may hold RBAC bound to its username that no list shows).
+    authenticated: bool,
+    /// May do something.
+    access: bool,
+    /// May administer RBAC cluster-wide (create ClusterRoleBindings).
+    admin: bool,
+    /// Comes in as a node.
+    node: bool,
+    /// Part of the state it depends on is unknown: treated as having had everything.
+    unknown: bool,
+}
+
+const EVERYTHING: Standing = Standing { authenticated: true, access: true, admin: true, node: false, unknown: true };
+
+fn standing(state: &ClusterAccess, caller: &Caller) -> Standing {
+    let identity = match access::authenticate(state, caller, &Offline) {
+        Authentication::Authenticated(i) => i,
+        Authentication::Refused(_) => {
+            return Standing { authenticated: false, access: false, admin: false, node: false, unknown: false };
+        }
+        Authentication::Unknown { .. } => return EVERYTHING,
+    };
+    let node = identity.groups.iter().any(|g| g == "system:nodes")
+        || matches!(identity.via, Via::AccessEntry { entry_type, .. } if entry_type != EntryType::Standard);
+    let Some(access) = access::has_any_permission(state, &identity) else { return Standing { node, ..EVERYTHING } };
+    let admin_probe = Request::resource("create", "rbac.authorization.k8s.io", "clusterrolebindings", None);
+    let admin = match access::authorize(state, &identity, &admin_probe) {
+        access::Decision::Allowed { .. } => true,
+        access::Decision::Denied { .. } => false,
+        access::Decision::Unknown { .. } => true,
+    };
+    Standing { authenticated: true, access, admin, node, unknown: false }
+}
+
+/// A session of a role (named like an EC2 instance, so node templates render), or the user.
+fn caller_for(p: &PrincipalArn) -> Option<Caller> {
+    let arn = match p.kind {
+        PrincipalKind::User => p.to_string(),
+        PrincipalKind::Role => {
+            format!("arn:{}:sts::{}:assumed-role/{}/i-0123456789abcdef0", p.partition, p.account, p.name)
+        }
+    };
+    Caller::parse(&arn).ok()
+}
+
+/// Everyone the state before or after names: `(how the plan speaks of them, a caller)`.
+fn principals(states: [&ClusterAccess; 2], caller: &str) -> Vec<(String, Caller)> {
+    let mut out: Vec<(String, Caller)> = vec![];
+    let mut add = |label: String, c: Option<Caller>| {
+        if let Some(c) = c
+            && !out.iter().any(|(l, _)| *l == label)
+        {
+            out.push((label, c));
+        }
+    };
+    for state in states {
+        for e in state.entries.known().into_iter().flatten() {
+            add(e.principal.to_string(), caller_for(&e.principal));
+        }
+        if let Some(Some(data)) = state.aws_auth.known() {
+            for m in &data.mappings {
+                add(m.arn.clone(), PrincipalArn::parse(&m.arn).ok().as_ref().and_then(caller_for));
+            }
+            for a in &data.accounts {
+                let representative = Caller::parse(&format!("arn:aws:iam::{a}:user/any-principal")).ok();
+                add(format!("every principal of account {a} (mapAccounts)"), representative);
+            }
+        }
+    }
+    add(caller.to_string(), PrincipalArn::parse(caller).ok().as_ref().and_then(caller_for).or_else(|| Caller::parse(caller).ok()));
+    out
+}
 
 pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     let mut guards = Vec::new();
-    let aws_auth_after = aws_auth_after(live, plan);
-    let aws_auth_before = live.aws_auth.as_ref().map(|a| a.data.clone()).unwrap_or_default();
-
     for c in &plan.changes {
         if let Target::AuthMode { from, to } = &c.target {
             guards.push(Guard {
@@ -25,53 +104,36 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         }
     }
 
+    let before = from_live(live);
+    let after = state_after_plan(&before, plan);
     let to_api = plan.changes.iter().any(|c| matches!(c.target, Target::AuthMode { to: AuthMode::Api, .. }));
-    if to_api {
-        let with_entries = entry_keys_after(live, plan);
-        let mut locked: Vec<String> = aws_auth_after
-            .mappings
-            .iter()
-            .filter(|m| !with_entries.contains(&m.key()))
-            .map(|m| m.arn.clone())
-            .collect();
-        locked.extend(aws_auth_after.accounts.iter().map(|a| format!("every principal of account {a} (mapAccounts)")));
-        locked.sort();
-        locked.dedup();
-        if !locked.is_empty() {
-            guards.push(Guard {
-                kind: GuardKind::ApiLockout,
-                message: format!(
-                    "moving to API ignores aws-auth: {} principal(s) it lets in have no access entry and would be locked out",
-                    locked.len()
-                ),
-                principals: locked,
-            });
+    let (mut locked, mut nodes_lost, mut self_loss) = (vec![], vec![], vec![]);
+    for (label, caller) in principals([&before, &after], &live.caller) {
+        let (b, a) = (standing(&before, &caller), standing(&after, &caller));
+        let unknown = if b.unknown { " (its access now cannot be read)" } else { "" };
+        if b.node && !a.node {
+            nodes_lost.push(format!("{label}{unknown}"));
+        } else if to_api && ((b.access && !a.access) || (b.authenticated && !a.authenticated)) {
+            locked.push(format!("{label}{unknown}"));
+        }
+        if label == live.caller {
+            if b.access && !a.access {
+                self_loss.push("it can no longer do anything on the cluster".to_string());
+            } else if b.admin && !a.admin {
+                self_loss.push("it loses its cluster-wide admin rights".to_string());
+            }
         }
     }
-
-    let caller_key = PrincipalArn::parse(&live.caller).ok().map(|p| aws_auth_key(&p));
-    let mut self_loss = Vec::new();
-    for c in &plan.changes {
-        match &c.target {
-            Target::AccessEntry { principal, after, .. }
-                if principal == &live.caller && (after.is_none() || c.action == Action::Replace) =>
-            {
-                self_loss.push(format!("its access entry is {}", if after.is_none() { "deleted" } else { "replaced" }));
-            }
-            Target::PolicyAssociation { principal, policy: name, before, after } if principal == &live.caller => {
-                let was_admin = name == policy::CLUSTER_ADMIN && before == &Some(AccessScope::Cluster);
-                if was_admin && after != &Some(AccessScope::Cluster) {
-                    self_loss.push(format!("{name} at cluster scope is removed"));
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(key) = &caller_key {
-        let masters = |d: &AwsAuthData| d.find(key).is_some_and(|m| m.groups.iter().any(|g| g == "system:masters"));
-        if masters(&aws_auth_before) && !masters(&aws_auth_after) {
-            self_loss.push("its system:masters mapping in aws-auth is removed".into());
-        }
+    if !locked.is_empty() {
+        guards.push(Guard {
+            kind: GuardKind::ApiLockout,
+            message: format!(
+                "moving to API ignores aws-auth: {} principal(s) that get in now would not, or could do nothing (no \
+                 access entry, or one that grants nothing): they would be locked out",
+                locked.len()
+            ),
+            principals: locked,
+        });
     }
     if !self_loss.is_empty() {
         guards.push(Guard {
@@ -79,21 +141,6 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             message: format!("the applying principal loses access: {}", self_loss.join("; ")),
             principals: vec![live.caller.clone()],
         });
-    }
-
-    let mut nodes_lost: Vec<String> = aws_auth_before
-        .mappings
-        .iter()
-        .filter(|m| m.groups.iter().any(|g| g == "system:nodes"))
-        .filter(|m| aws_auth_after.find(&m.key()).is_none_or(|after| !after.groups.iter().any(|g| g == "system:nodes")))
-        .map(|m| m.arn.clone())
-        .collect();
-    for c in &plan.changes {
-        if let Target::AccessEntry { principal, before: Some(b), after: None } = &c.target
-            && b.entry_type != EntryType::Standard
-        {
-            nodes_lost.push(principal.clone());
-        }
     }
     if !nodes_lost.is_empty() {
         guards.push(Guard {
@@ -103,29 +150,4 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         });
     }
     plan.guards = guards;
-}
-
-/// aws-auth as it will be after the plan.
-fn aws_auth_after(live: &LiveCluster, plan: &ClusterPlan) -> AwsAuthData {
-    for c in &plan.changes {
-        if let Target::AwsAuth { after, .. } = &c.target {
-            return AwsAuthData::parse(after).unwrap_or_default();
-        }
-    }
-    live.aws_auth.as_ref().map(|a| a.data.clone()).unwrap_or_default()
-}
-
-/// The aws-auth keys of every principal that will have an access entry after the plan.
-fn entry_keys_after(live: &LiveCluster, plan: &ClusterPlan) -> BTreeSet<String> {
-    let mut principals: BTreeSet<String> = live.entries.keys().cloned().collect();
-    for c in &plan.changes {
-        if let Target::AccessEntry { principal, after, .. } = &c.target {
-            if after.is_some() {
-                principals.insert(principal.clone());
-            } else {
-                principals.remove(principal);
-            }
-        }
-    }
-    principals.iter().filter_map(|p| PrincipalArn::parse(p).ok()).map(|p| aws_auth_key(&p)).collect()
 }

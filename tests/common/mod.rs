@@ -106,3 +106,50 @@ pub async fn aws_auth_of(sandbox: &Sandbox, cluster: &str) -> Option<k8s_openapi
     let client = kube_of(sandbox, cluster).await;
     kube::api::Api::namespaced(client, "kube-system").get_opt("aws-auth").await.expect("reading aws-auth")
 }
+
+/// Runs the accessctl binary against `sandbox` with the given AWS credentials (access key,
+/// secret, optional session token); nothing of the caller's own AWS environment leaks in.
+pub fn accessctl_as(sandbox: &Sandbox, credentials: (&str, &str, Option<&str>), args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"));
+    cmd.args(args)
+        .arg("--endpoint-url")
+        .arg(sandbox.url())
+        .env("AWS_ACCESS_KEY_ID", credentials.0)
+        .env("AWS_SECRET_ACCESS_KEY", credentials.1)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(token) = credentials.2 {
+        cmd.env("AWS_SESSION_TOKEN", token);
+    }
+    Run::from(cmd.output().expect("accessctl runs"))
+}
+
+/// The sandbox's default identity (`sandbox-admin`).
+pub const ADMIN: (&str, &str, Option<&str>) = ("sandbox", "sandbox", None);
+
+/// A session of `role_arn` from the sandbox's STS, as (key, secret, token).
+pub async fn assume(sandbox: &Sandbox, role_arn: &str, session: &str) -> (String, String, String) {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+            .endpoint_url(sandbox.url())
+            .credentials_provider(Credentials::new("sandbox", "sandbox", None, None, "tests"))
+            .build(),
+    );
+    let out = sts.assume_role().role_arn(role_arn).role_session_name(session).send().await.expect("AssumeRole");
+    let c = out.credentials().expect("credentials");
+    (c.access_key_id().to_string(), c.secret_access_key().to_string(), c.session_token().to_string())
+}
+
+/// A file with `text` in a fresh temporary folder; returns its path.
+pub fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("accessctl-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("access.kdl");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}

@@ -182,6 +182,18 @@ pub fn holdings(cluster: &ClusterAccess, identity: &Identity) -> Option<Vec<Hold
     Some(out)
 }
 
+/// Whether an authenticated identity may do anything at all: something it holds grants it, or it
+/// is a node (nodes get their permissions from Kubernetes' Node authorizer, which the model leaves
+/// out). `None` when its RBAC could not be read.
+pub fn has_any_permission(cluster: &ClusterAccess, identity: &Identity) -> Option<bool> {
+    let node = identity.groups.iter().any(|g| g == "system:nodes")
+        || matches!(&identity.via, super::Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
+    if node || identity.groups.iter().any(|g| g == "system:masters") {
+        return Some(true);
+    }
+    Some(holdings(cluster, identity)?.iter().any(Holding::grants_something))
+}
+
 /// The message the Kubernetes API server writes when it refuses a request
 /// (`k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go` `forbiddenMessage`, wrapped
 /// by `NewForbidden`): `pods is forbidden: User "bob" cannot list resource "pods" in API group ""

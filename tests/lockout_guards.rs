@@ -1,0 +1,84 @@
+//! The guards are computed by the access model, before and after the plan, and what they need is
+//! never assumed empty: each test here is a lockout that got through before.
+
+mod common;
+
+use common::*;
+
+const SSO_ROLE: &str = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c";
+
+fn plan(sb: &Sandbox, file: &str) -> Run {
+    accessctl_as(sb, ADMIN, &["plan", "--detailed-exitcode", "-f", file])
+}
+
+/// An unreadable aws-auth is not an empty one: the plan fails, it never says "No changes" and
+/// never drops the guards that depend on aws-auth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_kubernetes_api_fails_the_plan_instead_of_hiding_the_guards() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/carol\n          groups: [system:masters]\n";
+    let sb = sandbox(seed, Faults { kube_error_rate: 1.0, ..Faults::default() }).await;
+    let file = temp_file("unreadable", "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n");
+    let planned = plan(&sb, &file);
+    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
+    assert!(planned.stderr.contains("Kubernetes API cannot be read"), "{}", planned.stderr);
+    assert!(!planned.stdout.contains("No changes"), "{}", planned.stdout);
+    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file]);
+    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API_AND_CONFIG_MAP");
+}
+
+/// The applying principal is an IAM Identity Center session: its entry names the role with its
+/// path, the caller does not. Downgrading that entry is its own lockout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_access_sees_a_caller_whose_role_has_a_path() {
+    let seed = format!(
+        "clusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n      - principalArn: {SSO_ROLE}\n        policies:\n          AmazonEKSClusterAdminPolicy: []\n"
+    );
+    let sb = sandbox(&seed, Faults::default()).await;
+    let (key, secret, token) = assume(&sb, SSO_ROLE, "alice@example.com").await;
+    let file = temp_file(
+        "self",
+        &format!("cluster \"c\" {{\n    region \"eu-west-1\"\n    access-entry \"{SSO_ROLE}\" {{\n        policy \"AmazonEKSViewPolicy\"\n    }}\n}}\n"),
+    );
+    let planned = accessctl_as(&sb, (&key, &secret, Some(&token)), &["plan", "-f", &file]);
+    assert!(planned.stdout.contains("! guard self-access"), "{}\n{}", planned.stdout, planned.stderr);
+    let applied = accessctl_as(&sb, (&key, &secret, Some(&token)), &["apply", "--auto-approve", "-f", &file]);
+    assert_eq!(applied.code, 1, "refused without --allow self-access: {}", applied.stdout);
+    assert!(applied.stderr.contains("--allow self-access"), "{}", applied.stderr);
+}
+
+/// An access entry with no policy does not replace a `system:masters` mapping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_that_grants_nothing_does_not_replace_a_masters_mapping() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/carol\n          username: carol\n          groups: [system:masters]\n";
+    let sb = sandbox(seed, updates_take(0)).await;
+    let file = temp_file(
+        "empty-entry",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:user/carol\"\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert!(planned.stdout.contains("! guard api-lockout"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/carol"), "{}", planned.stdout);
+    // With a policy that lets carol act, the same move is not a lockout.
+    let file = temp_file(
+        "admin-entry",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:user/carol\" {\n        policy \"AmazonEKSClusterAdminPolicy\"\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert!(!planned.stdout.contains("guard api-lockout"), "{}", planned.stdout);
+}
+
+/// A node role whose EC2_LINUX entry becomes STANDARD loses `system:nodes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_entry_replaced_by_a_standard_one_is_a_node_lockout() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/nodes\n        type: EC2_LINUX\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let file = temp_file(
+        "node",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:role/nodes\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert!(planned.stdout.contains("! guard node-access"), "{}\n{}", planned.stdout, planned.stderr);
+    assert!(planned.stdout.contains("arn:aws:iam::111122223333:role/nodes"), "{}", planned.stdout);
+}
