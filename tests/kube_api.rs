@@ -132,10 +132,10 @@ async fn config_map_lifecycle_on_sandbox() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
 async fn config_map_lifecycle_on_apiserver() {
-    if let Some(target) = apiserver_kube("config_map_lifecycle_on_apiserver") {
-        config_map_lifecycle(target.client).await;
-    }
+    let target = apiserver_kube();
+    config_map_lifecycle(target.client).await;
 }
 
 #[tokio::test]
@@ -145,10 +145,10 @@ async fn server_side_apply_on_sandbox() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
 async fn server_side_apply_on_apiserver() {
-    if let Some(target) = apiserver_kube("server_side_apply_on_apiserver") {
-        server_side_apply(target.client).await;
-    }
+    let target = apiserver_kube();
+    server_side_apply(target.client).await;
 }
 
 #[tokio::test]
@@ -158,10 +158,10 @@ async fn rbac_bindings_on_sandbox() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
 async fn rbac_bindings_on_apiserver() {
-    if let Some(target) = apiserver_kube("rbac_bindings_on_apiserver") {
-        rbac_bindings(target.client).await;
-    }
+    let target = apiserver_kube();
+    rbac_bindings(target.client).await;
 }
 
 #[tokio::test]
@@ -222,10 +222,10 @@ async fn aws_auth_write_merges_on_sandbox() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
 async fn aws_auth_write_merges_on_apiserver() {
-    if let Some(target) = apiserver_kube("aws_auth_write_merges_on_apiserver") {
-        aws_auth_write_merges(target.client).await;
-    }
+    let target = apiserver_kube();
+    aws_auth_write_merges(target.client).await;
 }
 
 #[tokio::test]
