@@ -5,6 +5,10 @@
 #
 #   testbed/kube-apiserver.sh install   apt packages and the cached build (≈4–9 min cold, then instant)
 #   testbed/kube-apiserver.sh start     start etcd and the apiserver, wait until ready, write env file
+#
+# EKS principals get in as on EKS: the apiserver asks an accessctl sandbox listening on
+# 127.0.0.1:$ACCESSCTL_WEBHOOK_PORT (a test starts it) to review their tokens (token webhook) and,
+# after its own RBAC, to apply access policies (authorization webhook), for the cluster `testbed`.
 #   testbed/kube-apiserver.sh stop      stop both
 #
 # `start` writes $STATE/env with ACCESSCTL_KUBE_APISERVER, ACCESSCTL_KUBE_TOKEN, ACCESSCTL_KUBE_CA
@@ -17,6 +21,7 @@ SRC=$CACHE/k8s-src
 STATE=${ACCESSCTL_TESTBED_STATE:-/tmp/accessctl-testbed}
 PORT=${ACCESSCTL_KUBE_PORT:-6443}
 ETCD_PORT=${ACCESSCTL_ETCD_PORT:-2379}
+WEBHOOK_PORT=${ACCESSCTL_WEBHOOK_PORT:-4598}
 
 log() { echo "[kube-apiserver] $*" >&2; }
 
@@ -75,6 +80,26 @@ start() {
     openssl x509 -req -in "$STATE/certs/apiserver.csr" -CA "$STATE/certs/ca.crt" -CAkey "$STATE/certs/ca.key" \
         -CAcreateserial -days 2 -extfile "$STATE/certs/ext.cnf" -out "$STATE/certs/apiserver.crt" 2>/dev/null
 
+    # The sandbox's webhooks; the cache TTLs are zero so a changed entry or policy counts at once.
+    for hook in authenticate authorize; do
+        cat > "$STATE/webhook-$hook.yaml" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: sandbox
+  cluster:
+    server: http://127.0.0.1:$WEBHOOK_PORT/_sandbox/webhook/testbed/$hook
+users:
+- name: apiserver
+contexts:
+- name: webhook
+  context:
+    cluster: sandbox
+    user: apiserver
+current-context: webhook
+YAML
+    done
+
     etcd --data-dir "$STATE/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
         --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls http://127.0.0.1:2380 \
         --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster default=http://127.0.0.1:2380 \
@@ -82,7 +107,11 @@ start() {
     echo $! > "$STATE/etcd.pid"
     "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 \
         --secure-port "$PORT" --tls-cert-file "$STATE/certs/apiserver.crt" --tls-private-key-file "$STATE/certs/apiserver.key" \
-        --token-auth-file "$STATE/tokens.csv" --authorization-mode RBAC \
+        --token-auth-file "$STATE/tokens.csv" --authorization-mode RBAC,Webhook \
+        --authentication-token-webhook-config-file "$STATE/webhook-authenticate.yaml" \
+        --authentication-token-webhook-version v1 --authentication-token-webhook-cache-ttl 0s \
+        --authorization-webhook-config-file "$STATE/webhook-authorize.yaml" --authorization-webhook-version v1 \
+        --authorization-webhook-cache-authorized-ttl 0s --authorization-webhook-cache-unauthorized-ttl 0s \
         --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$STATE/sa.key" \
         --service-account-signing-key-file "$STATE/sa.key" --service-cluster-ip-range 10.96.0.0/16 \
         --advertise-address 127.0.0.1 >"$STATE/apiserver.log" 2>&1 &
@@ -98,6 +127,7 @@ export ACCESSCTL_KUBE_APISERVER=https://127.0.0.1:$PORT
 export ACCESSCTL_KUBE_TOKEN=$admin_token
 export ACCESSCTL_KUBE_VIEWER_TOKEN=$viewer_token
 export ACCESSCTL_KUBE_CA=$ca_b64
+export ACCESSCTL_WEBHOOK_PORT=$WEBHOOK_PORT
 ENV
             log "ready on https://127.0.0.1:$PORT (env: $STATE/env)"
             return 0

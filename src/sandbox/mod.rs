@@ -13,6 +13,7 @@ pub mod seed;
 pub mod server;
 pub mod sts;
 pub mod tls;
+pub mod webhook;
 pub mod token;
 pub mod world;
 

@@ -290,6 +290,14 @@ fn control(shared: &Arc<Shared>, method: &Method, rest: &[String], body: &Bytes)
             Err(e) => plain(StatusCode::BAD_REQUEST, &format!("invalid faults: {e}")),
         },
         ("GET", ["state"]) => json_response(200, &json!(inner.world), &[]),
+        ("POST", ["webhook", cluster, "authenticate"]) => {
+            inner.counters.call("webhook:TokenReview");
+            json_response(200, &super::webhook::token_review(&inner.world, cluster, body), &[])
+        }
+        ("POST", ["webhook", cluster, "authorize"]) => {
+            inner.counters.call("webhook:SubjectAccessReview");
+            json_response(200, &super::webhook::subject_access_review(&inner.world, cluster, body), &[])
+        }
         _ => plain(StatusCode::NOT_FOUND, "unknown sandbox control path"),
     }
 }
