@@ -10,8 +10,7 @@ fn main() {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let env = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
     let on_path = |tool: &str| {
-        std::env::var_os("PATH")
-            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
     };
     for (cfg, reachable) in [
         ("testbed_kube_apiserver", env("ACCESSCTL_KUBE_APISERVER")),

@@ -37,8 +37,8 @@ clusters:
 /// message, for a token minted with `creds`.
 async fn call(creds: &Credentials, method: &str, path: &str, body: &str) -> (u16, String) {
     let (url, _, ca) = apiserver();
-    let token = accessctl::live::token::mint_with(creds.clone(), "eu-west-1", "testbed", std::time::SystemTime::now())
-        .unwrap();
+    let token =
+        accessctl::live::token::mint_with(creds.clone(), "eu-west-1", "testbed", std::time::SystemTime::now()).unwrap();
     let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token).unwrap();
     let req = http::Request::builder()
         .method(method)
@@ -95,7 +95,10 @@ async fn eks_principals_are_allowed_or_refused_by_a_real_apiserver() {
     )).unwrap();
     let files = [accessctl::config::SourceFile::new(
         "t.kdl",
-        &format!("cluster \"testbed\" {{\n    region \"eu-west-1\"\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n}}\n", kubeconfig.display()),
+        format!(
+            "cluster \"testbed\" {{\n    region \"eu-west-1\"\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n}}\n",
+            kubeconfig.display()
+        ),
     )];
     let cluster = accessctl::config::load(&files).config.unwrap().clusters.remove(0);
     let predict = |who: &str, request: &Request| {

@@ -70,7 +70,11 @@ fn requests() -> Vec<(&'static str, &'static str, Request)> {
         ("GET", "/api/v1/namespaces/app/secrets", Request::resource("list", "", "secrets", Some("app"))),
         ("GET", "/api/v1/namespaces", Request::resource("list", "", "namespaces", None)),
         ("GET", "/api/v1/nodes", Request::resource("list", "", "nodes", None)),
-        ("POST", "/apis/apps/v1/namespaces/app/deployments", Request::resource("create", "apps", "deployments", Some("app"))),
+        (
+            "POST",
+            "/apis/apps/v1/namespaces/app/deployments",
+            Request::resource("create", "apps", "deployments", Some("app")),
+        ),
         (
             "GET",
             "/api/v1/namespaces/kube-system/configmaps/aws-auth",
@@ -81,7 +85,11 @@ fn requests() -> Vec<(&'static str, &'static str, Request)> {
             "/apis/rbac.authorization.k8s.io/v1/namespaces/app/rolebindings/nothing",
             Request::resource("delete", "rbac.authorization.k8s.io", "rolebindings", Some("app")).named("nothing"),
         ),
-        ("GET", "/api/v1/namespaces/app/pods/web/log", Request::resource("get", "", "pods/log", Some("app")).named("web")),
+        (
+            "GET",
+            "/api/v1/namespaces/app/pods/web/log",
+            Request::resource("get", "", "pods/log", Some("app")).named("web"),
+        ),
     ]
 }
 
@@ -103,21 +111,28 @@ fn generate(rng: &mut fastrand::Rng, principals: &[Principal]) -> String {
             let _ = writeln!(seed, "  - {{arn: \"{}\", accessKeyId: {key}, secretAccessKey: {secret}}}", p.iam);
         }
     }
-    let _ = write!(seed, "clusters:\n  - name: c\n    authenticationMode: {mode}\n    namespaces: [app, dev-a, prod]\n");
+    let _ =
+        write!(seed, "clusters:\n  - name: c\n    authenticationMode: {mode}\n    namespaces: [app, dev-a, prod]\n");
     let groups = ["viewers", "editors", "nobody", "ghosts"];
     let mut entries = String::new();
     let (mut roles, mut users) = (String::new(), String::new());
     for p in principals {
         if mode != "CONFIG_MAP" && rng.bool() {
-            let _ = write!(entries, "      - principalArn: \"{}\"\n", p.iam);
+            let _ = writeln!(entries, "      - principalArn: \"{}\"", p.iam);
             match rng.u8(..3) {
                 0 => {}
                 1 => entries.push_str("        username: \"u:{{SessionName}}\"\n"),
                 _ => entries.push_str("        username: fixed-name\n"),
             }
-            let _ = write!(entries, "        kubernetesGroups: {:?}\n", subset(rng, &groups));
+            let _ = writeln!(entries, "        kubernetesGroups: {:?}", subset(rng, &groups));
             entries.push_str("        policies:\n");
-            let policies = ["AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy"];
+            let policies = [
+                "AmazonEKSViewPolicy",
+                "AmazonEKSEditPolicy",
+                "AmazonEKSAdminPolicy",
+                "AmazonEKSAdminViewPolicy",
+                "AmazonEKSClusterAdminPolicy",
+            ];
             for policy in subset(rng, &policies).into_iter().take(2) {
                 let scope = pick(rng, &["[]", "[app]", "[\"dev-*\"]", "[default, app]"]);
                 let _ = writeln!(entries, "          {policy}: {scope}");
@@ -139,8 +154,10 @@ fn generate(rng: &mut fastrand::Rng, principals: &[Principal]) -> String {
             if rng.u8(..6) == 0 {
                 g.push("system:masters");
             }
-            let item = format!("        - {}: \"{arn}\"\n          username: {username}\n          groups: {g:?}\n",
-                if p.session.is_some() { "rolearn" } else { "userarn" });
+            let item = format!(
+                "        - {}: \"{arn}\"\n          username: {username}\n          groups: {g:?}\n",
+                if p.session.is_some() { "rolearn" } else { "userarn" }
+            );
             if p.session.is_some() { roles.push_str(&item) } else { users.push_str(&item) }
         }
     }

@@ -7,8 +7,8 @@ mod common;
 
 use std::process::Command;
 
-use accessctl::config::{self, SourceFile};
 use accessctl::access::desired;
+use accessctl::config::{self, SourceFile};
 use accessctl::explain::{Caller, Explanation, Source, Verdict, explain};
 use accessctl::live::access::from_live;
 use accessctl::live::aws::Endpoints;

@@ -132,7 +132,10 @@ async fn config_map_lifecycle_on_sandbox() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
 async fn config_map_lifecycle_on_apiserver() {
     let target = apiserver_kube();
     config_map_lifecycle(target.client).await;
@@ -145,7 +148,10 @@ async fn server_side_apply_on_sandbox() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
 async fn server_side_apply_on_apiserver() {
     let target = apiserver_kube();
     server_side_apply(target.client).await;
@@ -158,7 +164,10 @@ async fn rbac_bindings_on_sandbox() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
 async fn rbac_bindings_on_apiserver() {
     let target = apiserver_kube();
     rbac_bindings(target.client).await;
@@ -222,7 +231,10 @@ async fn aws_auth_write_merges_on_sandbox() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
 async fn aws_auth_write_merges_on_apiserver() {
     let target = apiserver_kube();
     aws_auth_write_merges(target.client).await;

@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 
-const SSO_ROLE: &str = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c";
+const SSO_ROLE: &str =
+    "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c";
 
 fn plan(sb: &Sandbox, file: &str) -> Run {
     accessctl_as(sb, ADMIN, &["plan", "--detailed-exitcode", "-f", file])
@@ -17,7 +18,8 @@ fn plan(sb: &Sandbox, file: &str) -> Run {
 async fn an_unreadable_kubernetes_api_fails_the_plan_instead_of_hiding_the_guards() {
     let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/carol\n          groups: [system:masters]\n";
     let sb = sandbox(seed, Faults { kube_error_rate: 1.0, ..Faults::default() }).await;
-    let file = temp_file("unreadable", "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n");
+    let file =
+        temp_file("unreadable", "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n");
     let planned = plan(&sb, &file);
     assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
     assert!(planned.stderr.contains("Kubernetes API cannot be read"), "{}", planned.stderr);
@@ -25,7 +27,10 @@ async fn an_unreadable_kubernetes_api_fails_the_plan_instead_of_hiding_the_guard
     let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file]);
     assert_eq!(applied.code, 1, "{}", applied.stdout);
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
-    assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API_AND_CONFIG_MAP");
+    assert_eq!(
+        c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
+        "API_AND_CONFIG_MAP"
+    );
 }
 
 /// The applying principal is an IAM Identity Center session: its entry names the role with its
@@ -39,7 +44,9 @@ async fn self_access_sees_a_caller_whose_role_has_a_path() {
     let (key, secret, token) = assume(&sb, SSO_ROLE, "alice@example.com").await;
     let file = temp_file(
         "self",
-        &format!("cluster \"c\" {{\n    region \"eu-west-1\"\n    access-entry \"{SSO_ROLE}\" {{\n        policy \"AmazonEKSViewPolicy\"\n    }}\n}}\n"),
+        &format!(
+            "cluster \"c\" {{\n    region \"eu-west-1\"\n    access-entry \"{SSO_ROLE}\" {{\n        policy \"AmazonEKSViewPolicy\"\n    }}\n}}\n"
+        ),
     );
     let planned = accessctl_as(&sb, (&key, &secret, Some(&token)), &["plan", "-f", &file]);
     assert!(planned.stdout.contains("! guard self-access"), "{}\n{}", planned.stdout, planned.stderr);

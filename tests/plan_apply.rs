@@ -343,7 +343,10 @@ async fn group_bindings_are_created_as_accessctl_rbac() {
 /// `kubernetes kubeconfig= context=` override points accessctl at the test bed's API server
 /// (EKS is the sandbox), so aws-auth and RBAC writes are proven on real Kubernetes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(testbed_kube_apiserver), ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env")]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
 async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
     let (url, token, ca) = apiserver();
     let dir = tempdir("apiserver");

@@ -41,7 +41,6 @@ fn start_sandbox() -> Running {
     Running { child, url, kubeconfig }
 }
 
-
 fn aws(sandbox: &Running, args: &[&str]) -> (bool, String) {
     let out = Command::new("aws")
         .args(args)

@@ -353,7 +353,11 @@ fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusa
         let principal = caller.principal();
         let sso = principal.as_ref().is_some_and(|p| p.is_sso_role() || p.name.starts_with("AWSReservedSSO_"));
         let fix = if cluster.mode.uses_access_entries() {
-            let full = if sso { " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)" } else { "" };
+            let full = if sso {
+                " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)"
+            } else {
+                ""
+            };
             format!("add `access-entry \"{canonical}\" {{ policy \"AmazonEKSViewPolicy\" }}`{full}")
         } else {
             let kind = if principal.is_some_and(|p| p.kind == PrincipalKind::User) { "map-user" } else { "map-role" };

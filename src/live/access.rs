@@ -14,8 +14,9 @@ pub fn from_live(live: &LiveCluster) -> ClusterAccess {
         .entries
         .values()
         .map(|e| {
-            let principal = PrincipalArn::parse(&e.principal)
-                .map_err(|err| format!("the access entry of `{}` names no IAM principal accessctl reads: {err}", e.principal))?;
+            let principal = PrincipalArn::parse(&e.principal).map_err(|err| {
+                format!("the access entry of `{}` names no IAM principal accessctl reads: {err}", e.principal)
+            })?;
             let policies =
                 e.policies.iter().map(|(p, scope)| Association { policy: p.clone(), scope: scope.clone() }).collect();
             Ok(Entry {

@@ -242,8 +242,9 @@ async fn read_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: String)
     for page in pages {
         for a in page.associated_access_policies() {
             let arn = a.policy_arn().unwrap_or_default();
-            let name = policy::policy_name_from_arn(arn)
-                .ok_or_else(|| format!("ListAssociatedAccessPolicies {principal}: `{arn}` is not an access policy ARN"))?;
+            let name = policy::policy_name_from_arn(arn).ok_or_else(|| {
+                format!("ListAssociatedAccessPolicies {principal}: `{arn}` is not an access policy ARN")
+            })?;
             let scope = match a.access_scope() {
                 Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => {
                     let mut ns = s.namespaces().to_vec();

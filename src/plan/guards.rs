@@ -88,7 +88,10 @@ fn principals(states: [&ClusterAccess; 2], caller: &str) -> Vec<(String, Caller)
             }
         }
     }
-    add(caller.to_string(), PrincipalArn::parse(caller).ok().as_ref().and_then(caller_for).or_else(|| Caller::parse(caller).ok()));
+    add(
+        caller.to_string(),
+        PrincipalArn::parse(caller).ok().as_ref().and_then(caller_for).or_else(|| Caller::parse(caller).ok()),
+    );
     out
 }
 

@@ -48,8 +48,11 @@ pub fn cluster_access(cluster: &ClusterState) -> ClusterAccess {
                 .iter()
                 .filter_map(|(arn, a)| {
                     let name = policy::policy_name_from_arn(arn)?.to_string();
-                    let scope =
-                        if a.cluster_scope { AccessScope::Cluster } else { AccessScope::Namespace(a.namespaces.clone()) };
+                    let scope = if a.cluster_scope {
+                        AccessScope::Cluster
+                    } else {
+                        AccessScope::Namespace(a.namespaces.clone())
+                    };
                     Some(Association { policy: name, scope })
                 })
                 .collect();
@@ -103,8 +106,8 @@ pub fn bearer(world: &World, cluster: &str, token: Option<&str>) -> Result<Beare
         return Err("not an EKS token".into());
     }
     let secret_of = |k: &str| world.credentials.get(k).map(|c| c.secret.clone());
-    let verified = super::token::verify(token, cluster, std::time::SystemTime::now(), secret_of)
-        .map_err(|e| e.to_string())?;
+    let verified =
+        super::token::verify(token, cluster, std::time::SystemTime::now(), secret_of).map_err(|e| e.to_string())?;
     let credential = world.credentials.get(&verified.access_key).ok_or("unknown access key")?;
     let caller = Caller::parse(&credential.arn).map_err(|e| e.to_string())?;
     Ok(Bearer::Caller(caller.with_credentials(Some(verified.access_key), Some(credential.user_id.clone()))))

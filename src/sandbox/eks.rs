@@ -356,7 +356,8 @@ fn create_cluster(world: &mut World, call: &Call<'_>, now: u64) -> EksResult {
     let region = "eu-west-1";
     let mut c = ClusterState::new(name, region, &account, mode, bootstrap, now);
     // The creator is the IAM principal behind the caller (a session becomes its role).
-    c.creator = crate::access::Caller::parse(&world.identity.arn).ok().and_then(|c| c.principal()).map(|p| p.to_string());
+    c.creator =
+        crate::access::Caller::parse(&world.identity.arn).ok().and_then(|c| c.principal()).map(|p| p.to_string());
     c.tags = string_map(&b["tags"]).unwrap_or_default();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         world.put_namespace(&mut c, ns, now);

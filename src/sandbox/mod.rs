@@ -13,8 +13,8 @@ pub mod seed;
 pub mod server;
 pub mod sts;
 pub mod tls;
-pub mod webhook;
 pub mod token;
+pub mod webhook;
 pub mod world;
 
 use std::net::SocketAddr;

@@ -248,7 +248,8 @@ async fn kubernetes(
                 return json_response(403, &access::forbidden(&identity.username, &request), &[]);
             }
             Outcome::Unknown { reason, .. } => {
-                let status = access::status(500, "InternalError", &format!("cannot decide access: {reason}"), json!({}));
+                let status =
+                    access::status(500, "InternalError", &format!("cannot decide access: {reason}"), json!({}));
                 return json_response(500, &status, &[]);
             }
         },

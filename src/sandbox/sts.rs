@@ -42,7 +42,10 @@ pub fn answer(world: &mut World, access_key: Option<&str>, params: &[(String, St
                 Ok(p) if p.kind == crate::model::PrincipalKind::Role => p,
                 _ => return error(400, "ValidationError", "RoleArn is not a role ARN"),
             };
-            if session.len() < 2 || session.len() > 64 || !session.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c)) {
+            if session.len() < 2
+                || session.len() > 64
+                || !session.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
+            {
                 return error(400, "ValidationError", "RoleSessionName must be 2-64 characters of [\\w+=,.@-]");
             }
             let (key, credential) = world.assume_role(&role, session);

@@ -32,17 +32,17 @@ pub fn token_review(world: &World, cluster: &str, body: &[u8]) -> Value {
         access::Authentication::Authenticated(identity) => {
             let principal_id = caller.user_id.clone().unwrap_or_default();
             json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-                   "status": {"authenticated": true, "user": {
-                       "username": identity.username,
-                       "uid": format!("aws-iam-authenticator:{}:{principal_id}", caller.account),
-                       "groups": identity.groups,
-                       "extra": {
-                           "arn": [caller.arn],
-                           "canonicalArn": [caller.canonical],
-                           "sessionName": [caller.session.clone().unwrap_or_default()],
-                           "accessKeyId": [caller.access_key.clone().unwrap_or_default()],
-                           "principalId": [principal_id],
-                       }}}})
+            "status": {"authenticated": true, "user": {
+                "username": identity.username,
+                "uid": format!("aws-iam-authenticator:{}:{principal_id}", caller.account),
+                "groups": identity.groups,
+                "extra": {
+                    "arn": [caller.arn],
+                    "canonicalArn": [caller.canonical],
+                    "sessionName": [caller.session.clone().unwrap_or_default()],
+                    "accessKeyId": [caller.access_key.clone().unwrap_or_default()],
+                    "principalId": [principal_id],
+                }}}})
         }
         access::Authentication::Refused(_) => refuse("not mapped"),
         access::Authentication::Unknown { reason } => refuse(&reason),

@@ -238,7 +238,10 @@ impl World {
         let id = stable_id(&role_arn.to_string());
         let credential = Credential {
             secret: random_id(40),
-            arn: format!("arn:{}:sts::{}:assumed-role/{}/{session}", role_arn.partition, role_arn.account, role_arn.name),
+            arn: format!(
+                "arn:{}:sts::{}:assumed-role/{}/{session}",
+                role_arn.partition, role_arn.account, role_arn.name
+            ),
             user_id: format!("AROA{id}:{session}"),
             account: role_arn.account.clone(),
         };

@@ -154,7 +154,12 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
                             _ => vec![],
                         }
                     };
-                    format!("{:?} {:?} {:?}", items("roles", "rolearn"), items("users", "userarn"), strings(c.get("accounts")))
+                    format!(
+                        "{:?} {:?} {:?}",
+                        items("roles", "rolearn"),
+                        items("users", "userarn"),
+                        strings(c.get("accounts"))
+                    )
                 };
                 let got = match AwsAuthData::parse(&data(c.get("data"))) {
                     Err(_) => "error".to_string(),
@@ -163,7 +168,14 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
                             d.mappings
                                 .iter()
                                 .filter(|m| m.kind == kind)
-                                .map(|m| format!("{}|{}|{}", m.arn, m.username.clone().unwrap_or_default(), m.groups.join(",")))
+                                .map(|m| {
+                                    format!(
+                                        "{}|{}|{}",
+                                        m.arn,
+                                        m.username.clone().unwrap_or_default(),
+                                        m.groups.join(",")
+                                    )
+                                })
                                 .collect()
                         };
                         format!("{:?} {:?} {:?}", items(MappingKind::Role), items(MappingKind::User), d.accounts)

@@ -92,7 +92,9 @@ pub enum Authentication {
     Authenticated(Identity),
     Refused(Refusal),
     /// A part of the state the answer depends on could not be read.
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 impl Authentication {
@@ -141,7 +143,7 @@ pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Look
                 let username = m.username.clone().unwrap_or_default();
                 return identity(caller, lookups, via, &username, &m.groups, vec![]);
             }
-            if data.accounts.iter().any(|a| *a == caller.account) {
+            if data.accounts.contains(&caller.account) {
                 let via = Via::MapAccounts { account: caller.account.clone() };
                 return Authentication::Authenticated(Identity {
                     username: caller.canonical.clone(),
@@ -159,9 +161,9 @@ pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Look
 /// The aws-auth item the authenticator uses for a caller: `mapRoles` before `mapUsers`, ARNs
 /// compared case-insensitively with the canonical ARN, the later of two items winning.
 pub fn matching_mapping<'a>(mappings: &'a [Mapping], caller: &Caller) -> Option<&'a Mapping> {
-    [MappingKind::Role, MappingKind::User]
-        .into_iter()
-        .find_map(|kind| mappings.iter().rev().find(|m| m.kind == kind && m.arn.eq_ignore_ascii_case(&caller.canonical)))
+    [MappingKind::Role, MappingKind::User].into_iter().find_map(|kind| {
+        mappings.iter().rev().find(|m| m.kind == kind && m.arn.eq_ignore_ascii_case(&caller.canonical))
+    })
 }
 
 /// Whether an aws-auth `rolearn` can ever match a caller: only without a path.

@@ -22,14 +22,26 @@ use crate::model::rules::namespace_matches;
 pub enum Grant {
     /// The `system:masters` group: Kubernetes allows it everything.
     SystemMasters,
-    Rbac { binding: String, binding_namespace: Option<String>, role_kind: RoleKind, role: String, rule: Rule },
-    AccessPolicy { policy: String, scope: AccessScope, rule: Rule },
+    Rbac {
+        binding: String,
+        binding_namespace: Option<String>,
+        role_kind: RoleKind,
+        role: String,
+        rule: Rule,
+    },
+    AccessPolicy {
+        policy: String,
+        scope: AccessScope,
+        rule: Rule,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "decision", rename_all = "kebab-case")]
 pub enum Decision {
-    Allowed { grant: Grant },
+    Allowed {
+        grant: Grant,
+    },
     Denied {
         /// Associated policies whose rules accessctl does not know (they may allow it).
         unmodelled_policies: Vec<String>,
@@ -37,7 +49,9 @@ pub enum Decision {
         dangling_bindings: Vec<String>,
     },
     /// The RBAC objects could not be read, and nothing else allows it.
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 impl Decision {
@@ -120,7 +134,11 @@ pub enum Holding {
     SystemMasters,
     /// An access policy of the identity's entry; `modelled` is false when accessctl does not know
     /// its rules.
-    AccessPolicy { policy: String, scope: AccessScope, modelled: bool },
+    AccessPolicy {
+        policy: String,
+        scope: AccessScope,
+        modelled: bool,
+    },
     /// An RBAC binding naming the identity's username or one of its own groups (bindings every
     /// authenticated user has, through `system:authenticated`, are left out); `role_exists` is
     /// false for a binding to a role that is not there (it grants nothing).
@@ -165,7 +183,7 @@ pub fn holdings(cluster: &ClusterAccess, identity: &Identity) -> Option<Vec<Hold
     for b in &rbac.bindings {
         let subject = b.subjects.iter().find_map(|s| match s.kind.as_str() {
             "User" if s.name == identity.username => Some(format!("user {}", s.name)),
-            "Group" if identity.groups.iter().any(|g| *g == s.name) => Some(s.name.clone()),
+            "Group" if identity.groups.contains(&s.name) => Some(s.name.clone()),
             _ => None,
         });
         if let Some(subject) = subject {
@@ -215,7 +233,10 @@ pub fn forbidden_message(username: &str, req: &Request) -> String {
                 Some(ns) => format!("in the namespace {ns:?}"),
                 None => "at the cluster scope".to_string(),
             };
-            format!("{what}: User {username:?} cannot {} resource {resource:?} in API group {:?} {place}", r.verb, r.group)
+            format!(
+                "{what}: User {username:?} cannot {} resource {resource:?} in API group {:?} {place}",
+                r.verb, r.group
+            )
         }
     }
 }

@@ -88,7 +88,11 @@ impl Caller {
                     if role.is_empty() || session.is_empty() {
                         return Err(not_principal());
                     }
-                    Ok(caller(CallerKind::AssumedRole, format!("arn:{partition}:iam::{account}:role/{role}"), Some(session)))
+                    Ok(caller(
+                        CallerKind::AssumedRole,
+                        format!("arn:{partition}:iam::{account}:role/{role}"),
+                        Some(session),
+                    ))
                 } else if resource.starts_with("federated-user/") && resource.len() > "federated-user/".len() {
                     Ok(caller(CallerKind::FederatedUser, arn.to_string(), None))
                 } else {
@@ -169,7 +173,8 @@ mod tests {
 
     #[test]
     fn sessions_become_their_role_and_users_keep_their_path() {
-        let c = Caller::parse("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/alice@example.com").unwrap();
+        let c =
+            Caller::parse("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/alice@example.com").unwrap();
         assert_eq!(c.canonical, "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01");
         assert_eq!(c.session.as_deref(), Some("alice@example.com"));
         let u = Caller::parse("arn:aws:iam::111122223333:user/ops/alice").unwrap();

@@ -22,19 +22,18 @@ pub fn from_config(cluster: &Cluster) -> ClusterAccess {
             Entry::new(e.principal.clone(), e.entry_type, e.username.clone(), e.groups.clone(), policies)
         })
         .collect();
-    let mappings: Vec<Mapping> = cluster
-        .aws_auth
-        .roles
-        .iter()
-        .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()))
-        .chain(
-            cluster
-                .aws_auth
-                .users
-                .iter()
-                .map(|m| Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())),
-        )
-        .collect();
+    let mappings: Vec<Mapping> =
+        cluster
+            .aws_auth
+            .roles
+            .iter()
+            .map(|m| Mapping::new(MappingKind::Role, m.rolearn.to_string(), m.username.clone(), m.groups.clone()))
+            .chain(
+                cluster.aws_auth.users.iter().map(|m| {
+                    Mapping::new(MappingKind::User, m.userarn.to_string(), m.username.clone(), m.groups.clone())
+                }),
+            )
+            .collect();
     let aws_auth = if cluster.aws_auth.is_empty() {
         None
     } else {

@@ -25,12 +25,23 @@ pub use state::{Association, ClusterAccess, Entry, Known};
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Outcome {
     /// 401: not authenticated.
-    Unauthorized { refusal: Refusal },
+    Unauthorized {
+        refusal: Refusal,
+    },
     /// 403: authenticated, not allowed.
-    Forbidden { identity: Identity, decision: Decision },
-    Allowed { identity: Identity, grant: Grant },
+    Forbidden {
+        identity: Identity,
+        decision: Decision,
+    },
+    Allowed {
+        identity: Identity,
+        grant: Grant,
+    },
     /// The state needed to answer could not be read.
-    Unknown { identity: Option<Identity>, reason: String },
+    Unknown {
+        identity: Option<Identity>,
+        reason: String,
+    },
 }
 
 impl Outcome {

@@ -72,6 +72,9 @@ mod tests {
         assert!(!allows("AmazonEKSViewPolicy", &Request::resource("create", "apps", "deployments", Some("app"))));
         assert!(allows("AmazonEKSAdminViewPolicy", &get_secret));
         assert!(allows("AmazonEKSEditPolicy", &Request::resource("create", "apps", "deployments", Some("app"))));
-        assert!(allows("AmazonEKSClusterAdminPolicy", &Request::NonResource { verb: "get".into(), path: "/metrics".into() }));
+        assert!(allows(
+            "AmazonEKSClusterAdminPolicy",
+            &Request::NonResource { verb: "get".into(), path: "/metrics".into() }
+        ));
     }
 }

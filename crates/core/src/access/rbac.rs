@@ -94,7 +94,7 @@ impl Binding {
     pub fn applies_to(&self, username: &str, groups: &[String]) -> bool {
         self.subjects.iter().any(|s| match s.kind.as_str() {
             "User" => s.name == username,
-            "Group" => groups.iter().any(|g| *g == s.name),
+            "Group" => groups.contains(&s.name),
             _ => false,
         })
     }
@@ -157,7 +157,8 @@ impl Rbac {
         for obj in objects {
             let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
             let name = || obj.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or("?").to_string();
-            let err = |e: serde_json::Error| RbacParseError { kind: kind.to_string(), name: name(), reason: e.to_string() };
+            let err =
+                |e: serde_json::Error| RbacParseError { kind: kind.to_string(), name: name(), reason: e.to_string() };
             match kind {
                 "ClusterRole" | "Role" => {
                     let r: RoleObject = serde_json::from_value(obj.clone()).map_err(err)?;
@@ -281,7 +282,11 @@ mod tests {
         assert!(named.allows(&Request::resource("get", "", "configmaps", Some("kube-system")).named("aws-auth")));
         assert!(!named.allows(&Request::resource("get", "", "configmaps", Some("kube-system")).named("other")));
         assert!(!named.allows(&Request::resource("list", "", "configmaps", Some("kube-system"))));
-        let healthz = Rule { non_resource_urls: vec!["/healthz".into(), "/api/*".into()], verbs: vec!["get".into()], ..Default::default() };
+        let healthz = Rule {
+            non_resource_urls: vec!["/healthz".into(), "/api/*".into()],
+            verbs: vec!["get".into()],
+            ..Default::default()
+        };
         assert!(healthz.allows(&Request::NonResource { verb: "get".into(), path: "/healthz".into() }));
         assert!(healthz.allows(&Request::NonResource { verb: "get".into(), path: "/api/v1".into() }));
         assert!(!healthz.allows(&Request::NonResource { verb: "get".into(), path: "/metrics".into() }));

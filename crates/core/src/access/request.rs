@@ -99,7 +99,14 @@ impl Request {
             ("delete", false) => "deletecollection",
             (other, _) => other,
         };
-        Request::Resource(ResourceRequest { verb: verb.to_string(), group: group.to_string(), resource, subresource, namespace, name })
+        Request::Resource(ResourceRequest {
+            verb: verb.to_string(),
+            group: group.to_string(),
+            resource,
+            subresource,
+            namespace,
+            name,
+        })
     }
 }
 
@@ -165,8 +172,14 @@ mod tests {
             r("PATCH", "/api/v1/nodes/n1/status"),
             ("patch".into(), "".into(), "nodes".into(), s("status"), None, s("n1"))
         );
-        assert_eq!(Request::from_http("GET", "/healthz", false), Request::NonResource { verb: "get".into(), path: "/healthz".into() });
-        assert_eq!(Request::from_http("GET", "/apis", false), Request::NonResource { verb: "get".into(), path: "/apis".into() });
+        assert_eq!(
+            Request::from_http("GET", "/healthz", false),
+            Request::NonResource { verb: "get".into(), path: "/healthz".into() }
+        );
+        assert_eq!(
+            Request::from_http("GET", "/apis", false),
+            Request::NonResource { verb: "get".into(), path: "/apis".into() }
+        );
         assert!(matches!(Request::from_http("GET", "/api/v1/pods", true), Request::Resource(r) if r.verb == "watch"));
     }
 }
