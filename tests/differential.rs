@@ -21,6 +21,7 @@ use accessctl::explain::{Caller, explain};
 use accessctl::live::access::from_live;
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
+use accessctl::model::PrincipalArn;
 use aws_credential_types::Credentials;
 use common::*;
 
@@ -212,18 +213,10 @@ async fn credentials(sb: &Sandbox, p: &Principal) -> (Credentials, String) {
         let secret: String = key.chars().rev().collect();
         return (Credentials::new(key, secret, None, None, "test"), p.iam.clone());
     }
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(sb.url())
-            .credentials_provider(Credentials::new("sandbox", "sandbox", None, None, "tests"))
-            .build(),
-    );
-    let out = sts.assume_role().role_arn(&p.iam).role_session_name(p.session.unwrap()).send().await.unwrap();
-    let c = out.credentials().unwrap();
-    let arn = out.assumed_role_user().unwrap().arn().to_string();
-    (Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "sts"), arn)
+    let (key, secret, token) = assume(sb, &p.iam, p.session.unwrap()).await;
+    let role = PrincipalArn::parse(&p.iam).unwrap();
+    let arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, p.session.unwrap());
+    (Credentials::new(key, secret, Some(token), None, "sts"), arn)
 }
 
 /// The status the cluster answers `method path` with, as `creds`.

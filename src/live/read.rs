@@ -379,23 +379,7 @@ pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, Str
     use k8s_openapi::api::rbac::v1::{ClusterRole, Role};
     async fn all<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
     where
-        K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + serde::Serialize
-            + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
-        let items = Api::<K>::all(client.clone()).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
-        items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
-    }
-    async fn all_namespaced<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + serde::Serialize
-            + std::fmt::Debug,
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
         K::DynamicType: Default,
     {
         let items = Api::<K>::all(client.clone()).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
@@ -403,9 +387,9 @@ pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, Str
     }
     let (cluster_roles, roles, cluster_bindings, bindings) = tokio::join!(
         all::<ClusterRole>(client),
-        all_namespaced::<Role>(client),
+        all::<Role>(client),
         all::<ClusterRoleBinding>(client),
-        all_namespaced::<RoleBinding>(client)
+        all::<RoleBinding>(client)
     );
     let objects: Vec<serde_json::Value> =
         [cluster_roles?, roles?, cluster_bindings?, bindings?].into_iter().flatten().collect();

@@ -160,19 +160,7 @@ pub fn self_subject_access_review(
     let review: Value = serde_json::from_slice(body)
         .map_err(|e| (400, status(400, "BadRequest", &format!("the body could not be decoded: {e}"), json!({}))))?;
     let spec = &review["spec"];
-    let s = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-    let req = if let Some(r) = spec.get("resourceAttributes").filter(|v| v.is_object()) {
-        Request::Resource(access::request::ResourceRequest {
-            verb: s(&r["verb"]).unwrap_or_default(),
-            group: s(&r["group"]).unwrap_or_default(),
-            resource: s(&r["resource"]).unwrap_or_default(),
-            subresource: s(&r["subresource"]),
-            namespace: s(&r["namespace"]),
-            name: s(&r["name"]),
-        })
-    } else if let Some(n) = spec.get("nonResourceAttributes").filter(|v| v.is_object()) {
-        Request::NonResource { verb: s(&n["verb"]).unwrap_or_default(), path: s(&n["path"]).unwrap_or_default() }
-    } else {
+    let Some(req) = review_request(spec) else {
         let message = "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes: \
                        Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified";
         return Err((422, status(422, "Invalid", message, json!({"kind": "SelfSubjectAccessReview"}))));
@@ -180,20 +168,28 @@ pub fn self_subject_access_review(
     let decision = access::authorize(&cluster_access(cluster), identity, &req);
     let mut status_body = json!({"allowed": decision.allowed()});
     if let access::Decision::Allowed { grant } = &decision {
-        status_body["reason"] = json!(describe_grant(grant));
+        status_body["reason"] = json!(crate::explain::describe_grant(grant));
     }
     Ok(json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
               "metadata": {"creationTimestamp": null}, "spec": spec, "status": status_body}))
 }
 
-fn describe_grant(grant: &access::Grant) -> String {
-    match grant {
-        access::Grant::SystemMasters => "allowed: member of system:masters".into(),
-        access::Grant::Rbac { binding, binding_namespace, role_kind, role, .. } => match binding_namespace {
-            Some(ns) => format!("RBAC: allowed by RoleBinding \"{binding}/{ns}\" of {role_kind:?} \"{role}\""),
-            None => format!("RBAC: allowed by ClusterRoleBinding \"{binding}\" of {role_kind:?} \"{role}\""),
-        },
-        access::Grant::AccessPolicy { policy, .. } => format!("EKS access policy: allowed by {policy}"),
+/// The request an access review's `spec` asks about (`resourceAttributes` or
+/// `nonResourceAttributes`), as SelfSubjectAccessReview and SubjectAccessReview write it.
+pub fn review_request(spec: &Value) -> Option<Request> {
+    let s = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(r) = spec.get("resourceAttributes").filter(|v| v.is_object()) {
+        Some(Request::Resource(access::request::ResourceRequest {
+            verb: s(&r["verb"]).unwrap_or_default(),
+            group: s(&r["group"]).unwrap_or_default(),
+            resource: s(&r["resource"]).unwrap_or_default(),
+            subresource: s(&r["subresource"]),
+            namespace: s(&r["namespace"]),
+            name: s(&r["name"]),
+        }))
+    } else {
+        let n = spec.get("nonResourceAttributes").filter(|v| v.is_object())?;
+        Some(Request::NonResource { verb: s(&n["verb"]).unwrap_or_default(), path: s(&n["path"]).unwrap_or_default() })
     }
 }
 

@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 
 use super::world::World;
-use crate::access::{self, Caller, ClusterAccess, Known, Rbac, Request};
+use crate::access::{self, Caller, ClusterAccess, Known, Rbac};
 
 /// Answers a TokenReview for `cluster`.
 pub fn token_review(world: &World, cluster: &str, body: &[u8]) -> Value {
@@ -69,20 +69,7 @@ pub fn subject_access_review(world: &World, cluster: &str, body: &[u8]) -> Value
     if spec["user"].as_str() != Some(identity.username.as_str()) {
         return answer(false, String::new());
     }
-    let s = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-    let request = if let Some(r) = spec.get("resourceAttributes").filter(|v| v.is_object()) {
-        Request::Resource(access::request::ResourceRequest {
-            verb: s(&r["verb"]).unwrap_or_default(),
-            group: s(&r["group"]).unwrap_or_default(),
-            resource: s(&r["resource"]).unwrap_or_default(),
-            subresource: s(&r["subresource"]),
-            namespace: s(&r["namespace"]),
-            name: s(&r["name"]),
-        })
-    } else {
-        let n = &spec["nonResourceAttributes"];
-        Request::NonResource { verb: s(&n["verb"]).unwrap_or_default(), path: s(&n["path"]).unwrap_or_default() }
-    };
+    let Some(request) = super::access::review_request(spec) else { return answer(false, String::new()) };
     // Only what the entry's policies grant: the API server's own RBAC decides the rest.
     let policies_only = access::Identity { groups: vec![], username: String::new(), ..identity };
     match access::authorize(&access, &policies_only, &request) {
