@@ -6,22 +6,20 @@
 //! 2. once every such entry exists live and nothing is left that only aws-auth can express: mode
 //!    `API` and the aws-auth block removed from the file.
 //!
-//! The rules are eksctl's: `system:masters` → STANDARD + AmazonEKSClusterAdminPolicy at cluster
-//! scope; node roles (`system:nodes`/`system:bootstrappers`) → EC2_LINUX (EC2_WINDOWS with the
-//! Windows group), Fargate pod-execution roles (`system:node-proxier`) → FARGATE_LINUX; other
-//! groups kept as Kubernetes groups (their RBAC bindings stay). Other `system:` groups and
-//! `mapAccounts` cannot become entries: they are reported and block stage two.
-
-use std::collections::BTreeSet;
+//! What each mapping becomes is decided in the core ([`accessctl_core::migration`]: eksctl's rules
+//! on the mappings the authenticator really uses); this module turns it into file changes. A
+//! role's full ARN comes from the principals the files declare; an IAM Identity Center role no
+//! file declares is refused, naming the role, rather than given a guessed path.
 
 use kdl::{KdlDocument, KdlNode};
 use serde::Serialize;
 
-use crate::aws_auth::{Mapping, MappingKind};
+use accessctl_core::migration::{Nothing, Outcome, Refusal, RolePaths, propose};
+
+use crate::aws_auth::AwsAuthData;
 use crate::config::SourceFile;
 use crate::config::fmt::quote;
 use crate::live::read::LiveCluster;
-use crate::model::rules::check_username;
 use crate::model::{AuthMode, Cluster, EntryType, PrincipalArn};
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,78 +44,39 @@ pub enum MigrateError {
     Parse(String),
 }
 
-/// What one mapping becomes.
-enum Outcome {
-    Entry {
-        principal: String,
-        entry_type: EntryType,
-        username: Option<String>,
-        groups: Vec<String>,
-        admin: bool,
-    },
-    Refused(String),
-    /// It granted nothing (a path never matches): nothing to migrate.
-    Skip(String),
+/// Role paths from the principals the files declare.
+struct Declared<'a>(&'a [(String, PrincipalArn)]);
+
+impl RolePaths for Declared<'_> {
+    fn full_arn(&self, role: &PrincipalArn) -> Option<PrincipalArn> {
+        self.0
+            .iter()
+            .map(|(_, p)| p)
+            .find(|p| p.kind == role.kind && p.without_path().to_string().eq_ignore_ascii_case(&role.to_string()))
+            .cloned()
+    }
 }
 
-fn classify(m: &Mapping, declared: &Cluster, names: &[(String, PrincipalArn)]) -> Outcome {
-    let Ok(arn) = PrincipalArn::parse(&m.arn) else {
-        return Outcome::Refused(format!("`{}` is not an IAM ARN", m.arn));
-    };
-    if arn.has_path() && m.kind == MappingKind::Role {
-        return Outcome::Skip(format!("{} has a path and never matched: it granted nothing", m.arn));
-    }
-    // aws-auth has no paths; an access entry needs the role's full ARN. A declared principal
-    // of the same name gives it; without one, an SSO role cannot be guessed.
-    let full = names.iter().find(|(_, p)| p.without_path().to_string().eq_ignore_ascii_case(&arn.to_string()));
-    let principal = match full {
-        Some((name, _)) => name.clone(),
-        None if arn.name.starts_with("AWSReservedSSO_") => {
-            return Outcome::Refused(format!(
-                "{} is an IAM Identity Center role: its access entry needs the full ARN with \
-                 aws-reserved/sso.amazonaws.com/<region>/; declare it with `principal` and run migrate again",
-                m.arn
-            ));
+/// How the files name a principal: its declared name, or its ARN.
+fn written(names: &[(String, PrincipalArn)], principal: &PrincipalArn) -> String {
+    names.iter().find(|(_, p)| p == principal).map(|(n, _)| n.clone()).unwrap_or_else(|| principal.to_string())
+}
+
+fn refusal_text(source: &str, reason: &Refusal) -> String {
+    match reason {
+        Refusal::ServiceLinkedRole => format!("{source} is a service-linked role: access entries cannot name one"),
+        Refusal::SystemGroups { groups } => {
+            format!("{source} is in {}: access entries cannot hold system: groups", groups.join(", "))
         }
-        None => arn.to_string(),
-    };
-    let groups: BTreeSet<&str> = m.groups.iter().map(String::as_str).collect();
-    let node = groups.contains("system:nodes") || groups.contains("system:bootstrappers");
-    if node {
-        let entry_type = if groups.contains("system:node-proxier") {
-            EntryType::FargateLinux
-        } else if groups.iter().any(|g| g.contains("windows")) {
-            EntryType::Ec2Windows
-        } else {
-            EntryType::Ec2Linux
-        };
-        if let Some(account) = &declared.account
-            && &arn.account != account
-        {
-            return Outcome::Refused(format!(
-                "{} maps nodes of another account: node entries must be in {account}",
-                m.arn
-            ));
+        Refusal::Account { .. } => "mapAccounts lets in every principal of an account: no access entry can".into(),
+        Refusal::NotAnArn => format!("`{source}` is not an IAM ARN"),
+        Refusal::RolePathUnknown => format!(
+            "{source} is an IAM Identity Center role: its access entry needs the full ARN with \
+             aws-reserved/sso.amazonaws.com/<region>/; declare it with `principal` and run migrate again"
+        ),
+        Refusal::NodeOfAnotherAccount { account } => {
+            format!("{source} maps nodes of account {account}: node entries must be in the cluster's account")
         }
-        return Outcome::Entry { principal, entry_type, username: None, groups: vec![], admin: false };
-    }
-    let others: Vec<&str> =
-        groups.iter().copied().filter(|g| g.starts_with("system:") && *g != "system:masters").collect();
-    if !others.is_empty() {
-        return Outcome::Refused(format!(
-            "{} is in {}: access entries cannot hold system: groups",
-            m.arn,
-            others.join(", ")
-        ));
-    }
-    let username = m.username.clone().filter(|u| check_username(u).is_none());
-    let kept: Vec<String> = groups.iter().filter(|g| !g.starts_with("system:")).map(|g| g.to_string()).collect();
-    Outcome::Entry {
-        principal,
-        entry_type: EntryType::Standard,
-        username,
-        groups: kept,
-        admin: groups.contains("system:masters"),
     }
 }
 
@@ -156,48 +115,53 @@ pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> 
         files: vec![],
     };
     let names = declared_principals(files);
-    let mappings = live.aws_auth.as_ref().map(|a| a.data.mappings.clone()).unwrap_or_default();
-    let declared_entries: BTreeSet<String> =
-        declared.access_entries.iter().map(|e| e.principal.without_path().to_string().to_ascii_lowercase()).collect();
+    let empty = AwsAuthData::default();
+    let data = live.aws_auth.as_ref().map_or(&empty, |a| &a.data);
+    let declared_entries: Vec<PrincipalArn> = declared.access_entries.iter().map(|e| e.principal.clone()).collect();
     let mut new_entries = Vec::new();
     let mut wanted_live = Vec::new();
-    for m in &mappings {
-        match classify(m, declared, &names) {
-            Outcome::Entry { principal, entry_type, username, groups, admin } => {
-                let key = PrincipalArn::parse(&m.arn)
-                    .map(|p| p.without_path().to_string().to_ascii_lowercase())
-                    .unwrap_or_default();
+    for p in propose(data, &declared_entries, declared.account.as_deref(), &Declared(&names)) {
+        match p.outcome {
+            Outcome::Entry { principal, entry_type, username, groups, admin, path_assumed } => {
                 let summary = format!(
-                    "{} entry{}{}",
+                    "{} entry{}{}{}",
                     entry_type.as_str(),
                     if admin { " + AmazonEKSClusterAdminPolicy" } else { "" },
-                    if groups.is_empty() { String::new() } else { format!(", groups {}", groups.join(", ")) }
+                    if groups.is_empty() { String::new() } else { format!(", groups {}", groups.join(", ")) },
+                    if path_assumed { " (no path: declare the role with `principal` if it has one)" } else { "" }
                 );
-                out.migrated.push((m.arn.clone(), summary));
-                wanted_live.push(key.clone());
-                if !declared_entries.contains(&key) {
-                    new_entries.push(entry_kdl(&principal, entry_type, &username, &groups, admin));
-                }
+                out.migrated.push((p.source, summary));
+                new_entries.push(entry_kdl(&written(&names, &principal), entry_type, &username, &groups, admin));
+                wanted_live.push(principal);
             }
-            Outcome::Refused(why) => out.refused.push((m.arn.clone(), why)),
-            Outcome::Skip(why) => out.migrated.push((m.arn.clone(), format!("nothing ({why})"))),
+            Outcome::Existing { principal } => {
+                out.migrated.push((p.source, "its access entry is declared already".into()));
+                wanted_live.push(principal);
+            }
+            Outcome::Refused { reason } => {
+                let text = refusal_text(&p.source, &reason);
+                out.refused.push((p.source, text));
+            }
+            Outcome::Nothing { reason: Nothing::Shadowed } => out
+                .migrated
+                .push((p.source, "nothing (another mapping of the same ARN is the one the authenticator uses)".into())),
+            Outcome::Nothing { reason: Nothing::PathNeverMatches { proposed } } => out.migrated.push((
+                p.source.clone(),
+                format!(
+                    "nothing ({} has a path and never matched: it granted nothing; `access-entry \"{proposed}\"` \
+                     would give that role access it never had — add it yourself if that is wanted)",
+                    p.source
+                ),
+            )),
         }
-    }
-    for a in live.aws_auth.iter().flat_map(|a| &a.data.accounts) {
-        out.refused.push((
-            format!("account {a}"),
-            "mapAccounts lets in every principal of an account: no access entry can".into(),
-        ));
     }
 
     // Stage two only when stage one is done live and nothing depends on aws-auth alone.
-    let live_entries: BTreeSet<String> = live
-        .entries
-        .keys()
-        .filter_map(|p| PrincipalArn::parse(p).ok())
-        .map(|p| p.without_path().to_string().to_ascii_lowercase())
+    let live_entries: Vec<PrincipalArn> = live.entries.keys().filter_map(|p| PrincipalArn::parse(p).ok()).collect();
+    let missing: Vec<&PrincipalArn> = wanted_live
+        .iter()
+        .filter(|w| !live_entries.iter().any(|l| l.to_string().eq_ignore_ascii_case(&w.to_string())))
         .collect();
-    let missing: Vec<&String> = wanted_live.iter().filter(|k| !live_entries.contains(*k)).collect();
     if live.mode == AuthMode::ConfigMap {
         out.waiting.push("the cluster is still in CONFIG_MAP".into());
     }

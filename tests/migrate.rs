@@ -137,3 +137,43 @@ async fn map_accounts_blocks_the_final_step_and_says_who_would_lose_access() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("every principal of account 444455556666"), "{out}");
 }
+
+/// The mapping the authenticator really uses is the one migrated: a role mapped twice gets one
+/// entry, from the later item (here `system:masters`); an IAM Identity Center role nobody
+/// declared is refused, naming it, not given a guessed path; a pathed item that never matched
+/// proposes nothing in the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrates_what_the_authenticator_uses_and_never_guesses_a_path() {
+    let seed = "clusters:
+  - name: shop
+    region: eu-west-1
+    authenticationMode: CONFIG_MAP
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::111122223333:role/ops
+          username: ops
+          groups: [viewers]
+        - rolearn: arn:aws:iam::111122223333:role/OPS
+          username: ops-admin
+          groups: [system:masters]
+        - rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c
+          username: sso-admin
+          groups: [system:masters]
+        - rolearn: arn:aws:iam::111122223333:role/teams/deployer
+          username: deployer
+          groups: [deployers]
+";
+    let env = setup(seed).await;
+    let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&env.file).unwrap();
+    assert_eq!(text.matches("access-entry").count(), 1, "one entry for the role mapped twice:\n{text}");
+    assert!(
+        text.contains("access-entry \"arn:aws:iam::111122223333:role/OPS\" username=\"ops-admin\"")
+            && text.contains("AmazonEKSClusterAdminPolicy"),
+        "the later item is the one in force:\n{text}"
+    );
+    assert!(out.contains("AWSReservedSSO_Admin_0a1b2c is an IAM Identity Center role"), "{out}");
+    assert!(out.contains("role/teams/deployer has a path and never matched"), "{out}");
+    assert!(!text.contains("deployer"), "nothing is written for a mapping that granted nothing:\n{text}");
+}

@@ -8,4 +8,5 @@
 
 pub mod access;
 pub mod aws_auth;
+pub mod migration;
 pub mod model;

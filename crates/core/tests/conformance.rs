@@ -88,6 +88,7 @@ fn differences(file: &str) -> BTreeMap<String, String> {
 struct Count {
     differs: BTreeMap<String, String>,
     run: usize,
+    not_run: usize,
     passed: usize,
     differing: usize,
     failures: Vec<String>,
@@ -185,6 +186,45 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
             }
             true
         }
+        "migrate" => {
+            for c in &table.cases {
+                let expect = c.get("expect").cloned().unwrap_or(Value::Null);
+                if expect.get("error").is_some() {
+                    // Mode validation and failing IAM/EKS calls: eksctl's command, not the rules.
+                    count.not_run += 1;
+                    continue;
+                }
+                let mut want: Vec<String> = match expect.get("entries") {
+                    Some(Value::Sequence(entries)) => entries
+                        .iter()
+                        .map(|e| {
+                            // eksctl's only policy is AmazonEKSClusterAdminPolicy for system:masters.
+                            let admin = matches!(e.get("policies"), Some(Value::Sequence(v)) if !v.is_empty());
+                            let mut groups = strings(e.get("groups"));
+                            groups.sort();
+                            format!(
+                                "entry {} {} {} {:?} admin={admin}",
+                                s(e, "principal").unwrap_or_default(),
+                                s(e, "type").unwrap_or_default(),
+                                s(e, "username").unwrap_or_default(),
+                                groups
+                            )
+                        })
+                        .collect(),
+                    _ => vec![],
+                };
+                if let Some(Value::Sequence(skipped)) = expect.get("skipped") {
+                    for k in skipped {
+                        let who =
+                            s(k, "arn").or_else(|| s(k, "account").map(|a| format!("account {a}"))).unwrap_or_default();
+                        want.push(format!("skipped {who} {}", s(k, "reason").unwrap_or_default()));
+                    }
+                }
+                want.sort();
+                count.check(c, migrate_case(c), want.join("\n"));
+            }
+            true
+        }
         "authenticate" => {
             for c in &table.cases {
                 let got = authenticate_case(c);
@@ -203,6 +243,56 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
         }
         _ => false,
     }
+}
+
+/// The role paths eksctl's fake IAM answers (looked up by the role's name).
+struct FakeIam(Vec<PrincipalArn>);
+
+impl accessctl_core::migration::RolePaths for FakeIam {
+    fn full_arn(&self, role: &PrincipalArn) -> Option<PrincipalArn> {
+        self.0.iter().find(|r| r.name == role.name && r.account == role.account).cloned()
+    }
+}
+
+fn migrate_case(c: &Value) -> String {
+    use accessctl_core::migration::{Outcome, Refusal, propose};
+    let data = match AwsAuthData::parse(&data(c.get("aws_auth"))) {
+        Ok(d) => d,
+        Err(e) => return format!("aws-auth does not parse: {e}"),
+    };
+    let arns = |key: &str| -> Vec<PrincipalArn> {
+        strings(c.get(key)).iter().filter_map(|a| PrincipalArn::parse(a).ok()).collect()
+    };
+    let iam = FakeIam(arns("iam_roles"));
+    let mut got: Vec<String> = propose(&data, &arns("existing_access_entries"), None, &iam)
+        .into_iter()
+        .filter_map(|p| match p.outcome {
+            Outcome::Entry { principal, entry_type, username, mut groups, admin, .. } => {
+                groups.sort();
+                Some(format!(
+                    "entry {principal} {} {} {groups:?} admin={admin}",
+                    entry_type.as_str(),
+                    username.unwrap_or_default()
+                ))
+            }
+            Outcome::Existing { .. } => Some(format!("skipped {} existing-access-entry", p.source)),
+            Outcome::Refused { reason } => Some(format!(
+                "skipped {} {}",
+                p.source,
+                match reason {
+                    Refusal::ServiceLinkedRole => "service-linked-role",
+                    Refusal::SystemGroups { .. } => "non-master-system-group",
+                    Refusal::Account { .. } => "account-mapping",
+                    Refusal::NotAnArn => "not-an-arn",
+                    Refusal::RolePathUnknown => "role-path-unknown",
+                    Refusal::NodeOfAnotherAccount { .. } => "node-of-another-account",
+                }
+            )),
+            Outcome::Nothing { .. } => None,
+        })
+        .collect();
+    got.sort();
+    got.join("\n")
 }
 
 fn authenticate_case(c: &Value) -> String {
@@ -256,8 +346,9 @@ fn run(file: &str) {
             println!("  not run here: {} ({} cases) — {}", table.kind, table.cases.len(), table.source);
             continue;
         }
+        let not_run = if count.not_run > 0 { format!(" ({} not run here)", count.not_run) } else { String::new() };
         println!(
-            "  {}: {} run, {} passed, {} differing on purpose — {}",
+            "  {}: {} run, {} passed, {} differing on purpose{not_run} — {}",
             table.kind, count.run, count.passed, count.differing, table.source
         );
         run += count.run;
