@@ -156,7 +156,7 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
         && (!a.data.mappings.is_empty() || !a.data.accounts.is_empty())
     {
         out.push_str("\naws-auth {\n");
-        for m in &a.data.mappings {
+        for (i, m) in a.data.mappings.iter().enumerate() {
             let node = if m.kind == MappingKind::Role { "map-role" } else { "map-user" };
             let parsed = PrincipalArn::parse(&m.arn);
             let p = match parsed {
@@ -179,6 +179,15 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
                     continue;
                 }
             };
+            if !crate::access::authn::mapping_in_force(&a.data.mappings, i) {
+                let _ = writeln!(
+                    out,
+                    "// not imported: {} is mapped again later and the authenticator uses the later item; \
+                     it stays in aws-auth untouched",
+                    m.arn
+                );
+                continue;
+            }
             let mut head = format!("{node} {}", quote(names.name(&p)));
             if let Some(u) = &m.username {
                 head.push_str(&format!(" username={}", quote(u)));
@@ -191,7 +200,14 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
             }
         }
         for account in &a.data.accounts {
-            let _ = writeln!(out, "map-account {}", quote(account));
+            if crate::model::arn::is_account_id(account) {
+                let _ = writeln!(out, "map-account {}", quote(account));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "// not imported: map-account `{account}` is not a 12-digit account; it stays in aws-auth untouched"
+                );
+            }
         }
         out.push_str("}\n");
     }

@@ -215,7 +215,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
             Holding::SystemMasters => true,
         });
     if !out.policies.is_empty() && !cluster_wide {
-        let namespaces: Vec<String> = out
+        let namespaces: std::collections::BTreeSet<String> = out
             .policies
             .iter()
             .flat_map(|(_, s)| match s {
@@ -223,6 +223,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
                 AccessScope::Cluster => vec![],
             })
             .collect();
+        let namespaces: Vec<String> = namespaces.into_iter().collect();
         out.findings.push(Finding {
             cause: format!(
                 "its access policies are scoped to namespaces {}: cluster-wide requests (kubectl get pods -A, get \

@@ -151,6 +151,13 @@ pub fn forbidden(username: &str, req: &Request) -> Value {
     status(403, "Forbidden", &message, details)
 }
 
+/// Answers a SelfSubjectReview (`kubectl auth whoami`): who the caller is to Kubernetes.
+pub fn self_subject_review(identity: &Identity) -> Value {
+    json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+           "metadata": {"creationTimestamp": null},
+           "status": {"userInfo": {"username": identity.username, "groups": identity.all_groups()}}})
+}
+
 /// Answers a SelfSubjectAccessReview: the review's attributes, decided for the caller.
 pub fn self_subject_access_review(
     cluster: &ClusterState,

@@ -47,7 +47,9 @@ const RBAC: &str = "rbac.authorization.k8s.io";
 pub const AUTHORIZATION: &str = "authorization.k8s.io";
 
 /// The API groups served, in discovery order.
-const GROUPS: &[&str] = &[RBAC, "apps", AUTHORIZATION];
+const GROUPS: &[&str] = &[RBAC, "apps", AUTHORIZATION, AUTHENTICATION];
+/// Served by the sandbox's front too: SelfSubjectReview.
+const AUTHENTICATION: &str = "authentication.k8s.io";
 
 fn group_json(name: &str) -> Value {
     json!({"name": name, "versions": [{"groupVersion": format!("{name}/v1"), "version": "v1"}],
@@ -125,6 +127,12 @@ pub fn answer(world: &mut World, cluster_name: &str, req: &Request<'_>, now: u64
             json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{AUTHORIZATION}/v1"),
                    "resources": [{"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
                                   "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}]}),
+        ),
+        ["apis", g, "v1"] if *g == AUTHENTICATION => (
+            200,
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{AUTHENTICATION}/v1"),
+                   "resources": [{"name": "selfsubjectreviews", "singularName": "selfsubjectreview",
+                                  "namespaced": false, "kind": "SelfSubjectReview", "verbs": ["create"]}]}),
         ),
         ["apis", g, "v1"] if GROUPS.contains(g) => (200, resource_list(&format!("{g}/v1"), g)),
         ["api", "v1", rest @ ..] => objects(world, cluster_name, req, "", rest, now),

@@ -9,6 +9,7 @@ pub mod access;
 pub mod eks;
 pub mod faults;
 pub mod kube;
+pub mod protobuf;
 pub mod seed;
 pub mod server;
 pub mod sts;

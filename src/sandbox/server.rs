@@ -86,7 +86,11 @@ fn plain(status: StatusCode, text: &str) -> Response {
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(&str, String)]) -> Response {
-    let mut builder = Response::builder().status(status).header("content-type", "application/json");
+    // As the API server answers: nothing a client caches outlives the state it came from.
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache, private");
     for (k, v) in headers {
         builder = builder.header(*k, v);
     }
@@ -224,7 +228,6 @@ async fn kubernetes(
         return json_response(500, &status, &[]);
     }
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
     let mut inner = shared.lock();
     if *method != Method::GET
         && let Some(hook) = inner.before_next_kube_write.take()
@@ -254,6 +257,31 @@ async fn kubernetes(
             }
         },
     };
+    // kubectl 1.32 and later write built-in types in protobuf: read them into JSON.
+    let decoded;
+    let (body, content_type) = if content_type.contains("protobuf") && !body.is_empty() {
+        match super::protobuf::to_json(body) {
+            Ok(json) => {
+                decoded = Bytes::from(json.to_string());
+                (&decoded, "application/json")
+            }
+            Err(why) => {
+                let message = format!(
+                    "the body of the request was in an unknown format ({why}) - accepted media types \
+                                       include: application/json, application/yaml, application/merge-patch+json"
+                );
+                return json_response(415, &access::status(415, "UnsupportedMediaType", &message, json!({})), &[]);
+            }
+        }
+    } else {
+        (body, content_type)
+    };
+    let req = kube::Request { method: method.as_str(), segments: &segments[2..], query, content_type, body };
+    if let (Some(identity), ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"], "POST") =
+        (&identity, segments[2..].iter().map(String::as_str).collect::<Vec<_>>().as_slice(), method.as_str())
+    {
+        return json_response(201, &access::self_subject_review(identity), &[]);
+    }
     if let (Some(identity), Some(state), ["apis", kube::AUTHORIZATION, "v1", "selfsubjectaccessreviews"], "POST") = (
         &identity,
         inner.world.clusters.get(&cluster),

@@ -207,9 +207,10 @@ pub struct Merged {
     pub managed: BTreeSet<String>,
 }
 
-/// Merges `desired` (what the files declare) into `live`. Declared mappings replace the live
-/// ones of the same key in place (later duplicates of a declared key are dropped: the
-/// authenticator would let the last one win); new ones are appended. Mappings accessctl manages
+/// Merges `desired` (what the files declare) into `live`. A declared mapping replaces, in place,
+/// the live item of the same key that the authenticator uses (the last one); earlier items of
+/// that key are shadowed — they map nobody — and stay as they are, as every mapping accessctl
+/// does not manage does; new ones are appended. Mappings accessctl manages
 /// but the files no longer declare are removed when `prune` is set and they are not `protected`;
 /// every other mapping is kept where it is.
 pub fn merge(
@@ -224,13 +225,17 @@ pub fn merge(
     let mut placed = BTreeSet::new();
     let mut mappings = Vec::new();
     let mut managed: BTreeSet<String> = wanted.keys().cloned().collect();
-    for m in &live.mappings {
+    let in_force: BTreeMap<String, usize> = live.mappings.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
+    for (i, m) in live.mappings.iter().enumerate() {
         let key = m.key();
         if let Some(d) = wanted.get(&key) {
-            if placed.insert(key) {
+            if in_force.get(&key) == Some(&i) {
+                placed.insert(key);
                 let mut replaced = (*d).clone();
                 replaced.raw = m.raw.clone();
                 mappings.push(replaced);
+            } else {
+                mappings.push(m.clone());
             }
         } else if previously_managed.contains(&key) {
             if !prune || protected.contains(&key) {
@@ -376,8 +381,9 @@ mod tests {
     }
 
     #[test]
-    fn later_duplicates_of_a_declared_role_are_dropped() {
-        let live = AwsAuthData::parse(&data(&format!("{NODES}{NODES}"), "")).unwrap();
+    fn a_declared_role_replaces_the_item_in_force_and_earlier_duplicates_stay() {
+        let viewers = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  groups:\n  - viewers\n";
+        let live = AwsAuthData::parse(&data(&format!("{viewers}{NODES}"), "")).unwrap();
         assert_eq!(live.find("role:arn:aws:iam::111122223333:role/nodes").map(|m| m.groups.len()), Some(2));
         let desired = vec![Mapping::new(
             MappingKind::Role,
@@ -386,6 +392,8 @@ mod tests {
             vec!["system:nodes".into()],
         )];
         let merged = merge(&live, &BTreeSet::new(), &desired, &[], false, &BTreeSet::new());
-        assert_eq!(merged.data.mappings.len(), 1);
+        assert_eq!(merged.data.mappings.len(), 2, "the shadowed item is not accessctl's to drop");
+        assert_eq!(merged.data.mappings[0].groups, ["viewers"], "kept as it was");
+        assert_eq!(merged.data.find("role:arn:aws:iam::111122223333:role/nodes").unwrap().groups, ["system:nodes"]);
     }
 }

@@ -19,8 +19,7 @@
 
 use serde::Serialize;
 
-use crate::access::authn::{matching_mapping, rolearn_can_match};
-use crate::access::caller::Caller;
+use crate::access::authn::{mapping_in_force, rolearn_can_match};
 use crate::aws_auth::{AwsAuthData, Mapping, MappingKind};
 use crate::model::arn::ArnError;
 use crate::model::rules::check_username;
@@ -149,16 +148,7 @@ fn decide(
         return Outcome::Nothing { reason: Nothing::PathNeverMatches { proposed: arn.to_string() } };
     }
     // Only the item the authenticator uses for this ARN counts.
-    let caller_arn = match arn.kind {
-        PrincipalKind::Role => {
-            format!("arn:{}:sts::{}:assumed-role/{}/migration", arn.partition, arn.account, arn.name)
-        }
-        PrincipalKind::User => arn.to_string(),
-    };
-    if let Ok(caller) = Caller::parse(&caller_arn)
-        && let Some(used) = matching_mapping(&data.mappings, &caller)
-        && !std::ptr::eq(used, &data.mappings[index])
-    {
+    if !mapping_in_force(&data.mappings, index) {
         return Outcome::Nothing { reason: Nothing::Shadowed };
     }
     let (principal, path_assumed) = match arn.kind {

@@ -166,6 +166,21 @@ pub fn matching_mapping<'a>(mappings: &'a [Mapping], caller: &Caller) -> Option<
     })
 }
 
+/// Whether the item at `index` is the one the authenticator uses for its ARN (and not shadowed by
+/// a later item for the same ARN, or by a mapRoles item for an ARN also under mapUsers).
+pub fn mapping_in_force(mappings: &[Mapping], index: usize) -> bool {
+    let m = &mappings[index];
+    let Ok(p) = PrincipalArn::parse(&m.arn) else { return false };
+    let caller = match p.kind {
+        crate::model::PrincipalKind::Role => {
+            format!("arn:{}:sts::{}:assumed-role/{}/session", p.partition, p.account, p.name)
+        }
+        crate::model::PrincipalKind::User => p.to_string(),
+    };
+    let Ok(caller) = Caller::parse(&caller) else { return false };
+    matching_mapping(mappings, &caller).is_some_and(|used| std::ptr::eq(used, m))
+}
+
 /// Whether an aws-auth `rolearn` can ever match a caller: only without a path.
 pub fn rolearn_can_match(rolearn: &str) -> bool {
     PrincipalArn::parse(rolearn).map_or(true, |p| !p.has_path())
