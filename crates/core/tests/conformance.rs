@@ -225,6 +225,31 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
             }
             true
         }
+        "token-format" => {
+            let now = std::time::SystemTime::now();
+            let stamp = {
+                let secs = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                amz_date(secs)
+            };
+            for c in &table.cases {
+                let token = match (s(c, "token"), s(c, "url"), s(c, "token_length")) {
+                    (Some(t), _, _) => t,
+                    (None, Some(url), _) => {
+                        use base64::Engine;
+                        let url = url.replace("{{NOW}}", &stamp);
+                        format!("k8s-aws-v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url))
+                    }
+                    (None, None, Some(n)) => "\0".repeat(n.parse().unwrap_or(0)),
+                    _ => continue,
+                };
+                let partition = s(c, "partition").unwrap_or_else(|| "aws".into());
+                let region = s(c, "region");
+                let got = access::token::parse(&token, &partition, region.as_deref(), now).is_ok();
+                let want = s(c, "valid_format").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                count.check(c, format!("valid format: {got}"), format!("valid format: {want}"));
+            }
+            true
+        }
         "authenticate" => {
             for c in &table.cases {
                 let got = authenticate_case(c);
@@ -332,6 +357,22 @@ fn authenticate_case(c: &Value) -> String {
         Authentication::Refused(_) => "unauthorized".into(),
         Authentication::Unknown { reason } => format!("unknown: {reason}"),
     }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for seconds since the epoch (civil from days, Howard Hinnant's algorithm).
+fn amz_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 fn run(file: &str) {

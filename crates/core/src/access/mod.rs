@@ -10,6 +10,7 @@ pub mod policies;
 pub mod rbac;
 pub mod request;
 pub mod state;
+pub mod token;
 
 use serde::Serialize;
 
