@@ -89,3 +89,22 @@ async fn a_node_entry_replaced_by_a_standard_one_is_a_node_lockout() {
     assert!(planned.stdout.contains("! guard node-access"), "{}\n{}", planned.stdout, planned.stderr);
     assert!(planned.stdout.contains("arn:aws:iam::111122223333:role/nodes"), "{}", planned.stdout);
 }
+
+/// An ownership annotation accessctl cannot read is not "accessctl manages nothing": the plan
+/// fails instead of planning prunes and guards against the wrong owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_ownership_annotation_fails_the_plan() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/carol\n          groups: [viewers]\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    sb.with_world(|w| {
+        let cm = w.clusters.get_mut("c").unwrap().objects.get_mut("configmaps/kube-system/aws-auth").unwrap();
+        cm["metadata"]["annotations"] = serde_json::json!({"accessctl.io/managed-mappings": "[\"user:arn:aws:iam::1"});
+    });
+    let file = temp_file(
+        "annotation",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    prune #true\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/dave\" {\n            groups \"viewers\"\n        }\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
+    assert!(planned.stderr.contains("accessctl.io/managed-mappings"), "{}", planned.stderr);
+}

@@ -27,7 +27,9 @@ pub async fn write(
                 let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
                 let parsed = AwsAuthData::parse(&data).map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
                 let annotation = cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION));
-                (parsed, aws_auth::managed_from_annotation(annotation.map(String::as_str)))
+                let managed = aws_auth::managed_from_annotation(annotation.map(String::as_str))
+                    .map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+                (parsed, managed)
             }
             None => (AwsAuthData::default(), BTreeSet::new()),
         };

@@ -314,7 +314,8 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
             let parsed = AwsAuthData::parse(&data).map_err(|e| KubeReadError::AwsAuth(e.to_string()))?;
             let managed = aws_auth::managed_from_annotation(
                 cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION)).map(String::as_str),
-            );
+            )
+            .map_err(|e| KubeReadError::AwsAuth(e.to_string()))?;
             Some(LiveAwsAuth {
                 resource_version: cm.metadata.resource_version.clone().unwrap_or_default(),
                 data: parsed,

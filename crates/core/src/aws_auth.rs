@@ -93,7 +93,7 @@ pub struct AwsAuthData {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("aws-auth {key} is not a YAML list: {reason}")]
+#[error("aws-auth {key} cannot be read: {reason}")]
 pub struct AwsAuthParseError {
     pub key: String,
     pub reason: String,
@@ -287,8 +287,14 @@ pub fn equivalent(a: &AwsAuthData, b: &AwsAuthData) -> bool {
         && a.unreadable_users == b.unreadable_users
 }
 
-pub fn managed_from_annotation(value: Option<&str>) -> BTreeSet<String> {
-    value.and_then(|v| serde_json::from_str::<BTreeSet<String>>(v).ok()).unwrap_or_default()
+/// The mappings accessctl manages, from the annotation. An annotation that does not parse is an
+/// error: read as "manages nothing", a prune would keep what it owns, and a guard would miss it.
+pub fn managed_from_annotation(value: Option<&str>) -> Result<BTreeSet<String>, AwsAuthParseError> {
+    match value {
+        None => Ok(BTreeSet::new()),
+        Some(v) => serde_json::from_str::<BTreeSet<String>>(v)
+            .map_err(|e| AwsAuthParseError { key: format!("annotation {MANAGED_ANNOTATION}"), reason: e.to_string() }),
+    }
 }
 
 pub fn managed_to_annotation(managed: &BTreeSet<String>) -> String {
