@@ -14,7 +14,7 @@
 use kdl::{KdlDocument, KdlNode};
 use serde::Serialize;
 
-use accessctl_core::migration::{Nothing, Outcome, Refusal, RolePaths, propose};
+use accessctl_core::migration::{Nothing, Outcome, Refusal, RolePath, RolePaths, propose};
 
 use crate::aws_auth::AwsAuthData;
 use crate::config::SourceFile;
@@ -44,17 +44,52 @@ pub enum MigrateError {
     Parse(String),
 }
 
-/// Role paths from the principals the files declare.
-struct Declared<'a>(&'a [(String, PrincipalArn)]);
+/// Role paths from the principals the files declare, then from IAM (looked up beforehand).
+struct Paths<'a> {
+    declared: &'a [(String, PrincipalArn)],
+    iam: &'a IamRoles,
+}
 
-impl RolePaths for Declared<'_> {
-    fn full_arn(&self, role: &PrincipalArn) -> Option<PrincipalArn> {
-        self.0
+/// What IAM's GetRole answered, by `account:lower-case role name`: the role, or `None` when IAM
+/// has no such role. A role missing here could not be asked (another account, no permission).
+pub type IamRoles = std::collections::BTreeMap<String, Option<PrincipalArn>>;
+
+impl RolePaths for Paths<'_> {
+    fn full_arn(&self, role: &PrincipalArn) -> RolePath {
+        let declared = self
+            .declared
             .iter()
             .map(|(_, p)| p)
-            .find(|p| p.kind == role.kind && p.without_path().to_string().eq_ignore_ascii_case(&role.to_string()))
-            .cloned()
+            .find(|p| p.kind == role.kind && p.without_path().to_string().eq_ignore_ascii_case(&role.to_string()));
+        match (declared, self.iam.get(&iam_key(&role.account, &role.name))) {
+            (Some(p), _) => RolePath::Found(p.clone()),
+            (None, Some(Some(p))) => RolePath::Found(p.clone()),
+            (None, Some(None)) => RolePath::NotFound,
+            _ => RolePath::Unknown,
+        }
     }
+}
+
+/// The key of a role in [`IamRoles`].
+pub fn iam_key(account: &str, name: &str) -> String {
+    format!("{account}:{}", name.to_ascii_lowercase())
+}
+
+/// The roles of the cluster's account that aws-auth maps, by name: what IAM is asked about (the
+/// credentials that read the cluster are that account's).
+pub fn roles_to_look_up(live: &LiveCluster) -> Vec<String> {
+    let mut names: Vec<String> = live
+        .aws_auth
+        .iter()
+        .flat_map(|a| &a.data.mappings)
+        .filter(|m| m.kind == crate::aws_auth::MappingKind::Role)
+        .filter_map(|m| PrincipalArn::parse(&m.arn).ok())
+        .filter(|p| live.account.as_deref() == Some(p.account.as_str()))
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// How the files name a principal: its declared name, or its ARN.
@@ -71,9 +106,13 @@ fn refusal_text(source: &str, reason: &Refusal) -> String {
         Refusal::Account { .. } => "mapAccounts lets in every principal of an account: no access entry can".into(),
         Refusal::NotAnArn => format!("`{source}` is not an IAM ARN"),
         Refusal::RolePathUnknown => format!(
-            "{source} is an IAM Identity Center role: its access entry needs the full ARN with \
-             aws-reserved/sso.amazonaws.com/<region>/; declare it with `principal` and run migrate again"
+            "{source}: an access entry needs the role's full ARN with its path{}, which IAM could not be asked \
+             for; declare it with `principal \"<name>\" \"<full ARN>\"` and run migrate again",
+            if source.contains("AWSReservedSSO_") { " (aws-reserved/sso.amazonaws.com/<region>/)" } else { "" }
         ),
+        Refusal::RoleNotFound => {
+            format!("{source}: IAM has no such role (deleted, or never created): nobody gets in through it")
+        }
         Refusal::NodeOfAnotherAccount { account } => {
             format!("{source} maps nodes of account {account}: node entries must be in the cluster's account")
         }
@@ -105,7 +144,12 @@ fn entry_kdl(
 }
 
 /// Plans the next stage for `declared` given its live state and the files that declare it.
-pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> Result<Migration, MigrateError> {
+pub fn migrate(
+    files: &[SourceFile],
+    declared: &Cluster,
+    live: &LiveCluster,
+    iam: &IamRoles,
+) -> Result<Migration, MigrateError> {
     let mut out = Migration {
         cluster: declared.name.clone(),
         stage: 1,
@@ -120,15 +164,15 @@ pub fn migrate(files: &[SourceFile], declared: &Cluster, live: &LiveCluster) -> 
     let declared_entries: Vec<PrincipalArn> = declared.access_entries.iter().map(|e| e.principal.clone()).collect();
     let mut new_entries = Vec::new();
     let mut wanted_live = Vec::new();
-    for p in propose(data, &declared_entries, declared.account.as_deref(), &Declared(&names)) {
+    let paths = Paths { declared: &names, iam };
+    for p in propose(data, &declared_entries, declared.account.as_deref(), &paths) {
         match p.outcome {
-            Outcome::Entry { principal, entry_type, username, groups, admin, path_assumed } => {
+            Outcome::Entry { principal, entry_type, username, groups, admin } => {
                 let summary = format!(
-                    "{} entry{}{}{}",
+                    "{} entry{}{}",
                     entry_type.as_str(),
                     if admin { " + AmazonEKSClusterAdminPolicy" } else { "" },
                     if groups.is_empty() { String::new() } else { format!(", groups {}", groups.join(", ")) },
-                    if path_assumed { " (no path: declare the role with `principal` if it has one)" } else { "" }
                 );
                 out.migrated.push((p.source, summary));
                 new_entries.push(entry_kdl(&written(&names, &principal), entry_type, &username, &groups, admin));

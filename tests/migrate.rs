@@ -14,7 +14,8 @@ use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
 use common::*;
 
-const SEED: &str = "clusters:
+const SEED: &str = "roles: [arn:aws:iam::111122223333:role/platform-admin]
+clusters:
   - name: shop
     region: eu-west-1
     authenticationMode: CONFIG_MAP
@@ -139,12 +140,16 @@ async fn map_accounts_blocks_the_final_step_and_says_who_would_lose_access() {
 }
 
 /// The mapping the authenticator really uses is the one migrated: a role mapped twice gets one
-/// entry, from the later item (here `system:masters`); an IAM Identity Center role nobody
-/// declared is refused, naming it, not given a guessed path; a pathed item that never matched
-/// proposes nothing in the file.
+/// entry, from the later item (here `system:masters`). A role's path, which aws-auth never holds,
+/// comes from IAM (an IAM Identity Center role's `aws-reserved/sso.amazonaws.com/…` included);
+/// a role IAM does not have is refused, naming it; a pathed item that never matched is not
+/// carried over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn migrates_what_the_authenticator_uses_and_never_guesses_a_path() {
-    let seed = "clusters:
+async fn migrates_what_the_authenticator_uses_with_role_paths_from_iam() {
+    let sso = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c";
+    let seed = format!(
+        "roles: [arn:aws:iam::111122223333:role/platform/Ops, {sso}]
+clusters:
   - name: shop
     region: eu-west-1
     authenticationMode: CONFIG_MAP
@@ -159,21 +164,25 @@ async fn migrates_what_the_authenticator_uses_and_never_guesses_a_path() {
         - rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c
           username: sso-admin
           groups: [system:masters]
+        - rolearn: arn:aws:iam::111122223333:role/ghost
+          groups: [system:masters]
         - rolearn: arn:aws:iam::111122223333:role/teams/deployer
           username: deployer
           groups: [deployers]
-";
-    let env = setup(seed).await;
+"
+    );
+    let env = setup(&seed).await;
     let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
     assert_eq!(code, 0, "{out}");
     let text = std::fs::read_to_string(&env.file).unwrap();
-    assert_eq!(text.matches("access-entry").count(), 1, "one entry for the role mapped twice:\n{text}");
+    assert_eq!(text.matches("access-entry").count(), 2, "one entry per principal:\n{text}");
     assert!(
-        text.contains("access-entry \"arn:aws:iam::111122223333:role/OPS\" username=\"ops-admin\"")
-            && text.contains("AmazonEKSClusterAdminPolicy"),
-        "the later item is the one in force:\n{text}"
+        text.contains("access-entry \"arn:aws:iam::111122223333:role/platform/Ops\" username=\"ops-admin\""),
+        "the later item is the one in force, and IAM gives the path:\n{text}"
     );
-    assert!(out.contains("AWSReservedSSO_Admin_0a1b2c is an IAM Identity Center role"), "{out}");
+    assert!(text.contains(&format!("access-entry \"{sso}\" username=\"sso-admin\"")), "{text}");
+    assert_eq!(text.matches("AmazonEKSClusterAdminPolicy").count(), 2, "{text}");
+    assert!(out.contains("role/ghost: IAM has no such role"), "{out}");
     assert!(out.contains("role/teams/deployer has a path and never matched"), "{out}");
     assert!(!text.contains("deployer"), "nothing is written for a mapping that granted nothing:\n{text}");
 }

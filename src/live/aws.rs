@@ -16,6 +16,7 @@ use crate::model::Cluster;
 pub struct ClusterClients {
     pub eks: aws_sdk_eks::Client,
     pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
     pub credentials: Option<SharedCredentialsProvider>,
     pub region: String,
 }
@@ -67,6 +68,7 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
     ClusterClients {
         eks: aws_sdk_eks::Client::new(&config),
         sts: aws_sdk_sts::Client::new(&config),
+        iam: aws_sdk_iam::Client::new(&config),
         credentials: config.credentials_provider(),
         region: cluster.region.clone(),
     }

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod eks;
 pub mod faults;
+pub mod iam;
 pub mod kube;
 pub mod protobuf;
 pub mod seed;

@@ -17,6 +17,9 @@ pub struct Seed {
     /// is calling as that user.
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// IAM roles (full ARNs, with their paths) that IAM's GetRole answers for.
+    #[serde(default)]
+    pub roles: Vec<String>,
     #[serde(default)]
     pub clusters: Vec<SeedCluster>,
 }
@@ -117,6 +120,6 @@ impl Seed {
     }
 
     pub fn empty() -> Seed {
-        Seed { identity: None, users: vec![], clusters: vec![] }
+        Seed { identity: None, users: vec![], roles: vec![], clusters: vec![] }
     }
 }

@@ -186,7 +186,15 @@ fn security_token_service(
     let mut inner = shared.lock();
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
     inner.counters.call(&format!("sts:{action}"));
-    let (status, xml) = sts::answer(&mut inner.world, key.as_deref(), &params);
+    let (status, xml) = if super::iam::ACTIONS.contains(&action.as_str()) {
+        // IAM is per account: the signer's.
+        match key.as_deref().and_then(|k| inner.world.credentials.get(k)).map(|c| c.account.clone()) {
+            Some(account) => super::iam::answer(&inner.world, &account, &params),
+            None => sts::answer(&mut inner.world, None, &params),
+        }
+    } else {
+        sts::answer(&mut inner.world, key.as_deref(), &params)
+    };
     if action == "AssumeRole" && status == 200 {
         persist(&inner);
     }

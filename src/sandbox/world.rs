@@ -20,6 +20,10 @@ pub struct World {
     /// with one of them is that identity.
     #[serde(default)]
     pub credentials: BTreeMap<String, Credential>,
+    /// The IAM roles the sandbox knows, by `account:lower-case name` (IAM names are unique
+    /// case-insensitively in an account).
+    #[serde(default)]
+    pub iam_roles: BTreeMap<String, PrincipalArn>,
     pub clusters: BTreeMap<String, ClusterState>,
     /// The Kubernetes resourceVersion counter, shared by every cluster's objects.
     pub resource_version: u64,
@@ -112,7 +116,7 @@ fn random_id(len: usize) -> String {
 }
 
 /// A principal's unique-id suffix, stable for its ARN (a sandbox principal is never re-created).
-fn stable_id(arn: &str) -> String {
+pub fn stable_id(arn: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, arn.as_bytes()).simple().to_string()[..17].to_ascii_uppercase()
 }
 
@@ -167,6 +171,7 @@ impl World {
         let mut world = World {
             identity,
             credentials,
+            iam_roles: BTreeMap::new(),
             clusters: BTreeMap::new(),
             resource_version: 1,
             base_url: String::new(),
@@ -174,6 +179,20 @@ impl World {
         };
         for c in &seed.clusters {
             world.add_seed_cluster(c, now)?;
+        }
+        // IAM knows the roles the seed lists and every role it names elsewhere.
+        let named = seed.clusters.iter().flat_map(|c| {
+            c.access_entries
+                .iter()
+                .map(|e| e.principal_arn.clone())
+                .chain(c.node_roles.iter().cloned())
+                .chain(c.fargate_roles.iter().cloned())
+                .chain(c.creator.iter().cloned())
+        });
+        for arn in seed.roles.iter().cloned().chain(named) {
+            if let Some(role) = super::iam::is_role(&arn) {
+                world.iam_roles.insert(format!("{}:{}", role.account, role.name.to_ascii_lowercase()), role);
+            }
         }
         Ok(world)
     }
@@ -247,6 +266,11 @@ impl World {
         };
         self.credentials.insert(key.clone(), credential.clone());
         (key, credential)
+    }
+
+    /// The IAM role of `account` named `name` (case-insensitively, as IAM names are unique).
+    pub fn iam_role(&self, account: &str, name: &str) -> Option<&PrincipalArn> {
+        self.iam_roles.get(&format!("{account}:{}", name.to_ascii_lowercase()))
     }
 
     pub fn next_rv(&mut self) -> u64 {

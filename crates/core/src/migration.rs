@@ -15,7 +15,8 @@
 //!   which blocks the move to API;
 //! - a `rolearn` with a path never matched anyone: it becomes nothing, with the entry that would
 //!   give that role access proposed (that changes effective access, so it is not written);
-//! - access entries need a role's full ARN: its path comes from [`RolePaths`], never a guess.
+//! - access entries need a role's full ARN: its path comes from [`RolePaths`] (the files'
+//!   declared principals, IAM's GetRole), never a guess; a role IAM does not have is refused.
 
 use serde::Serialize;
 
@@ -25,10 +26,20 @@ use crate::model::arn::ArnError;
 use crate::model::rules::check_username;
 use crate::model::{EntryType, PrincipalArn, PrincipalKind};
 
+/// What is known of a role named in aws-auth (where paths never are).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolePath {
+    /// Its full ARN, with its path.
+    Found(PrincipalArn),
+    /// IAM says no such role exists.
+    NotFound,
+    /// It cannot be told (IAM cannot be read, and the files do not declare it).
+    Unknown,
+}
+
 /// Where a role's full ARN (with its path) comes from.
 pub trait RolePaths {
-    /// The role's full ARN, if known; `None` when it cannot be told.
-    fn full_arn(&self, role: &PrincipalArn) -> Option<PrincipalArn>;
+    fn full_arn(&self, role: &PrincipalArn) -> RolePath;
 }
 
 /// What one aws-auth item becomes.
@@ -43,8 +54,6 @@ pub enum Outcome {
         groups: Vec<String>,
         /// AmazonEKSClusterAdminPolicy at cluster scope.
         admin: bool,
-        /// The path was not known and is assumed empty.
-        path_assumed: bool,
     },
     /// Cannot be an access entry: keeps aws-auth needed.
     Refused { reason: Refusal },
@@ -65,8 +74,10 @@ pub enum Refusal {
         account: String,
     },
     NotAnArn,
-    /// An IAM Identity Center role's path cannot be told (it is per account and region).
+    /// The role's path cannot be told: an access entry needs it, and it is never guessed.
     RolePathUnknown,
+    /// IAM has no such role: the mapping names a role that was deleted, or never existed.
+    RoleNotFound,
     NodeOfAnotherAccount {
         account: String,
     },
@@ -151,14 +162,12 @@ fn decide(
     if !mapping_in_force(&data.mappings, index) {
         return Outcome::Nothing { reason: Nothing::Shadowed };
     }
-    let (principal, path_assumed) = match arn.kind {
-        PrincipalKind::User => (arn.clone(), false),
+    let principal = match arn.kind {
+        PrincipalKind::User => arn.clone(),
         PrincipalKind::Role => match paths.full_arn(&arn) {
-            Some(full) => (full, false),
-            None if arn.name.starts_with("AWSReservedSSO_") => {
-                return Outcome::Refused { reason: Refusal::RolePathUnknown };
-            }
-            None => (arn.clone(), true),
+            RolePath::Found(full) => full,
+            RolePath::NotFound => return Outcome::Refused { reason: Refusal::RoleNotFound },
+            RolePath::Unknown => return Outcome::Refused { reason: Refusal::RolePathUnknown },
         },
     };
     if let Some(e) = existing.iter().find(|e| same(e, &principal)) {
@@ -180,7 +189,7 @@ fn decide(
         {
             return Outcome::Refused { reason: Refusal::NodeOfAnotherAccount { account: principal.account.clone() } };
         }
-        return Outcome::Entry { principal, entry_type, username: None, groups: vec![], admin: false, path_assumed };
+        return Outcome::Entry { principal, entry_type, username: None, groups: vec![], admin: false };
     }
     let admin = groups.contains(&"system:masters");
     let system: Vec<String> =
@@ -199,6 +208,5 @@ fn decide(
         username: m.username.clone().filter(|u| !u.is_empty() && check_username(u).is_none()),
         groups: kept,
         admin,
-        path_assumed,
     }
 }

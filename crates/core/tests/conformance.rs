@@ -274,8 +274,11 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
 struct FakeIam(Vec<PrincipalArn>);
 
 impl accessctl_core::migration::RolePaths for FakeIam {
-    fn full_arn(&self, role: &PrincipalArn) -> Option<PrincipalArn> {
-        self.0.iter().find(|r| r.name == role.name && r.account == role.account).cloned()
+    fn full_arn(&self, role: &PrincipalArn) -> accessctl_core::migration::RolePath {
+        match self.0.iter().find(|r| r.name == role.name && r.account == role.account) {
+            Some(r) => accessctl_core::migration::RolePath::Found(r.clone()),
+            None => accessctl_core::migration::RolePath::NotFound,
+        }
     }
 }
 
@@ -292,7 +295,7 @@ fn migrate_case(c: &Value) -> String {
     let mut got: Vec<String> = propose(&data, &arns("existing_access_entries"), None, &iam)
         .into_iter()
         .filter_map(|p| match p.outcome {
-            Outcome::Entry { principal, entry_type, username, mut groups, admin, .. } => {
+            Outcome::Entry { principal, entry_type, username, mut groups, admin } => {
                 groups.sort();
                 Some(format!(
                     "entry {principal} {} {} {groups:?} admin={admin}",
@@ -310,6 +313,7 @@ fn migrate_case(c: &Value) -> String {
                     Refusal::Account { .. } => "account-mapping",
                     Refusal::NotAnArn => "not-an-arn",
                     Refusal::RolePathUnknown => "role-path-unknown",
+                    Refusal::RoleNotFound => "role-not-found",
                     Refusal::NodeOfAnotherAccount { .. } => "node-of-another-account",
                 }
             )),
