@@ -76,3 +76,37 @@ proptest! {
         load(&apply(EXAMPLES[which], &edits));
     }
 }
+
+/// Blocks nested thousands deep get a diagnostic, not a stack overflow; braces inside strings and
+/// comments do not count.
+#[test]
+fn hostile_nesting_is_a_diagnostic() {
+    let deep = format!("cluster \"c\" {{{}{}}}\n", " a {".repeat(5_000), " }".repeat(5_000));
+    let loaded = config::load(&[SourceFile::new("deep.kdl", deep.as_str())]);
+    assert!(loaded.diagnostics.iter().any(|d| d.message.contains("nested more than")), "{:?}", loaded.diagnostics);
+    assert!(config::fmt::format(&SourceFile::new("deep.kdl", deep.as_str())).is_err());
+    let braces = "{".repeat(100);
+    let text = format!(
+        "// {braces}\n/* {braces} */\nprincipal \"x\" \"arn:aws:iam::111122223333:user/x\"\ncluster \"c\" {{\n    region \"eu-west-1\"\n    access-entry \"x\" username=\"{braces}\" tags=#\"{braces}\"#\n}}\n"
+    );
+    assert_eq!(config::too_deep(&text, config::MAX_DEPTH), None);
+}
+
+/// A folder with a link to itself is read once, each file once; a file too large for an
+/// access.kdl is refused before it is read.
+#[cfg(unix)]
+#[test]
+fn link_loops_and_huge_files_end_with_an_answer() {
+    use accessctl::config::source;
+    let dir = std::env::temp_dir().join(format!("accessctl-loop-{}-{}", std::process::id(), fastrand::u32(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.kdl"), "cluster \"c\" {\n    region \"eu-west-1\"\n}\n").unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a.kdl"), dir.join("b.kdl")).unwrap();
+    let files = source::expand_paths(std::slice::from_ref(&dir)).unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let huge = dir.join("huge.kdl");
+    std::fs::File::create(&huge).unwrap().set_len(source::MAX_FILE_BYTES + 1).unwrap();
+    assert!(matches!(source::read_files(&[huge]), Err(source::SourceError::TooLarge { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -72,14 +72,9 @@ pub enum ApplyError {
 }
 
 /// A Kubernetes error as a person reads it: the API server's own message where there is one.
-pub fn kube_message(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if !s.message.is_empty() => format!("{} ({} {})", s.message, s.code, s.reason),
-        other => other.to_string(),
-    }
-}
+pub use crate::live::kubernetes::kube_message;
 
-fn aws<E: ProvideErrorMetadata + std::fmt::Debug>(
+fn aws<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     operation: &'static str,
     e: &aws_sdk_eks::error::SdkError<E>,
 ) -> ApplyError {

@@ -59,8 +59,79 @@ pub fn load(files: &[SourceFile]) -> Loaded {
     Loaded { config, diagnostics }
 }
 
+/// How deep blocks may nest. access.kdl needs four levels; the KDL parser recurses per level, so
+/// a hostile file nested thousands deep would overflow the stack instead of getting an answer.
+pub const MAX_DEPTH: usize = 64;
+
+/// Where blocks first nest deeper than `max`, if they do: braces outside strings and comments.
+pub fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // A quoted string: skip to its unescaped closing quote.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' if bytes.get(i + 1).is_some_and(|b| *b == b'"' || *b == b'#') => {
+                // A raw string `#"…"#` (any number of #): skip to the same number of # after a quote.
+                let hashes = bytes[i..].iter().take_while(|b| **b == b'#').count();
+                let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+                i += hashes;
+                match bytes[i + 1..].windows(close.len()).position(|w| w == close.as_slice()) {
+                    Some(at) => i += at + close.len(),
+                    None => return None,
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut nested = 0usize;
+                while i + 1 < bytes.len() {
+                    if bytes[i] == b'/' && bytes[i + 1] == b'*' {
+                        nested += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes[i + 1] == b'/' {
+                        nested -= 1;
+                        i += 2;
+                        if nested == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses one file as KDL v2, turning kdl's own diagnostics into ours (with the file name).
 pub fn parse(file: &SourceFile) -> Result<KdlDocument, Vec<ConfigDiagnostic>> {
+    if let Some(at) = too_deep(&file.text, MAX_DEPTH) {
+        return Err(vec![
+            ConfigDiagnostic::error(Code::Syntax, file, format!("blocks nested more than {MAX_DEPTH} deep"))
+                .label(miette::SourceSpan::from((at, 1)), "this block is too deep")
+                .help("an access.kdl is at most a few blocks deep: cluster → access-entry → policy"),
+        ]);
+    }
     file.text.parse::<KdlDocument>().map_err(|err| {
         err.diagnostics
             .into_iter()

@@ -45,3 +45,21 @@ fn ca_certificates(data: &str) -> Result<Vec<Vec<u8>>, KubeConnectError> {
     }
     Ok(certs)
 }
+
+/// A Kubernetes error as a person reads it: the API server's own message and status, or the
+/// error's chain of causes — never a debug dump.
+pub fn kube_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.message.is_empty() => format!("{} ({} {})", s.message, s.code, s.reason),
+        kube::Error::Api(s) => format!("{} {}", s.code, s.reason),
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        }
+    }
+}

@@ -97,13 +97,17 @@ pub enum ReadError {
     Unexpected { cluster: String, what: &'static str, value: String },
 }
 
-pub fn aws_message<E: ProvideErrorMetadata + std::fmt::Debug>(e: &aws_sdk_eks::error::SdkError<E>) -> String {
+pub fn aws_message<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    e: &aws_sdk_eks::error::SdkError<E>,
+) -> String {
     match (e.code(), e.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
         _ => match e {
-            aws_sdk_eks::error::SdkError::DispatchFailure(d) => format!("cannot reach the EKS API: {d:?}"),
-            other => format!("{other:?}"),
+            aws_sdk_eks::error::SdkError::DispatchFailure(_) => {
+                format!("cannot reach the EKS API: {}", aws_sdk_eks::error::DisplayErrorContext(e))
+            }
+            other => aws_sdk_eks::error::DisplayErrorContext(other).to_string(),
         },
     }
 }
@@ -305,7 +309,7 @@ enum KubeReadError {
 type KubeState = (Option<LiveAwsAuth>, BTreeMap<String, LiveBinding>);
 
 async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadError> {
-    let unreachable = |e: kube::Error| KubeReadError::Unreachable(e.to_string());
+    let unreachable = |e: kube::Error| KubeReadError::Unreachable(super::kubernetes::kube_message(&e));
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let aws_auth = match cms.get_opt("aws-auth").await.map_err(unreachable)? {
         None => None,
@@ -383,7 +387,11 @@ pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, Str
         K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
         K::DynamicType: Default,
     {
-        let items = Api::<K>::all(client.clone()).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
+        let items = Api::<K>::all(client.clone())
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| super::kubernetes::kube_message(&e))?
+            .items;
         items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
     }
     let (cluster_roles, roles, cluster_bindings, bindings) = tokio::join!(
