@@ -108,3 +108,51 @@ async fn an_unreadable_ownership_annotation_fails_the_plan() {
     assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
     assert!(planned.stderr.contains("accessctl.io/managed-mappings"), "{}", planned.stderr);
 }
+
+/// A saved plan is bound to the files and the live state it came from, and its guards are the
+/// ones computed at apply: a plan file with its guards emptied, or made from other files, is not
+/// applied. The file is the owner's alone and holds no external id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
+    // accessctl works through a role that created the cluster (so it has the creator's access).
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: arn:aws:iam::111122223333:role/accessctl\n";
+    let sb = sandbox(seed, updates_take(0)).await;
+    let file = temp_file(
+        "saved",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    assume-role \"arn:aws:iam::111122223333:role/accessctl\" external-id=\"s3cr3t-id\"\n    authentication-mode \"API\"\n}\n",
+    );
+    let saved = format!("{file}.plan.json");
+    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file, "--out", &saved]);
+    assert_eq!(planned.code, 0, "{}\n{}", planned.stdout, planned.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(!text.contains("s3cr3t-id"), "the external id stays out of the plan");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // Guards emptied by hand: they are recomputed, so the one-way step still needs --allow.
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    plan["clusters"][0]["guards"] = serde_json::json!([]);
+    std::fs::write(&saved, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let applied = accessctl_as(&sb, ADMIN, &["apply", &saved, "--auto-approve", "-f", &file]);
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(applied.stderr.contains("--allow one-way-mode"), "{}", applied.stderr);
+    // Made from other files: refused.
+    let other = temp_file(
+        "other",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    assume-role \"arn:aws:iam::111122223333:role/accessctl\"\n}\n",
+    );
+    let applied =
+        accessctl_as(&sb, ADMIN, &["apply", &saved, "--auto-approve", "--allow", "one-way-mode", "-f", &other]);
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(applied.stderr.contains("is not what"), "{}", applied.stderr);
+    let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    assert_eq!(
+        c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
+        "API_AND_CONFIG_MAP"
+    );
+    // A missing plan file is named.
+    let missing = accessctl_as(&sb, ADMIN, &["apply", "/nonexistent/plan.json", "-f", &file]);
+    assert!(missing.stderr.contains("/nonexistent/plan.json"), "{}", missing.stderr);
+}

@@ -1,5 +1,6 @@
-//! `accessctl apply [PLANFILE]`: plan (or load a saved plan and check live state still matches
-//! it), check guards, confirm, execute in dependency order, report.
+//! `accessctl apply [PLANFILE]`: plan (or load a saved plan and check it is exactly what the files
+//! plan against live state now), check the guards computed now, confirm, execute in dependency
+//! order, report.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -13,8 +14,7 @@ use miette::IntoDiagnostic;
 
 use super::target::{self, TargetArgs};
 use crate::apply::{ApplyOptions, Report, apply_cluster};
-use crate::live::read::read_cluster;
-use crate::plan::{FORMAT_VERSION, GuardKind, Plan, diff, render};
+use crate::plan::{FORMAT_VERSION, GuardKind, Plan, render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,9 +37,12 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
     target::runtime()?.block_on(async {
         let target = target::connect(&args.target, config).await?;
-        let (mut plan, live) = target::plan(&target).await?;
+        let (plan, live) = target::plan(&target).await?;
         if let Some(path) = &args.plan_file {
-            let saved: Plan = serde_json::from_slice(&std::fs::read(path).into_diagnostic()?).into_diagnostic()?;
+            let text = std::fs::read(path)
+                .map_err(|e| miette::miette!("cannot read the plan file {}: {e}", path.display()))?;
+            let saved: Plan = serde_json::from_slice(&text)
+                .map_err(|e| miette::miette!("{} is not a plan accessctl wrote: {e}", path.display()))?;
             if saved.format_version != FORMAT_VERSION {
                 return Err(miette::miette!(
                     "{} is a plan of format {}, this accessctl reads {FORMAT_VERSION}",
@@ -47,9 +50,21 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                     saved.format_version
                 ));
             }
-            for s in &saved.clusters {
-                let (l, _) = read_cluster(&s.target, &target.endpoints).await.into_diagnostic()?;
-                if diff::fingerprint(&l) != s.fingerprint {
+            // A saved plan is bound to the files and the live state it came from: what the files
+            // plan now against live state now must be exactly what it says. Its guards are never
+            // read from the file: they are the ones computed now.
+            let stale = || {
+                miette::miette!(
+                    help = "run `accessctl plan --out FILE` again with these files and review the new plan",
+                    "{} is not what these files plan: it was made from other files, or changed after",
+                    path.display()
+                )
+            };
+            if saved.clusters.iter().map(|c| &c.cluster).ne(plan.clusters.iter().map(|c| &c.cluster)) {
+                return Err(stale());
+            }
+            for (s, now) in saved.clusters.iter().zip(&plan.clusters) {
+                if s.fingerprint != now.fingerprint {
                     return Err(miette::miette!(
                         help = "run `accessctl plan --out FILE` again and review the new plan",
                         "cluster `{}` changed since {} was made: the saved plan no longer describes it",
@@ -57,8 +72,10 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                         path.display()
                     ));
                 }
+                if serde_json::to_value(&s.changes).ok() != serde_json::to_value(&now.changes).ok() {
+                    return Err(stale());
+                }
             }
-            plan = saved;
         }
         print!("{}", render::human(&plan));
         if plan.change_count() == 0 {

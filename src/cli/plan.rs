@@ -40,7 +40,8 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             Output::Json => println!("{}", serde_json::to_string_pretty(&plan).into_diagnostic()?),
         }
         if let Some(path) = &args.out {
-            std::fs::write(path, serde_json::to_vec_pretty(&plan).into_diagnostic()?).into_diagnostic()?;
+            write_private(path, &serde_json::to_vec_pretty(&plan).into_diagnostic()?)
+                .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))?;
             eprintln!(
                 "Saved the plan to {}: `accessctl apply {}` applies it if live state has not changed.",
                 path.display(),
@@ -51,4 +52,18 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             if args.detailed_exitcode && plan.change_count() > 0 { super::exit::CHANGES } else { super::exit::OK };
         Ok(ExitCode::from(code))
     })
+}
+
+/// Writes a file only its owner may read: a plan names every principal and its access.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // A file that was there keeps its mode through `open`: set it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(bytes)
 }

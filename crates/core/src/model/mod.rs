@@ -102,6 +102,8 @@ pub struct Cluster {
 pub struct AssumeRole {
     pub role_arn: PrincipalArn,
     pub session_name: Option<String>,
+    /// A shared secret of the role's trust policy: never written into plans or JSON output.
+    #[serde(skip_serializing, default)]
     pub external_id: Option<String>,
 }
 
