@@ -199,6 +199,16 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
                 let _ = writeln!(out, "{head} {{\ngroups {}\n}}", groups.join(" "));
             }
         }
+        for item in a.data.unreadable_roles.iter().chain(&a.data.unreadable_users) {
+            let what = match item.get("sso").and_then(|sso| sso.get("permissionSetName")).and_then(|n| n.as_str()) {
+                Some(set) => format!(
+                    "an `sso:` item for permission set {set}: EKS matches nobody by it (write the role's ARN, \
+                     without its path, instead)"
+                ),
+                None => "an item without its ARN: it maps nobody".to_string(),
+            };
+            let _ = writeln!(out, "// not imported: {what}; it stays in aws-auth untouched");
+        }
         for account in &a.data.accounts {
             if crate::model::arn::is_account_id(account) {
                 let _ = writeln!(out, "map-account {}", quote(account));

@@ -102,9 +102,14 @@ async fn a_large_generated_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_mapped_twice_and_a_malformed_account_import_as_a_valid_file() {
     let seed = "clusters:\n  - name: c\n    authenticationMode: CONFIG_MAP\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/ops\n          username: ops\n          groups: [viewers]\n        - rolearn: arn:aws:iam::111122223333:role/OPS\n          username: ops-admin\n          groups: [system:masters]\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/sandbox-admin\n          groups: [system:masters]\n      mapAccounts: |\n        - \"444455556666\"\n        - test-account\n";
-    let sb = sandbox(seed, Faults::default()).await;
+    let seed = seed.replace(
+        "      mapUsers:",
+        "        - sso:\n            permissionSetName: ViewOnly\n            accountID: \"111122223333\"\n          groups: [viewers]\n      mapUsers:",
+    );
+    let sb = sandbox(&seed, Faults::default()).await;
     let text = import_then_plan_is_empty(&sb, "eu-west-1", &["c"]);
     assert!(text.contains("// not imported: arn:aws:iam::111122223333:role/ops is mapped again later"), "{text}");
+    assert!(text.contains("// not imported: an `sso:` item for permission set ViewOnly"), "{text}");
     assert!(text.contains("username=\"ops-admin\""), "{text}");
     assert!(text.contains("map-account \"444455556666\""), "{text}");
     assert!(text.contains("// not imported: map-account `test-account`"), "{text}");

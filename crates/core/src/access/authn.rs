@@ -251,3 +251,61 @@ pub fn is_instance_id(s: &str) -> bool {
         (id.len() == 8 || id.len() == 17) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws_auth::AwsAuthData;
+    use crate::model::AuthMode;
+
+    fn cluster(mode: AuthMode, map_roles: &str, map_users: &str, accounts: &str) -> ClusterAccess {
+        let mut data = std::collections::BTreeMap::new();
+        data.insert("mapRoles".to_string(), map_roles.to_string());
+        data.insert("mapUsers".to_string(), map_users.to_string());
+        data.insert("mapAccounts".to_string(), accounts.to_string());
+        let mut c = ClusterAccess::empty("c", mode);
+        c.aws_auth = Known::Known(Some(AwsAuthData::parse(&data).unwrap()));
+        c
+    }
+
+    fn who(c: &ClusterAccess, arn: &str) -> String {
+        match authenticate(c, &Caller::parse(arn).unwrap(), &Offline) {
+            Authentication::Authenticated(i) => format!("{} {:?}", i.username, i.groups),
+            Authentication::Refused(Refusal::Template { reason, .. }) => format!("refused: {reason}"),
+            Authentication::Refused(_) => "unauthorized".into(),
+            Authentication::Unknown { reason } => format!("unknown: {reason}"),
+        }
+    }
+
+    /// The cases explain used to get wrong, each decided as the authenticator decides it
+    /// (pkg/server/server.go, pkg/mapper/configmap/mapper.go).
+    #[test]
+    fn the_authenticator_s_rules() {
+        let roles = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:nodes]\n";
+        let users = "- userarn: arn:aws:iam::111122223333:user/ops/alice\n  username: alice\n  groups: [a]\n- userarn: arn:aws:iam::111122223333:role/deployer\n  username: deployer\n  groups: [d]\n";
+        let c = cluster(AuthMode::ConfigMap, roles, users, "- \"444455556666\"\n");
+        // A user keeps its path: the mapping with the path matches, one without would not.
+        assert_eq!(who(&c, "arn:aws:iam::111122223333:user/ops/alice"), "alice [\"a\"]");
+        assert_eq!(who(&c, "arn:aws:iam::111122223333:user/alice"), "unauthorized");
+        // A role ARN under mapUsers still matches the role's sessions (the lookup is by ARN).
+        assert_eq!(who(&c, "arn:aws:sts::111122223333:assumed-role/deployer/ci"), "deployer [\"d\"]");
+        // {{EC2PrivateDNSName}} needs an instance id as the session name.
+        assert_eq!(
+            who(&c, "arn:aws:sts::111122223333:assumed-role/nodes/not-an-instance"),
+            "refused: SessionName did not contain an instance id"
+        );
+        assert!(
+            who(&c, "arn:aws:sts::111122223333:assumed-role/nodes/i-0123456789abcdef0").starts_with("system:node:")
+        );
+        // Federated users and the root are callers too: here through mapAccounts.
+        assert_eq!(
+            who(&c, "arn:aws:sts::444455556666:federated-user/bob"),
+            "arn:aws:sts::444455556666:federated-user/bob []"
+        );
+        assert_eq!(who(&c, "arn:aws:iam::444455556666:root"), "arn:aws:iam::444455556666:root []");
+        // Unknown state is never "nobody is mapped".
+        let mut unknown = c.clone();
+        unknown.aws_auth = Known::Unknown("403".into());
+        assert_eq!(who(&unknown, "arn:aws:iam::111122223333:user/ops/alice"), "unknown: 403");
+    }
+}
