@@ -156,3 +156,45 @@ async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
     let missing = accessctl_as(&sb, ADMIN, &["apply", "/nonexistent/plan.json", "-f", &file]);
     assert!(missing.stderr.contains("/nonexistent/plan.json"), "{}", missing.stderr);
 }
+
+/// The lockout analysis is done again from fresh reads right before the one-way step to API: a
+/// mapping added after the plan was reviewed (here while the apply runs) stops the step, and what
+/// the plan did show still applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
+    use std::sync::atomic::AtomicBool;
+
+    use accessctl::apply::{ApplyOptions, apply_cluster};
+    use accessctl::live::aws::Endpoints;
+    use accessctl::live::read::read_cluster;
+    use accessctl::plan::diff::diff;
+
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/sandbox-admin\n          groups: [system:masters]\n";
+    let sb = sandbox(seed, updates_take(0)).await;
+    let text = "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:user/carol\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n";
+    let desired = accessctl::config::load(&[accessctl::config::SourceFile::new("t.kdl", text)])
+        .config
+        .unwrap()
+        .clusters
+        .remove(0);
+    let (live, conn) = read_cluster(&desired, &Endpoints::sandbox(sb.url())).await.unwrap();
+    let plan = diff(&desired, &live);
+    assert!(plan.guards.iter().all(|g| !g.principals.iter().any(|p| p.contains("dave"))));
+    // Someone maps dave as an administrator after the plan was reviewed.
+    sb.with_world(|w| {
+        let mut c = w.clusters.remove("c").unwrap();
+        let users = "- userarn: arn:aws:iam::111122223333:user/sandbox-admin\n  groups: [system:masters]\n- userarn: arn:aws:iam::111122223333:user/dave\n  groups: [system:masters]\n";
+        w.put_config_map(&mut c, "kube-system", "aws-auth", &[("mapUsers".to_string(), users.to_string())].into(), 0);
+        w.clusters.insert("c".into(), c);
+    });
+    let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
+    let (id, why) = report.failed.first().expect("the step to API is not taken");
+    assert!(id.starts_with("mode"), "{report:?}");
+    assert!(why.contains("arn:aws:iam::111122223333:user/dave"), "{why}");
+    assert!(report.done.iter().any(|d| d.contains("user/carol")), "the rest of the plan applies: {report:?}");
+    let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    assert_eq!(
+        c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
+        "API_AND_CONFIG_MAP"
+    );
+}

@@ -69,6 +69,9 @@ pub enum ApplyError {
     NoKubernetes(String),
     #[error("interrupted before it started")]
     Interrupted,
+    /// Fresh reads just before a one-way step find a lockout the reviewed plan did not show.
+    #[error("not taken: since the plan was made, {0}")]
+    NewLockout(String),
 }
 
 /// A Kubernetes error as a person reads it: the API server's own message where there is one.
@@ -123,6 +126,17 @@ pub async fn apply_cluster(
             report.not_started.extend(runnable.iter().map(|c| c.id.clone()));
             continue;
         }
+        // A one-way step to API is taken only if fresh reads, right before it, find nobody locked
+        // out that the reviewed plan did not list (a mapping added meanwhile, say).
+        let mut runnable = runnable;
+        if let Some(step) = runnable.iter().position(|c| matches!(c.target, Target::AuthMode { to: AuthMode::Api, .. }))
+            && let Err(e) = recheck_before_api(plan, conn).await
+        {
+            let change = runnable.remove(step);
+            on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
+            blocked.insert(change.id.clone());
+            report.failed.push((change.id.clone(), e.to_string()));
+        }
         let mut results = futures_util::stream::iter(runnable)
             .map(|change| async move {
                 if cancel.load(Ordering::SeqCst) {
@@ -159,6 +173,32 @@ pub async fn apply_cluster(
         }
     }
     report
+}
+
+/// Re-reads the cluster and recomputes the plan's guards: every principal a guard now names must
+/// have been named by the same guard in the reviewed plan.
+async fn recheck_before_api(plan: &ClusterPlan, conn: &Connection) -> Result<(), ApplyError> {
+    let (live, _) = crate::live::read::read_with(&plan.target, conn.clients.clone())
+        .await
+        .map_err(|e| ApplyError::NewLockout(format!("the cluster cannot be read again to check ({e})")))?;
+    let fresh = crate::plan::diff::diff(&plan.target, &live);
+    let mut unseen = vec![];
+    for guard in &fresh.guards {
+        let reviewed = plan.guards.iter().find(|g| g.kind == guard.kind);
+        for p in &guard.principals {
+            if !reviewed.is_some_and(|g| g.principals.contains(p)) {
+                unseen.push(format!("{p} ({})", guard.kind.as_str()));
+            }
+        }
+    }
+    if unseen.is_empty() {
+        Ok(())
+    } else {
+        Err(ApplyError::NewLockout(format!(
+            "moving to API would also lock out {}: run plan again and review",
+            unseen.join(", ")
+        )))
+    }
 }
 
 /// A short description of a change for progress lines.

@@ -121,7 +121,11 @@ pub struct Connection {
 }
 
 pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(LiveCluster, Connection), ReadError> {
-    let clients = clients_for(cluster, endpoints).await;
+    read_with(cluster, clients_for(cluster, endpoints).await).await
+}
+
+/// Reads a cluster with clients already made (apply re-reads with the run's own).
+pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(LiveCluster, Connection), ReadError> {
     let err =
         |operation: &'static str, message: String| ReadError::Aws { cluster: cluster.name.clone(), operation, message };
 
