@@ -198,3 +198,39 @@ async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
         "API_AND_CONFIG_MAP"
     );
 }
+
+/// Ctrl-C while a mode update runs stops waiting at once (EKS goes on with the update), instead
+/// of holding the terminal for up to `--update-timeout`.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_for_a_mode_update_stops_at_once() {
+    let sb = sandbox("clusters:\n  - name: c\n    authenticationMode: CONFIG_MAP\n", updates_take(120_000)).await;
+    let file = temp_file(
+        "ctrl-c",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API_AND_CONFIG_MAP\"\n}\n",
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file, "--endpoint-url", &sb.url()])
+        .env("AWS_ACCESS_KEY_ID", "sandbox")
+        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is waiting on the update (it has asked DescribeUpdate), bounded.
+    let started = std::time::Instant::now();
+    while sb.counters().calls.get("DescribeUpdate").copied().unwrap_or(0) == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "apply never started waiting");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let signalled = std::time::Instant::now();
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let waited = signalled.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("interrupted while waiting"), "{text}");
+    assert!(waited < std::time::Duration::from_secs(10), "stopped after {waited:?}, not at once");
+}

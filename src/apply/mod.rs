@@ -69,6 +69,8 @@ pub enum ApplyError {
     NoKubernetes(String),
     #[error("interrupted before it started")]
     Interrupted,
+    #[error("interrupted while waiting for update {0}: EKS goes on with it; the next plan shows where it stands")]
+    InterruptedWaiting(String),
     /// Fresh reads just before a one-way step find a lockout the reviewed plan did not show.
     #[error("not taken: since the plan was made, {0}")]
     NewLockout(String),
@@ -90,9 +92,24 @@ fn code<E: ProvideErrorMetadata>(e: &aws_sdk_eks::error::SdkError<E>) -> (&str, 
 
 /// Sleeps the next step of a jittered exponential backoff: 200 ms doubling to 5 s.
 async fn backoff(attempt: u32) {
+    tokio::time::sleep(backoff_delay(attempt)).await;
+}
+
+fn backoff_delay(attempt: u32) -> Duration {
     let base = 200u64.saturating_mul(1 << attempt.min(5)).min(5_000);
-    let jitter = fastrand::u64(0..=base / 2);
-    tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+    Duration::from_millis(base / 2 + fastrand::u64(0..=base / 2))
+}
+
+/// Waits the backoff of `attempt`, or less when `cancel` is set meanwhile: false then.
+async fn backoff_unless_cancelled(attempt: u32, cancel: &AtomicBool) -> bool {
+    let until = Instant::now() + backoff_delay(attempt);
+    while Instant::now() < until {
+        if cancel.load(Ordering::SeqCst) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
+    }
+    !cancel.load(Ordering::SeqCst)
 }
 
 /// Applies one cluster's plan. `on_progress` receives one line per finished change.
@@ -143,7 +160,7 @@ pub async fn apply_cluster(
                     return (change, Err(ApplyError::Interrupted));
                 }
                 let started = Instant::now();
-                let result = execute(change, conn, options).await.map(|_| started.elapsed());
+                let result = execute(change, conn, options, cancel).await.map(|_| started.elapsed());
                 (change, result)
             })
             .buffer_unordered(options.concurrency.max(1));
@@ -163,6 +180,12 @@ pub async fn apply_cluster(
                     report.interrupted = true;
                     blocked.insert(change.id.clone());
                     report.not_started.push(change.id.clone());
+                }
+                Err(e @ ApplyError::InterruptedWaiting(_)) => {
+                    on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
+                    report.interrupted = true;
+                    blocked.insert(change.id.clone());
+                    report.failed.push((change.id.clone(), e.to_string()));
                 }
                 Err(e) => {
                     on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
@@ -213,11 +236,16 @@ pub fn describe(change: &Change) -> String {
     }
 }
 
-async fn execute(change: &Change, conn: &Connection, options: &ApplyOptions) -> Result<(), ApplyError> {
+async fn execute(
+    change: &Change,
+    conn: &Connection,
+    options: &ApplyOptions,
+    cancel: &AtomicBool,
+) -> Result<(), ApplyError> {
     let cluster = &conn.cluster;
     let eks = &conn.clients.eks;
     match (&change.target, change.action) {
-        (Target::AuthMode { to, .. }, _) => set_mode(eks, cluster, *to, options).await,
+        (Target::AuthMode { to, .. }, _) => set_mode(eks, cluster, *to, options, cancel).await,
         (Target::AccessEntry { principal, .. }, Action::Delete) => delete_entry(eks, cluster, principal).await,
         (Target::AccessEntry { principal, after: Some(spec), .. }, Action::Replace) => {
             delete_entry(eks, cluster, principal).await?;
@@ -281,6 +309,7 @@ async fn set_mode(
     cluster: &str,
     to: AuthMode,
     options: &ApplyOptions,
+    cancel: &AtomicBool,
 ) -> Result<(), ApplyError> {
     let started = Instant::now();
     let mut attempt = 0;
@@ -293,7 +322,9 @@ async fn set_mode(
                 if c == "ResourceInUseException" && started.elapsed() < options.update_timeout {
                     // Another update runs: wait for it, then ask again.
                     attempt += 1;
-                    backoff(attempt).await;
+                    if !backoff_unless_cancelled(attempt, cancel).await {
+                        return Err(ApplyError::Interrupted);
+                    }
                     continue;
                 }
                 if c == "InvalidParameterException" && m.contains("Unsupported authentication mode update") {
@@ -307,24 +338,27 @@ async fn set_mode(
             }
         }
     };
-    wait_update(eks, cluster, &id, options.update_timeout).await
+    wait_update(eks, cluster, &id, options.update_timeout, cancel).await
 }
 
 async fn current_mode(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<AuthMode, ApplyError> {
     let d = eks.describe_cluster().name(cluster).send().await.map_err(|e| aws("DescribeCluster", &e))?;
-    Ok(d.cluster()
-        .and_then(|c| c.access_config())
-        .and_then(|a| a.authentication_mode())
-        .and_then(|m| AuthMode::parse(m.as_str()))
-        .unwrap_or(AuthMode::ConfigMap))
+    match d.cluster().and_then(|c| c.access_config()).and_then(|a| a.authentication_mode()) {
+        None => Ok(AuthMode::ConfigMap),
+        Some(m) => AuthMode::parse(m.as_str()).ok_or_else(|| ApplyError::Aws {
+            operation: "DescribeCluster",
+            message: format!("unknown authentication mode `{}`", m.as_str()),
+        }),
+    }
 }
 
-/// Waits on DescribeUpdate (backoff, timeout) until the update ends.
+/// Waits on DescribeUpdate (backoff, timeout) until the update ends, or until Ctrl-C.
 pub async fn wait_update(
     eks: &aws_sdk_eks::Client,
     cluster: &str,
     id: &str,
     timeout: Duration,
+    cancel: &AtomicBool,
 ) -> Result<(), ApplyError> {
     let started = Instant::now();
     let mut attempt = 0;
@@ -346,7 +380,9 @@ pub async fn wait_update(
             }
             _ => {
                 attempt += 1;
-                backoff(attempt).await;
+                if !backoff_unless_cancelled(attempt, cancel).await {
+                    return Err(ApplyError::InterruptedWaiting(id.to_string()));
+                }
             }
         }
     }
