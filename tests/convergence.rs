@@ -104,7 +104,11 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
             }
         })
         .await;
-        assert!(report.failed.is_empty(), "stop after {stop_after}: {report:?}");
+        // Stopping ends a wait on a mode update at once (EKS goes on with it); nothing else fails.
+        assert!(
+            report.failed.iter().all(|(_, why)| why.contains("interrupted while waiting")),
+            "stop after {stop_after}: {report:?}"
+        );
 
         // The next run sees exactly the remainder, and converges.
         let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
