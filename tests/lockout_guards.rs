@@ -234,3 +234,78 @@ async fn ctrl_c_while_waiting_for_a_mode_update_stops_at_once() {
     assert!(text.contains("interrupted while waiting"), "{text}");
     assert!(waited < std::time::Duration::from_secs(10), "stopped after {waited:?}, not at once");
 }
+
+/// An access entry that takes over a `system:masters` mapping in API_AND_CONFIG_MAP (entries win)
+/// with less than the mapping gave is a guarded access loss, not a silent downgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_that_takes_over_a_mapping_with_less_is_guarded() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/bob\n          username: bob\n          groups: [system:masters]\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let file = temp_file(
+        "takeover",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:user/bob\" {\n        groups \"readers\"\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert!(planned.stdout.contains("! guard access-loss"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/bob"), "{}", planned.stdout);
+    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
+    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    assert!(applied.stderr.contains("--allow access-loss"), "{}", applied.stderr);
+}
+
+/// One IAM principal has one access entry however its ARN is spelled: a case variant plans an
+/// update of the entry EKS holds (never a second entry), and EKS refuses a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arn_spelled_differently_is_the_same_entry() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:user/carol\n        policies:\n          AmazonEKSViewPolicy: []\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let file = temp_file(
+        "case",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:user/Carol\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert_eq!(planned.code, 0, "the same entry, nothing to change:\n{}", planned.stdout);
+    let second = eks(&sb.url())
+        .create_access_entry()
+        .cluster_name("c")
+        .principal_arn("arn:aws:iam::111122223333:user/CAROL")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(aws_sdk_eks::error::ProvideErrorMetadata::code(&second), Some("ResourceInUseException"));
+}
+
+/// `explain me` as a role session is about that session (its name, its role's pathed entry), and
+/// an IAM role ARN stands for any session of the role; as a CONFIG_MAP cluster's creator, `me`
+/// gets in as what it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_speaks_of_the_session_the_role_and_the_creator() {
+    let seed = "roles: [arn:aws:iam::111122223333:role/teams/deployer]\nclusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/teams/deployer\n        username: \"deploy:{{SessionName}}\"\n        policies:\n          AmazonEKSClusterAdminPolicy: []\n  - name: old\n    authenticationMode: CONFIG_MAP\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let (key, secret, token) = assume(&sb, "arn:aws:iam::111122223333:role/teams/deployer", "ci").await;
+    let file = temp_file(
+        "me",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n}\ncluster \"old\" {\n    region \"eu-west-1\"\n}\n",
+    );
+    let json = |run: &Run| -> serde_json::Value {
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}\n{}", run.stdout, run.stderr))
+    };
+    let me = accessctl_as(
+        &sb,
+        (&key, &secret, Some(&token)),
+        &["explain", "me", "--cluster", "c", "-f", &file, "--output", "json"],
+    );
+    assert_eq!(me.code, 0, "{}\n{}", me.stdout, me.stderr);
+    assert_eq!(json(&me)["now"]["username"], "deploy:ci");
+    let role = accessctl_as(
+        &sb,
+        ADMIN,
+        &["explain", "arn:aws:iam::111122223333:role/deployer", "--cluster", "c", "-f", &file, "--output", "json"],
+    );
+    assert_eq!(role.code, 0, "{}\n{}", role.stdout, role.stderr);
+    assert_eq!(json(&role)["now"]["source"], "access-entry");
+    assert_eq!(json(&role)["now"]["unresolved"][0], "{{SessionName}}");
+    let creator = accessctl_as(&sb, ADMIN, &["explain", "me", "--cluster", "old", "-f", &file, "--output", "json"]);
+    assert_eq!(creator.code, 0, "{}\n{}", creator.stdout, creator.stderr);
+    assert_eq!(json(&creator)["now"]["source"], "cluster-creator");
+}

@@ -36,8 +36,18 @@ fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
     Run::from(out)
 }
 
-const ALL_GUARDS: &[&str] =
-    &["--allow", "one-way-mode", "--allow", "api-lockout", "--allow", "self-access", "--allow", "node-access"];
+const ALL_GUARDS: &[&str] = &[
+    "--allow",
+    "one-way-mode",
+    "--allow",
+    "api-lockout",
+    "--allow",
+    "self-access",
+    "--allow",
+    "node-access",
+    "--allow",
+    "access-loss",
+];
 
 fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--auto-approve"];

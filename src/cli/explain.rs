@@ -68,8 +68,18 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     let cluster = config.clusters[0].clone();
     let request = args.request();
     if args.offline {
-        let caller = Caller::parse(&args.principal)
-            .map_err(|e| miette::miette!(help = "`me` needs live state: drop --offline", "{e}"))?;
+        let caller = match Caller::parse(&args.principal) {
+            Ok(c) => c.as_caller(),
+            Err(_) if args.principal == "me" => {
+                return Err(miette::miette!(
+                    help = "`me` needs live state: drop --offline",
+                    "who `me` is is not known offline"
+                ));
+            }
+            Err(e) => {
+                return Err(miette::miette!(help = "give an IAM user or role ARN, or an STS assumed-role ARN", "{e}"));
+            }
+        };
         let e = explain::explain(&desired::from_config(&cluster), &caller, request.as_ref());
         print_one(&e, args.output, None)?;
         return Ok(exit_for(&e));
@@ -78,10 +88,13 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
         args.target.clusters = vec![cluster.name.clone()];
         let target = target::connect(&args.target, config).await?;
         let (live, _) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
-        let principal = if args.principal == "me" { live.caller.clone() } else { args.principal.clone() };
-        let caller = Caller::parse(&principal).into_diagnostic()?;
+        let principal = if args.principal == "me" { live.caller_arn.clone() } else { args.principal.clone() };
+        let caller = Caller::parse(&principal).into_diagnostic()?.as_caller();
         let plan = crate::plan::diff::diff(&cluster, &live);
-        let now_state = from_live(&live);
+        let mut now_state = from_live(&live);
+        if args.principal == "me" {
+            now_state = with_caller_as_creator(now_state, &caller);
+        }
         let now = explain::explain(&now_state, &caller, request.as_ref());
         let after = explain::explain(&state_after_plan(&now_state, &plan), &caller, request.as_ref());
         let changed = after.verdict != now.verdict
@@ -91,6 +104,19 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
         print_one(&now, args.output, changed.then_some(&after))?;
         Ok(exit_for(&now))
     })
+}
+
+/// The caller just read this cluster's Kubernetes API, so it gets in. If nothing the model sees
+/// lets it in and the cluster is in CONFIG_MAP, it is the creator, whose `system:masters` no
+/// configuration shows — which EKS does not tell otherwise.
+fn with_caller_as_creator(mut state: crate::access::ClusterAccess, caller: &Caller) -> crate::access::ClusterAccess {
+    use crate::access::{Authentication, Known, Offline, authenticate};
+    let read_it = state.rbac.known().is_some();
+    let unexplained = matches!(authenticate(&state, caller, &Offline), Authentication::Refused(_));
+    if read_it && unexplained && state.mode == crate::model::AuthMode::ConfigMap {
+        state.creator = Known::Known(caller.principal());
+    }
+    state
 }
 
 fn print_one(now: &Explanation, output: Output, after: Option<&Explanation>) -> miette::Result<()> {

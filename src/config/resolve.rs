@@ -350,7 +350,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn entries(&mut self, ctx: &ClusterContext<'_>, parts: &[(usize, &ClusterBlock)]) -> Vec<AccessEntry> {
-        let mut seen: HashMap<PrincipalArn, At> = HashMap::new();
+        let mut seen: HashMap<String, At> = HashMap::new();
         let mut out = Vec::new();
         let mut config_map_reported = false;
         for (file, block) in parts {
@@ -362,8 +362,9 @@ impl<'a> Resolver<'a> {
                 }
                 let Some(entry) = self.entry(ctx, *file, e) else { continue };
                 let message = || format!("{} has two access entries in cluster `{}`", entry.principal, ctx.name);
-                let help = "EKS allows one access entry per principal: merge their groups and policies into one";
-                if self.first_time(&mut seen, entry.principal.clone(), at, Code::DuplicatePrincipal, message, help) {
+                let help = "EKS allows one access entry per principal, however its ARN is spelled: merge them into one";
+                let key = entry.principal.identity_key();
+                if self.first_time(&mut seen, key, at, Code::DuplicatePrincipal, message, help) {
                     out.push(entry);
                 }
             }

@@ -34,6 +34,10 @@ pub struct LiveCluster {
     pub account: Option<String>,
     /// The IAM principal applying (an assumed-role session shown as its role).
     pub caller: String,
+    /// The caller exactly as STS reports it (a session with its name): who the access model
+    /// authenticates when it asks about the caller.
+    #[serde(skip)]
+    pub caller_arn: String,
     pub endpoint: Option<String>,
     #[serde(skip)]
     pub ca: Option<String>,
@@ -136,7 +140,8 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
     let described = described.map_err(|e| err("DescribeCluster", aws_message(&e)))?;
     let caller = caller
         .map_err(|e| err("GetCallerIdentity", e.message().unwrap_or("cannot tell who is calling").to_string()))?;
-    let caller = canonical_caller(caller.arn().unwrap_or_default());
+    let caller_arn = caller.arn().unwrap_or_default().to_string();
+    let caller = canonical_caller(&caller_arn);
     let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
     // No access config at all is a cluster made before access entries existed: CONFIG_MAP. A mode
     // accessctl does not know is an error, never a default.
@@ -165,6 +170,7 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         mode,
         account,
         caller,
+        caller_arn,
         endpoint,
         ca,
         entries,

@@ -22,7 +22,8 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
         Target::AuthMode { to, .. } => state.mode = state.mode.max(*to),
         Target::AccessEntry { principal, after, .. } => {
             let Known::Known(entries) = &mut state.entries else { return };
-            let existing = entries.iter().position(|e| e.principal.to_string() == *principal);
+            let key = PrincipalArn::parse(principal).map(|p| p.identity_key()).unwrap_or_default();
+            let existing = entries.iter().position(|e| e.principal.identity_key() == key);
             match (after, existing) {
                 (None, Some(i)) => {
                     entries.remove(i);
@@ -45,7 +46,8 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
         }
         Target::PolicyAssociation { principal, policy, after, .. } => {
             let Known::Known(entries) = &mut state.entries else { return };
-            let Some(entry) = entries.iter_mut().find(|e| e.principal.to_string() == *principal) else { return };
+            let key = PrincipalArn::parse(principal).map(|p| p.identity_key()).unwrap_or_default();
+            let Some(entry) = entries.iter_mut().find(|e| e.principal.identity_key() == key) else { return };
             entry.policies.retain(|a| a.policy != *policy);
             if let Some(scope) = after {
                 entry.policies.push(Association { policy: policy.clone(), scope: scope.clone() });

@@ -145,14 +145,18 @@ fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -
 }
 
 fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut Vec<Change>, plan: &mut ClusterPlan) {
-    let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.to_string()).collect();
+    let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.identity_key()).collect();
+    let key_of = |arn: &str| PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string());
     let mut declared = BTreeSet::new();
     for d in &desired.access_entries {
-        let principal = d.principal.to_string();
-        declared.insert(principal.clone());
+        // The live entry of the same principal, however either ARN is spelled (EKS allows one
+        // entry per principal): changes address it as EKS holds it.
+        let live_match = live.entries.iter().find(|(k, _)| key_of(k) == d.principal.identity_key());
+        let principal = live_match.map(|(k, _)| k.clone()).unwrap_or_else(|| d.principal.to_string());
+        declared.insert(d.principal.identity_key());
         let want = desired_spec(d);
         let entry_id = format!("entry:{principal}");
-        let live_entry = live.entries.get(&principal);
+        let live_entry = live_match.map(|(_, e)| e);
         let mut policy_deps: Vec<String> = wait_for.to_vec();
         match live_entry {
             None => {
@@ -257,10 +261,10 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         }
     }
     for (principal, l) in &live.entries {
-        if declared.contains(principal) {
+        if declared.contains(&key_of(principal)) {
             continue;
         }
-        if desired.prune && l.managed() && !protected.contains(principal) {
+        if desired.prune && l.managed() && !protected.contains(&key_of(principal)) {
             out.push(Change {
                 id: format!("entry:{principal}"),
                 action: Action::Delete,

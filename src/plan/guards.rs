@@ -1,6 +1,7 @@
 //! Guards: the changes a reviewer must say yes to explicitly (`apply --allow KIND`), each
 //! explained in the plan — a one-way mode step, a move to API that locks principals out, the
-//! applying principal losing its own access, nodes losing theirs.
+//! applying principal losing its own access, nodes losing theirs, anyone else the configuration
+//! keeps losing what they may do now.
 //!
 //! Who loses what is the access model's answer, not a guess from what entries exist: every
 //! principal that live state or the plan names (entries, mappings, mapAccounts, the caller) is
@@ -64,8 +65,9 @@ fn caller_for(p: &PrincipalArn) -> Option<Caller> {
     Caller::parse(&arn).ok()
 }
 
-/// Everyone the state before or after names: `(how the plan speaks of them, a caller)`.
-fn principals(states: [&ClusterAccess; 2], caller: &str) -> Vec<(String, Caller)> {
+/// Everyone the state before or after names: `(how the plan speaks of them, a caller)`. The
+/// applying principal is itself, as STS reported it (a session with its own name).
+fn principals(states: [&ClusterAccess; 2], caller: &str, caller_arn: &str) -> Vec<(String, Caller)> {
     let mut out: Vec<(String, Caller)> = vec![];
     let mut add = |label: String, c: Option<Caller>| {
         if let Some(c) = c
@@ -88,10 +90,15 @@ fn principals(states: [&ClusterAccess; 2], caller: &str) -> Vec<(String, Caller)
             }
         }
     }
-    add(
-        caller.to_string(),
-        PrincipalArn::parse(caller).ok().as_ref().and_then(caller_for).or_else(|| Caller::parse(caller).ok()),
-    );
+    // The caller as itself (STS's own ARN, a session with its name), not a stand-in.
+    let me = Caller::parse(caller_arn)
+        .ok()
+        .or_else(|| PrincipalArn::parse(caller).ok().as_ref().and_then(caller_for))
+        .or_else(|| Caller::parse(caller).ok());
+    if let Some(me) = me {
+        out.retain(|(l, _)| l != caller);
+        out.push((caller.to_string(), me));
+    }
     out
 }
 
@@ -110,14 +117,18 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     let before = from_live(live);
     let after = state_after_plan(&before, plan);
     let to_api = plan.changes.iter().any(|c| matches!(c.target, Target::AuthMode { to: AuthMode::Api, .. }));
-    let (mut locked, mut nodes_lost, mut self_loss) = (vec![], vec![], vec![]);
-    for (label, caller) in principals([&before, &after], &live.caller) {
+    let (mut locked, mut nodes_lost, mut self_loss, mut downgraded) = (vec![], vec![], vec![], vec![]);
+    for (label, caller) in principals([&before, &after], &live.caller, &live.caller_arn) {
         let (b, a) = (standing(&before, &caller), standing(&after, &caller));
         let unknown = if b.unknown { " (its access now cannot be read)" } else { "" };
         if b.node && !a.node {
             nodes_lost.push(format!("{label}{unknown}"));
         } else if to_api && ((b.access && !a.access) || (b.authenticated && !a.authenticated)) {
             locked.push(format!("{label}{unknown}"));
+        } else if label != live.caller && a.authenticated && b.access && (!a.access || (b.admin && !a.admin)) {
+            // Still let in after the plan (so not removed on purpose), but with less.
+            let what = if a.access { "loses its cluster-wide admin rights" } else { "can no longer do anything" };
+            downgraded.push(format!("{label} {what}{unknown}"));
         }
         if label == live.caller {
             if b.access && !a.access {
@@ -143,6 +154,17 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             kind: GuardKind::SelfAccess,
             message: format!("the applying principal loses access: {}", self_loss.join("; ")),
             principals: vec![live.caller.clone()],
+        });
+    }
+    if !downgraded.is_empty() {
+        guards.push(Guard {
+            kind: GuardKind::AccessLoss,
+            message: format!(
+                "{} principal(s) the configuration keeps lose access they have now (an entry that takes over a \
+                 mapping, a policy or group that grants less)",
+                downgraded.len()
+            ),
+            principals: downgraded,
         });
     }
     if !nodes_lost.is_empty() {

@@ -166,6 +166,9 @@ pub enum GuardKind {
     SelfAccess,
     /// Removing node or Fargate access (aws-auth node mappings, node entries).
     NodeAccess,
+    /// A principal that stays in the configuration ends up able to do nothing, or loses its
+    /// cluster-wide admin rights: an entry that takes over a mapping, a downgraded policy.
+    AccessLoss,
 }
 
 impl GuardKind {
@@ -175,6 +178,7 @@ impl GuardKind {
             GuardKind::ApiLockout => "api-lockout",
             GuardKind::SelfAccess => "self-access",
             GuardKind::NodeAccess => "node-access",
+            GuardKind::AccessLoss => "access-loss",
         }
     }
 }

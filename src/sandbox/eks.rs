@@ -470,7 +470,9 @@ fn create_entry(c: &mut ClusterState, faults: &Faults, call: &Call<'_>, now: u64
     let username = b["username"].as_str().map(str::to_string);
     check_entry_fields(entry_type, &principal, &c.account, groups.as_deref(), username.as_deref())?;
     let tags = string_map(&b["tags"])?;
-    if c.entries.contains_key(&principal.to_string()) {
+    // One entry per IAM principal, however its ARN is spelled (EKS keys on the principal's id).
+    let key = principal.identity_key();
+    if c.entries.values().any(|e| PrincipalArn::parse(&e.principal_arn).is_ok_and(|p| p.identity_key() == key)) {
         return Err(
             EksError::in_use("The specified access entry resource is already in use on this cluster.").cluster(&c.name)
         );

@@ -224,18 +224,28 @@ pub fn render_template(
     let session = caller.session.clone().unwrap_or_default();
     let mut out = template.to_string();
     if out.contains("{{EC2PrivateDNSName}}") {
-        if !is_instance_id(&session) {
+        if caller.session_unknown() {
+            // Any session of the role: an instance's would render, others would be refused.
+            unresolved.push("{{EC2PrivateDNSName}}".to_string());
+        } else if !is_instance_id(&session) {
             return Err("SessionName did not contain an instance id".to_string());
-        }
-        match lookups.ec2_private_dns_name(&session) {
-            Some(dns) => out = out.replace("{{EC2PrivateDNSName}}", &dns),
-            None => unresolved.push("{{EC2PrivateDNSName}}".to_string()),
+        } else {
+            match lookups.ec2_private_dns_name(&session) {
+                Some(dns) => out = out.replace("{{EC2PrivateDNSName}}", &dns),
+                None => unresolved.push("{{EC2PrivateDNSName}}".to_string()),
+            }
         }
     }
-    out = out
-        .replace("{{AccountID}}", &caller.account)
-        .replace("{{SessionName}}", &session.replace('@', "-"))
-        .replace("{{SessionNameRaw}}", &session);
+    out = out.replace("{{AccountID}}", &caller.account);
+    if caller.session_unknown() {
+        for t in ["{{SessionName}}", "{{SessionNameRaw}}"] {
+            if out.contains(t) {
+                unresolved.push(t.to_string());
+            }
+        }
+    } else {
+        out = out.replace("{{SessionName}}", &session.replace('@', "-")).replace("{{SessionNameRaw}}", &session);
+    }
     if out.contains("{{AccessKeyID}}") {
         match &caller.access_key {
             Some(k) => out = out.replace("{{AccessKeyID}}", k),

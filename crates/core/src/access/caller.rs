@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::model::arn::{PARTITIONS, PrincipalArn, PrincipalKind};
+use crate::model::arn::{PARTITIONS, PrincipalArn};
 
 /// The kind of principal behind a caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -114,6 +114,26 @@ impl Caller {
         }
     }
 
+    /// Who actually calls for this ARN: STS never reports an IAM role, only its sessions, so a role
+    /// ARN stands for any session of that role — the role without its path, the session name
+    /// unknown (templates that use it stay unresolved). Other callers are themselves.
+    pub fn as_caller(self) -> Caller {
+        if self.kind != CallerKind::Role {
+            return self;
+        }
+        match PrincipalArn::parse(&self.canonical) {
+            Ok(p) => {
+                Caller { canonical: p.without_path().to_string(), kind: CallerKind::AssumedRole, session: None, ..self }
+            }
+            Err(_) => self,
+        }
+    }
+
+    /// Whether the session name is unknown: a role's session not named (see [`Caller::as_caller`]).
+    pub fn session_unknown(&self) -> bool {
+        self.kind == CallerKind::AssumedRole && self.session.is_none()
+    }
+
     /// The same caller with the access key and unique id a verified token carries.
     pub fn with_credentials(mut self, access_key: Option<String>, user_id: Option<String>) -> Caller {
         self.access_key = access_key;
@@ -131,18 +151,11 @@ impl Caller {
         }
     }
 
-    /// Whether this caller is the IAM principal `p`: EKS keys access entries on the principal's
-    /// unique id, so a role matches whatever its path, and IAM names compare case-insensitively
-    /// (IAM refuses two users or roles whose names differ only in case).
+    /// Whether this caller is the IAM principal `p`, as EKS matches access entries: by the
+    /// principal, not by how its ARN is spelled ([`PrincipalArn::identity_key`]). A session is its
+    /// role's, whatever the role's path.
     pub fn is_principal(&self, p: &PrincipalArn) -> bool {
-        let Some(me) = self.principal() else { return false };
-        let role_path_unknown = matches!(self.kind, CallerKind::AssumedRole);
-        me.kind == p.kind
-            && me.partition == p.partition
-            && me.account == p.account
-            && me.name.eq_ignore_ascii_case(&p.name)
-            && (p.kind == PrincipalKind::Role && (role_path_unknown || me.path.eq_ignore_ascii_case(&p.path))
-                || p.kind == PrincipalKind::User && me.path.eq_ignore_ascii_case(&p.path))
+        self.principal().is_some_and(|me| me.identity_key() == p.identity_key())
     }
 }
 
@@ -189,13 +202,14 @@ mod tests {
     }
 
     #[test]
-    fn a_session_is_its_role_whatever_the_path_but_a_user_only_with_its_path() {
+    fn a_caller_is_its_principal_however_the_arn_is_spelled() {
         let session = Caller::parse("arn:aws:sts::111122223333:assumed-role/deployer/ci").unwrap();
         let pathed = PrincipalArn::parse("arn:aws:iam::111122223333:role/teams/Deployer").unwrap();
         assert!(session.is_principal(&pathed));
         let user = Caller::parse("arn:aws:iam::111122223333:user/ops/alice").unwrap();
-        assert!(user.is_principal(&PrincipalArn::parse("arn:aws:iam::111122223333:user/ops/alice").unwrap()));
-        assert!(!user.is_principal(&PrincipalArn::parse("arn:aws:iam::111122223333:user/alice").unwrap()));
+        assert!(user.is_principal(&PrincipalArn::parse("arn:aws:iam::111122223333:user/ops/Alice").unwrap()));
+        assert!(!user.is_principal(&PrincipalArn::parse("arn:aws:iam::111122223333:user/bob").unwrap()));
+        assert!(!user.is_principal(&PrincipalArn::parse("arn:aws:iam::444455556666:user/ops/alice").unwrap()));
         assert_eq!(strip_path("arn:aws:iam::1:role/a/b/name").as_deref(), Some("arn:aws:iam::1:role/name"));
         assert_eq!(strip_path("arn:aws:iam::1:user/a/name").as_deref(), Some("arn:aws:iam::1:user/a/name"));
         assert_eq!(strip_path("NOT AN ARN"), None);

@@ -43,10 +43,14 @@ impl Request {
         })
     }
 
-    /// The same request for one object by name.
+    /// The same request for one object by name. A namespace object is in its own namespace, as
+    /// the API server records the request.
     pub fn named(mut self, name: &str) -> Request {
         if let Request::Resource(r) = &mut self {
             r.name = Some(name.to_string());
+            if r.group.is_empty() && r.resource == "namespaces" && r.namespace.is_none() {
+                r.namespace = Some(name.to_string());
+            }
         }
         self
     }
@@ -75,21 +79,23 @@ impl Request {
             ["apis", group, _version, rest @ ..] if !rest.is_empty() => (*group, rest),
             _ => return Request::NonResource { verb: lower, path: path.to_string() },
         };
-        // namespaces/<ns>/<resource>/... is namespaced; namespaces/<ns> alone is the namespace object.
+        // namespaces/<ns>/<resource>/... is namespaced; namespaces/<ns> alone, and with its own
+        // subresources (status, finalize), is the namespace object.
         let (namespace, parts): (Option<&str>, &[&str]) = match rest {
-            ["namespaces", ns, more @ ..] if !more.is_empty() => (Some(*ns), more),
+            ["namespaces", ns, sub, ..] if !matches!(*sub, "status" | "finalize") => (Some(*ns), &rest[2..]),
             _ => (None, rest),
         };
         let resource = parts[0].to_string();
         let name = parts.get(1).map(|s| s.to_string());
-        let subresource = if parts.len() > 2 { Some(parts[2..].join("/")) } else { None };
+        // As the API server: the subresource is the one segment after the name.
+        let subresource = parts.get(2).map(|s| s.to_string());
         // A namespace object is in its own namespace, as the API server records it.
         let namespace = match (namespace, resource.as_str(), &name) {
             (None, "namespaces", Some(n)) => Some(n.clone()),
             (ns, _, _) => ns.map(str::to_string),
         };
         let verb = match (lower.as_str(), name.is_some()) {
-            ("get" | "head", _) if watch => "watch",
+            ("get" | "head", false) if watch => "watch",
             ("get" | "head", true) => "get",
             ("get" | "head", false) => "list",
             ("post", _) => "create",
@@ -181,5 +187,17 @@ mod tests {
             Request::NonResource { verb: "get".into(), path: "/apis".into() }
         );
         assert!(matches!(Request::from_http("GET", "/api/v1/pods", true), Request::Resource(r) if r.verb == "watch"));
+        assert!(
+            matches!(Request::from_http("GET", "/api/v1/namespaces/a/pods/p", true), Request::Resource(r) if r.verb == "get")
+        );
+        assert_eq!(
+            r("PUT", "/api/v1/namespaces/dev-a/status"),
+            ("update".into(), "".into(), "namespaces".into(), s("status"), s("dev-a"), s("dev-a"))
+        );
+        assert_eq!(
+            r("GET", "/api/v1/namespaces/a/pods/p/log/extra"),
+            ("get".into(), "".into(), "pods".into(), s("log"), s("a"), s("p"))
+        );
+        assert_eq!(Request::resource("get", "", "namespaces", None).named("dev-a").namespace(), Some("dev-a"));
     }
 }

@@ -140,6 +140,13 @@ impl PrincipalArn {
         }
     }
 
+    /// Which IAM principal this is, however its ARN is spelled: EKS keys access entries on the
+    /// principal's unique id, and IAM names are unique in an account case-insensitively and
+    /// whatever the path (reference §3.3). Two ARNs with the same key name one principal.
+    pub fn identity_key(&self) -> String {
+        format!("{}:{}:{}:{}", self.partition, self.account, self.kind.as_str(), self.name.to_ascii_lowercase())
+    }
+
     /// Lower-cased comparison key, as the authenticator compares aws-auth ARNs (reference §4.2).
     pub fn aws_auth_key(&self) -> String {
         self.without_path().to_string().to_ascii_lowercase()
