@@ -261,3 +261,23 @@ async fn eks_tokens_are_verified_and_bound_to_their_cluster() {
             .unwrap();
     assert_eq!(status_code(&get(stale).await.unwrap_err()), Some(401));
 }
+
+/// As the authenticator, the sandbox keeps the aws-auth keys that parse when one does not: a
+/// broken mapRoles does not lock out the users of mapUsers.
+#[tokio::test]
+async fn a_broken_aws_auth_key_leaves_the_others_in_force() {
+    let seed = "users:\n  - {arn: \"arn:aws:iam::111122223333:user/bob\", accessKeyId: AKIABOB, secretAccessKey: bob-secret}\nclusters:\n  - name: c\n    authenticationMode: CONFIG_MAP\n    awsAuth:\n      mapRoles: \"- rolearn: [unclosed\"\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/bob\n          groups: [system:masters]\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let described = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
+    let c = described.cluster().unwrap();
+    let bob = aws_credential_types::Credentials::new("AKIABOB", "bob-secret", None, None, "test");
+    let token = accessctl::live::token::mint_with(bob, "eu-west-1", "c", std::time::SystemTime::now()).unwrap();
+    let client = accessctl::live::kubernetes::connect(
+        c.endpoint().unwrap(),
+        c.certificate_authority().and_then(|a| a.data()),
+        token,
+    )
+    .unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, "default");
+    pods.list(&Default::default()).await.expect("bob gets in through mapUsers");
+}

@@ -67,12 +67,10 @@ pub fn cluster_access(cluster: &ClusterState) -> ClusterAccess {
         .collect();
     let aws_auth = match cluster.objects.get(&object_key("configmaps", "kube-system", "aws-auth")) {
         None => Known::Known(None),
+        // As the authenticator: a key that does not parse is left out, the others still count.
         Some(cm) => {
             let data = serde_json::from_value(cm["data"].clone()).unwrap_or_default();
-            match AwsAuthData::parse(&data) {
-                Ok(d) => Known::Known(Some(d)),
-                Err(e) => Known::Unknown(format!("aws-auth does not parse: {e}")),
-            }
+            Known::Known(Some(AwsAuthData::parse_as_authenticator(&data)))
         }
     };
     let rbac = match Rbac::from_objects(cluster.objects.values()) {

@@ -136,6 +136,24 @@ impl AwsAuthData {
         Ok(out)
     }
 
+    /// The data as the authenticator keeps it: each key parsed on its own, a key that does not
+    /// parse left out ("only saving data that was good", pkg/mapper/configmap/configmap.go). For
+    /// authenticating only: accessctl itself never writes over what it could not read.
+    pub fn parse_as_authenticator(data: &BTreeMap<String, String>) -> AwsAuthData {
+        let mut out = AwsAuthData::default();
+        for (key, value) in data {
+            let one = BTreeMap::from([(key.clone(), value.clone())]);
+            if let Ok(part) = AwsAuthData::parse(&one) {
+                out.mappings.extend(part.mappings);
+                out.accounts.extend(part.accounts);
+                out.unreadable_roles.extend(part.unreadable_roles);
+                out.unreadable_users.extend(part.unreadable_users);
+                out.other.extend(part.other);
+            }
+        }
+        out
+    }
+
     /// The ConfigMap data for these mappings. Keys with nothing in them are left out.
     pub fn render(&self) -> BTreeMap<String, String> {
         let mut data = self.other.clone();

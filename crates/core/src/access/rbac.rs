@@ -4,6 +4,8 @@
 //! `plugin/pkg/auth/authorizer/rbac/rbac.go` (`appliesTo`, RoleBindings only in their namespace,
 //! non-resource rules only through ClusterRoleBindings) define them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::request::Request;
@@ -121,6 +123,22 @@ struct Meta {
     name: String,
     #[serde(default)]
     namespace: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AggregationRule {
+    #[serde(default)]
+    cluster_role_selectors: Option<Vec<LabelSelector>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelSelector {
+    #[serde(default)]
+    match_labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +147,8 @@ struct RoleObject {
     metadata: Meta,
     #[serde(default)]
     rules: Option<Vec<Rule>>,
+    #[serde(default, rename = "aggregationRule")]
+    aggregation_rule: Option<AggregationRule>,
 }
 
 #[derive(Deserialize)]
@@ -148,12 +168,46 @@ struct BindingObject {
     subjects: Option<Vec<Subject>>,
 }
 
+/// A ClusterRole's name, labels, and aggregation selectors (`matchLabels`) if it aggregates.
+type RoleLabels = (String, BTreeMap<String, String>, Option<Vec<BTreeMap<String, String>>>);
+
+/// What Kubernetes' ClusterRole aggregation controller does: a ClusterRole with an
+/// `aggregationRule` holds the rules of every ClusterRole whose labels match one of its selectors
+/// (besides its own, which the controller would overwrite; on a real cluster they are the same).
+fn aggregate(rbac: &mut Rbac, labels: &[RoleLabels]) {
+    for (name, _, selectors) in labels {
+        let Some(selectors) = selectors else { continue };
+        let mut rules: Vec<Rule> = vec![];
+        for (other, other_labels, _) in labels.iter().filter(|(n, _, _)| n != name) {
+            let matches =
+                selectors.iter().any(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| other_labels.get(k) == Some(v)));
+            if !matches {
+                continue;
+            }
+            let from = rbac.roles.iter().find(|r| r.namespace.is_none() && r.name == *other);
+            for rule in from.map(|r| r.rules.clone()).unwrap_or_default() {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+        }
+        if let Some(role) = rbac.roles.iter_mut().find(|r| r.namespace.is_none() && r.name == *name) {
+            for rule in rules {
+                if !role.rules.contains(&rule) {
+                    role.rules.push(rule);
+                }
+            }
+        }
+    }
+}
+
 impl Rbac {
     /// Reads Kubernetes objects (JSON, as the API serves them) of the four RBAC kinds; other
     /// kinds are ignored. An object of an RBAC kind that does not parse is an error: a binding
     /// accessctl cannot read is not a binding that grants nothing.
     pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a serde_json::Value>) -> Result<Rbac, RbacParseError> {
         let mut rbac = Rbac::default();
+        let mut labels: Vec<RoleLabels> = vec![];
         for obj in objects {
             let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
             let name = || obj.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or("?").to_string();
@@ -162,6 +216,11 @@ impl Rbac {
             match kind {
                 "ClusterRole" | "Role" => {
                     let r: RoleObject = serde_json::from_value(obj.clone()).map_err(err)?;
+                    let selectors = r
+                        .aggregation_rule
+                        .and_then(|a| a.cluster_role_selectors)
+                        .map(|s| s.into_iter().map(|s| s.match_labels.unwrap_or_default()).collect());
+                    labels.push((r.metadata.name.clone(), r.metadata.labels.unwrap_or_default(), selectors));
                     rbac.roles.push(Role {
                         name: r.metadata.name,
                         namespace: if r.kind == "Role" { r.metadata.namespace } else { None },
@@ -192,6 +251,7 @@ impl Rbac {
                 _ => {}
             }
         }
+        aggregate(&mut rbac, &labels);
         Ok(rbac)
     }
 
@@ -291,6 +351,20 @@ mod tests {
         assert!(healthz.allows(&Request::NonResource { verb: "get".into(), path: "/api/v1".into() }));
         assert!(!healthz.allows(&Request::NonResource { verb: "get".into(), path: "/metrics".into() }));
         assert!(!healthz.allows(&get_pods));
+    }
+
+    /// A ClusterRole with an aggregationRule holds the rules of the roles its selectors match.
+    #[test]
+    fn cluster_roles_aggregate() {
+        let objects = [
+            serde_json::json!({"kind": "ClusterRole", "metadata": {"name": "parent"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"to-parent": "true"}}]}, "rules": []}),
+            serde_json::json!({"kind": "ClusterRole", "metadata": {"name": "child", "labels": {"to-parent": "true"}},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}),
+        ];
+        let rbac = Rbac::from_objects(&objects).unwrap();
+        let parent = rbac.roles.iter().find(|r| r.name == "parent").unwrap();
+        assert!(parent.rules.iter().any(|r| r.allows(&Request::resource("get", "", "secrets", Some("a")))));
     }
 
     #[test]
