@@ -250,6 +250,77 @@ fn run_table(table: &Table, count: &mut Count) -> bool {
             }
             true
         }
+        "arn-type" => {
+            for c in &table.cases {
+                let arn = s(c, "arn").unwrap_or_default();
+                let kind = Caller::parse(&arn).map(|c| c.kind);
+                let got = format!(
+                    "user={} role={}",
+                    kind == Ok(access::CallerKind::User),
+                    kind == Ok(access::CallerKind::Role)
+                );
+                let want = format!(
+                    "user={} role={}",
+                    s(c, "is_user").unwrap_or_default().eq_ignore_ascii_case("true"),
+                    s(c, "is_role").unwrap_or_default().eq_ignore_ascii_case("true")
+                );
+                count.check(c, got, want);
+            }
+            true
+        }
+        "identity-compare" => {
+            let mapping = |v: Option<&Value>| {
+                let v = v.cloned().unwrap_or(Value::Null);
+                let kind = if s(&v, "kind").as_deref() == Some("user") { MappingKind::User } else { MappingKind::Role };
+                accessctl_core::aws_auth::Mapping::new(
+                    kind,
+                    s(&v, "arn").unwrap_or_default(),
+                    s(&v, "username"),
+                    strings(v.get("groups")),
+                )
+            };
+            for c in &table.cases {
+                let got = mapping(c.get("a")).same_as(&mapping(c.get("b")));
+                let want = s(c, "equal").unwrap_or_default().eq_ignore_ascii_case("true");
+                count.check(c, format!("same: {got}"), format!("same: {want}"));
+            }
+            true
+        }
+        "aws-auth-identities" => {
+            for c in &table.cases {
+                let got = match AwsAuthData::parse(&data(c.get("data"))) {
+                    Err(e) => format!("error: {e}"),
+                    Ok(d) => {
+                        let mut out: Vec<String> = d
+                            .mappings
+                            .iter()
+                            .map(|m| format!("{:?} {} {}", m.kind, m.arn, m.username.clone().unwrap_or_default()))
+                            .collect();
+                        out.extend(d.accounts.iter().map(|a| format!("account {a}")));
+                        out.join("; ")
+                    }
+                };
+                let want = match c.get("identities") {
+                    Some(Value::Sequence(ids)) => ids
+                        .iter()
+                        .map(|i| match s(i, "kind").as_deref() {
+                            Some("account") => format!("account {}", s(i, "account").unwrap_or_default()),
+                            Some(k) => format!(
+                                "{} {} {}",
+                                if k == "user" { "User" } else { "Role" },
+                                s(i, "arn").unwrap_or_default(),
+                                s(i, "username").unwrap_or_default()
+                            ),
+                            None => String::new(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    _ => continue,
+                };
+                count.check(c, got, want);
+            }
+            true
+        }
         "authenticate" => {
             for c in &table.cases {
                 let got = authenticate_case(c);
