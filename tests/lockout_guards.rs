@@ -309,3 +309,17 @@ async fn explain_speaks_of_the_session_the_role_and_the_creator() {
     assert_eq!(creator.code, 0, "{}\n{}", creator.stdout, creator.stderr);
     assert_eq!(json(&creator)["now"]["source"], "cluster-creator");
 }
+
+/// A node mapping whose username stops being `system:node:…` loses the Node authorizer's
+/// permissions though it keeps `system:nodes`: a node lockout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_mapping_that_loses_its_node_username_is_a_node_lockout() {
+    let seed = "clusters:\n  - name: c\n    authenticationMode: CONFIG_MAP\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/nodes\n          username: system:node:{{EC2PrivateDNSName}}\n          groups: [system:bootstrappers, system:nodes]\n";
+    let sb = sandbox(seed, Faults::default()).await;
+    let file = temp_file(
+        "node-username",
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-role \"arn:aws:iam::111122223333:role/nodes\" username=\"node-{{SessionName}}\" {\n            groups \"system:bootstrappers\" \"system:nodes\"\n        }\n    }\n}\n",
+    );
+    let planned = plan(&sb, &file);
+    assert!(planned.stdout.contains("! guard node-access"), "{}\n{}", planned.stdout, planned.stderr);
+}

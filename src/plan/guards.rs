@@ -42,7 +42,8 @@ fn standing(state: &ClusterAccess, caller: &Caller) -> Standing {
         }
         Authentication::Unknown { .. } => return EVERYTHING,
     };
-    let node = identity.groups.iter().any(|g| g == "system:nodes")
+    // Kubernetes' Node authorizer knows a node by both: the group and a `system:node:` username.
+    let node = (identity.groups.iter().any(|g| g == "system:nodes") && identity.username.starts_with("system:node:"))
         || matches!(identity.via, Via::AccessEntry { entry_type, .. } if entry_type != EntryType::Standard);
     let Some(access) = access::has_any_permission(state, &identity) else { return Standing { node, ..EVERYTHING } };
     let admin_probe = Request::resource("create", "rbac.authorization.k8s.io", "clusterrolebindings", None);
