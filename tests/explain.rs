@@ -145,3 +145,30 @@ async fn the_command_answers_with_exit_codes_and_json() {
     assert_eq!(json["after_apply"]["verdict"], "access");
     assert_eq!(json["after_apply"]["source"], "access-entry");
 }
+
+/// A request is decided as the API server decides it, message included: a binding to a role that
+/// does not exist adds RBAC's own reason, and non-resource paths are requests too.
+#[test]
+fn a_request_is_refused_in_the_api_server_s_words() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/console-access.kdl")).unwrap();
+    let cluster = config::load(&[SourceFile::new("console.kdl", text.as_str())]).config.unwrap().clusters.remove(0);
+    let state = desired::from_config(&cluster);
+    let bob = Caller::parse("arn:aws:iam::111122223333:user/bob").unwrap();
+    let list_pods = accessctl::access::Request::resource("list", "", "pods", Some("default"));
+    let answer = explain(&state, &bob, Some(&list_pods)).request.unwrap();
+    assert_eq!(answer.outcome, "forbidden");
+    assert_eq!(
+        answer.message.as_deref(),
+        Some(
+            "pods is forbidden: User \"bob\" cannot list resource \"pods\" in API group \"\" in the namespace \
+             \"default\": RBAC: clusterrole.rbac.authorization.k8s.io \"eks-console-dashboard-full-access-clusterrole\" \
+             not found"
+        )
+    );
+    let metrics = accessctl::access::Request::NonResource { verb: "get".into(), path: "/metrics".into() };
+    let answer = explain(&state, &bob, Some(&metrics)).request.unwrap();
+    assert_eq!(answer.outcome, "forbidden");
+    assert!(answer.message.unwrap().starts_with("forbidden: User \"bob\" cannot get path \"/metrics\""));
+    let alice = Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+    assert_eq!(explain(&state, &alice, Some(&metrics)).request.unwrap().outcome, "allowed");
+}

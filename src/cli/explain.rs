@@ -22,9 +22,12 @@ pub struct Args {
     /// Only what the files would grant: no network
     #[arg(long)]
     pub offline: bool,
-    /// A request to decide, with --resource: get, list, watch, create, update, patch, delete…
-    #[arg(long, requires = "resource")]
+    /// A request to decide, with --resource or --path: get, list, watch, create, update, patch, delete…
+    #[arg(long)]
     pub verb: Option<String>,
+    /// A non-resource request's path instead of a resource: `/metrics`, `/healthz`, `/version`
+    #[arg(long, requires = "verb", conflicts_with = "resource")]
+    pub path: Option<String>,
     /// The resource of the request, as kubectl names it: `pods`, `pods/log`, `deployments.apps`
     #[arg(long, requires = "verb")]
     pub resource: Option<String>,
@@ -40,7 +43,11 @@ pub struct Args {
 
 impl Args {
     fn request(&self) -> Option<Request> {
-        let (verb, resource) = (self.verb.as_deref()?, self.resource.as_deref()?);
+        let verb = self.verb.as_deref()?;
+        if let Some(path) = &self.path {
+            return Some(Request::NonResource { verb: verb.to_string(), path: path.clone() });
+        }
+        let resource = self.resource.as_deref()?;
         // `deployments.apps` → resource `deployments` of group `apps`; a subresource keeps its slash.
         let (resource, group) = match resource.split_once('/') {
             Some((r, sub)) => {
@@ -67,6 +74,9 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
     let cluster = config.clusters[0].clone();
     let request = args.request();
+    if args.verb.is_some() && request.is_none() {
+        return Err(miette::miette!(help = "add --resource RES (or --path /url)", "--verb needs what it acts on"));
+    }
     if args.offline {
         let caller = match Caller::parse(&args.principal) {
             Ok(c) => c.as_caller(),

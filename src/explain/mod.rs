@@ -242,8 +242,8 @@ fn answer(outcome: Outcome, request: &Request) -> RequestAnswer {
     let status = outcome.status();
     let (word, allowed_by, message) = match &outcome {
         Outcome::Allowed { grant, .. } => ("allowed", Some(describe_grant(grant)), None),
-        Outcome::Forbidden { identity, .. } => {
-            ("forbidden", None, Some(access::forbidden_message(&identity.username, request)))
+        Outcome::Forbidden { identity, decision } => {
+            ("forbidden", None, Some(access::forbidden_message_for(&identity.username, request, decision)))
         }
         Outcome::Unauthorized { .. } => {
             ("unauthorized", None, Some("error: You must be logged in to the server (Unauthorized)".to_string()))

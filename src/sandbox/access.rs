@@ -134,8 +134,8 @@ pub fn status(code: u16, reason: &str, message: &str, details: Value) -> Value {
 }
 
 /// The 403 the API server answers.
-pub fn forbidden(username: &str, req: &Request) -> Value {
-    let message = access::forbidden_message(username, req);
+pub fn forbidden(username: &str, req: &Request, decision: &access::Decision) -> Value {
+    let message = access::forbidden_message_for(username, req, decision);
     let details = match req {
         Request::Resource(r) => {
             let mut d = json!({"group": r.group, "kind": r.resource});

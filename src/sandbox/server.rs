@@ -245,7 +245,8 @@ async fn kubernetes(
     // Authentication and authorization, by the access model, on the state as it is now.
     let path = format!("/{}", segments[2..].join("/"));
     let watch = query.iter().any(|(k, v)| k == "watch" && (v == "true" || v == "1"));
-    let request = crate::access::Request::from_http(method.as_str(), &path, watch);
+    let field_selector = query.iter().find(|(k, _)| k == "fieldSelector").map(|(_, v)| v.as_str());
+    let request = crate::access::Request::from_http_query(method.as_str(), &path, watch, field_selector);
     let identity = match (&bearer, inner.world.clusters.get(&cluster)) {
         (_, None) => None,
         (access::Bearer::StaticAdmin, Some(_)) => Some(access::static_admin()),
@@ -255,8 +256,8 @@ async fn kubernetes(
                 let status = access::status(401, "Unauthorized", "Unauthorized", json!({}));
                 return json_response(401, &status, &[]);
             }
-            Outcome::Forbidden { identity, .. } => {
-                return json_response(403, &access::forbidden(&identity.username, &request), &[]);
+            Outcome::Forbidden { identity, decision } => {
+                return json_response(403, &access::forbidden(&identity.username, &request, &decision), &[]);
             }
             Outcome::Unknown { reason, .. } => {
                 let status =

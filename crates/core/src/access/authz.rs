@@ -45,8 +45,9 @@ pub enum Decision {
     Denied {
         /// Associated policies whose rules accessctl does not know (they may allow it).
         unmodelled_policies: Vec<String>,
-        /// Bindings of the identity whose role does not exist (they grant nothing).
-        dangling_bindings: Vec<String>,
+        /// Bindings of the identity, in scope of the request, whose role does not exist (they
+        /// grant nothing): `(kind, role name)`.
+        dangling_bindings: Vec<(RoleKind, String)>,
     },
     /// The RBAC objects could not be read, and nothing else allows it.
     Unknown {
@@ -70,10 +71,6 @@ pub fn authorize(cluster: &ClusterAccess, identity: &Identity, req: &Request) ->
     let rbac_unknown = match &cluster.rbac {
         Known::Known(rbac) => {
             for b in rbac.bindings.iter().filter(|b| b.applies_to(&identity.username, &groups)) {
-                let Some(role) = rbac.role_of(b) else {
-                    dangling.push(b.name.clone());
-                    continue;
-                };
                 // A RoleBinding grants only in its namespace, and never non-resource URLs.
                 let in_scope = match (&b.namespace, req) {
                     (None, _) => true,
@@ -83,6 +80,10 @@ pub fn authorize(cluster: &ClusterAccess, identity: &Identity, req: &Request) ->
                 if !in_scope {
                     continue;
                 }
+                let Some(role) = rbac.role_of(b) else {
+                    dangling.push((b.role_kind, b.role_name.clone()));
+                    continue;
+                };
                 if let Some(rule) = role.rules.iter().find(|rule| rule.allows(req)) {
                     return Decision::Allowed {
                         grant: Grant::Rbac {
@@ -210,6 +211,35 @@ pub fn has_any_permission(cluster: &ClusterAccess, identity: &Identity) -> Optio
         return Some(true);
     }
     Some(holdings(cluster, identity)?.iter().any(Holding::grants_something))
+}
+
+/// What Kubernetes' RBAC authorizer adds to a refusal: the roles that bindings in scope name but
+/// that do not exist (`rbac.go`: `RBAC: ` and the aggregated resolution errors).
+pub fn rbac_reason(decision: &Decision) -> Option<String> {
+    let Decision::Denied { dangling_bindings, .. } = decision else { return None };
+    let errors: Vec<String> = dangling_bindings
+        .iter()
+        .map(|(kind, name)| {
+            let kind = match kind {
+                RoleKind::ClusterRole => "clusterrole",
+                RoleKind::Role => "role",
+            };
+            format!("{kind}.rbac.authorization.k8s.io {name:?} not found")
+        })
+        .collect();
+    match errors.as_slice() {
+        [] => None,
+        [one] => Some(format!("RBAC: {one}")),
+        many => Some(format!("RBAC: [{}]", many.join(", "))),
+    }
+}
+
+/// The API server's refusal with the authorizers' reason, as it writes it (`responsewriters.Forbidden`).
+pub fn forbidden_message_for(username: &str, req: &Request, decision: &Decision) -> String {
+    match rbac_reason(decision) {
+        Some(reason) => format!("{}: {reason}", forbidden_message(username, req)),
+        None => forbidden_message(username, req),
+    }
 }
 
 /// The message the Kubernetes API server writes when it refuses a request

@@ -15,7 +15,9 @@ pub mod token;
 use serde::Serialize;
 
 pub use authn::{Authentication, Identity, Lookups, Offline, Refusal, Via, authenticate};
-pub use authz::{Decision, Grant, Holding, authorize, forbidden_message, has_any_permission, holdings};
+pub use authz::{
+    Decision, Grant, Holding, authorize, forbidden_message, forbidden_message_for, has_any_permission, holdings,
+};
 pub use caller::{Caller, CallerError, CallerKind};
 pub use rbac::{Binding, Rbac, Role, RoleKind, Rule, Subject};
 pub use request::Request;

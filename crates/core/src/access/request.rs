@@ -72,6 +72,12 @@ impl Request {
     /// The request an HTTP call makes. `path` is the path without query; `watch` is the
     /// `watch` query parameter.
     pub fn from_http(method: &str, path: &str, watch: bool) -> Request {
+        Request::from_http_query(method, path, watch, None)
+    }
+
+    /// As [`Request::from_http`], with the `fieldSelector` query parameter: a list or watch
+    /// selecting `metadata.name=N` is a request for the object `N`, as the API server records it.
+    pub fn from_http_query(method: &str, path: &str, watch: bool, field_selector: Option<&str>) -> Request {
         let lower = method.to_ascii_lowercase();
         let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
         let (group, rest) = match segments.as_slice() {
@@ -104,6 +110,10 @@ impl Request {
             ("delete", true) => "delete",
             ("delete", false) => "deletecollection",
             (other, _) => other,
+        };
+        let name = match (verb, name, field_selector.and_then(|f| f.strip_prefix("metadata.name="))) {
+            ("list" | "watch", None, Some(n)) if !n.is_empty() && !n.contains(',') => Some(n.to_string()),
+            (_, name, _) => name,
         };
         Request::Resource(ResourceRequest {
             verb: verb.to_string(),
@@ -199,5 +209,12 @@ mod tests {
             ("get".into(), "".into(), "pods".into(), s("log"), s("a"), s("p"))
         );
         assert_eq!(Request::resource("get", "", "namespaces", None).named("dev-a").namespace(), Some("dev-a"));
+        let selected = Request::from_http_query(
+            "GET",
+            "/api/v1/namespaces/kube-system/configmaps",
+            false,
+            Some("metadata.name=aws-auth"),
+        );
+        assert!(matches!(selected, Request::Resource(r) if r.verb == "list" && r.name.as_deref() == Some("aws-auth")));
     }
 }
