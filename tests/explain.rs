@@ -172,3 +172,14 @@ fn a_request_is_refused_in_the_api_server_s_words() {
     let alice = Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
     assert_eq!(explain(&state, &alice, Some(&metrics)).request.unwrap().outcome, "allowed");
 }
+
+/// A binding grants what its role's rules can grant through it: a RoleBinding to a ClusterRole of
+/// non-resource URLs only grants nothing.
+#[test]
+fn a_binding_whose_role_cannot_apply_grants_nothing() {
+    let e = offline(
+        "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/bob\" username=\"bob\" {\n            groups \"g\"\n        }\n    }\n    group-binding \"g\" cluster-role=\"system:public-info-viewer\" namespace=\"default\"\n}\n",
+        "arn:aws:iam::111122223333:user/bob",
+    );
+    assert_eq!(e.verdict, Verdict::AuthenticatedOnly, "{}", findings(&e));
+}

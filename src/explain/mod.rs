@@ -163,7 +163,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
                 fix: "check the policy in AWS's documentation (Review access policy permissions)".into(),
             }),
             Holding::AccessPolicy { .. } => {}
-            Holding::Rbac { subject, binding, binding_namespace, role_kind, role, role_exists } => {
+            Holding::Rbac { subject, binding, binding_namespace, role_kind, role, role_exists, .. } => {
                 let kind = match role_kind {
                     access::RoleKind::ClusterRole => "ClusterRole",
                     access::RoleKind::Role => "Role",
@@ -353,16 +353,33 @@ fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusa
     if findings.is_empty() {
         let principal = caller.principal();
         let sso = principal.as_ref().is_some_and(|p| p.is_sso_role() || p.name.starts_with("AWSReservedSSO_"));
-        let fix = if cluster.mode.uses_access_entries() {
-            let full = if sso {
-                " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)"
-            } else {
-                ""
-            };
-            format!("add `access-entry \"{canonical}\" {{ policy \"AmazonEKSViewPolicy\" }}`{full}")
-        } else {
-            let kind = if principal.is_some_and(|p| p.kind == PrincipalKind::User) { "map-user" } else { "map-role" };
-            format!("in the cluster's aws-auth block add `{kind} \"{canonical}\" username=\"…\" {{ groups \"…\" }}`")
+        let fix = match (&principal, cluster.mode.uses_access_entries(), cluster.mode.uses_aws_auth()) {
+            // The account root or a federated user: no entry or mapping can name one; mapAccounts
+            // lets its whole account in.
+            (None, _, true) => format!(
+                "in the cluster's aws-auth block add `map-account \"{}\"` (every principal of the account), or \
+                 call as an IAM user or role",
+                caller.account
+            ),
+            (None, _, false) => {
+                "the account root and federated users cannot have access entries: call as an IAM user or role that \
+                 has one"
+                    .to_string()
+            }
+            (Some(_), true, _) => {
+                let full = if sso {
+                    " (with the role's full ARN, including aws-reserved/sso.amazonaws.com/<region>/)"
+                } else {
+                    ""
+                };
+                format!("add `access-entry \"{canonical}\" {{ policy \"AmazonEKSViewPolicy\" }}`{full}")
+            }
+            (Some(p), false, _) => {
+                let kind = if p.kind == PrincipalKind::User { "map-user" } else { "map-role" };
+                format!(
+                    "in the cluster's aws-auth block add `{kind} \"{canonical}\" username=\"…\" {{ groups \"…\" }}`"
+                )
+            }
         };
         findings.push(Finding {
             cause: format!(

@@ -150,6 +150,9 @@ pub enum Holding {
         role_kind: RoleKind,
         role: String,
         role_exists: bool,
+        /// Whether the role has a rule that can apply through this binding (a RoleBinding never
+        /// grants non-resource URLs).
+        grants_rules: bool,
     },
 }
 
@@ -161,7 +164,7 @@ impl Holding {
             Holding::AccessPolicy { modelled, policy, .. } => {
                 !modelled || policies::rules(policy).is_some_and(|r| !r.is_empty())
             }
-            Holding::Rbac { role_exists, .. } => *role_exists,
+            Holding::Rbac { role_exists, grants_rules, .. } => *role_exists && *grants_rules,
         }
     }
 }
@@ -195,6 +198,13 @@ pub fn holdings(cluster: &ClusterAccess, identity: &Identity) -> Option<Vec<Hold
                 role_kind: b.role_kind,
                 role: b.role_name.clone(),
                 role_exists: rbac.role_of(b).is_some(),
+                grants_rules: rbac.role_of(b).is_some_and(|r| {
+                    r.rules.iter().any(|rule| {
+                        !rule.verbs.is_empty()
+                            && (!rule.resources.is_empty()
+                                || (b.namespace.is_none() && !rule.non_resource_urls.is_empty()))
+                    })
+                }),
             });
         }
     }
