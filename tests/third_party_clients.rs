@@ -101,3 +101,54 @@ fn kubectl_reads_aws_auth_from_the_sandbox() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("eks-console-dashboard-full-access-group"), "{text}");
 }
+
+/// What `accessctl sandbox` tells a person to export works as written: EKS and IAM go to the
+/// sandbox, STS stays per command (a global AWS_ENDPOINT_URL would make `aws eks get-token`
+/// presign tokens no cluster accepts); a `--state` in a missing folder is refused at once.
+#[test]
+#[cfg_attr(not(tool_aws), ignore = "needs the aws CLI: pip install awscli")]
+fn the_printed_exports_work_and_a_bad_state_folder_is_refused() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("Ctrl-C stops it.") {
+        assert!(stdout.read_line(&mut text).unwrap() > 0, "the sandbox stopped early: {text}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!text.contains("AWS_ENDPOINT_URL="), "{text}");
+    let exports: Vec<(String, String)> = text
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .filter(|(k, _)| k.starts_with("AWS_") && !k.starts_with("AWS_ENDPOINT_URL_STS"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert!(exports.iter().any(|(k, _)| k == "AWS_ENDPOINT_URL_EKS"), "{text}");
+    // A second sandbox on the printed settings' behalf: the exports point at it.
+    let sb = start_sandbox();
+    let out = Command::new("aws")
+        .args(["eks", "list-clusters"])
+        .envs(
+            exports
+                .iter()
+                .map(|(k, v)| (k.as_str(), if k.starts_with("AWS_ENDPOINT_URL") { sb.url.clone() } else { v.clone() })),
+        )
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("demo"), "{out:?}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--state", "/nonexistent-folder/state.json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not exist"), "{refused:?}");
+}

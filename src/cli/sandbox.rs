@@ -73,6 +73,18 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         },
         ..Options::default()
     };
+    // A state file the sandbox cannot write would be lost silently at every change: say so now.
+    if let Some(path) = &args.state {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !folder.is_dir() {
+            return Err(miette::miette!(
+                help = "create the folder, or give --state a file in one that exists",
+                "--state {}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            ));
+        }
+    }
     let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
     runtime.block_on(async {
         let sandbox = Sandbox::start(options).await.into_diagnostic()?;
@@ -87,13 +99,19 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         let _ = writeln!(out, "accessctl sandbox serving EKS, STS and Kubernetes on {}", sandbox.url());
         let names = if clusters.is_empty() { "(none)".to_string() } else { clusters.join(", ") };
         let _ = writeln!(out, "clusters: {names}\n");
+        // EKS and IAM only: `aws eks get-token` presigns an STS URL that must name a real STS host
+        // for the cluster to accept it, so STS stays per command (`AWS_ENDPOINT_URL_STS=…`).
         let _ = writeln!(
             out,
-            "  export AWS_ENDPOINT_URL={} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \\",
-            sandbox.url()
+            "  export AWS_ENDPOINT_URL_EKS={url} AWS_ENDPOINT_URL_IAM={url} AWS_REGION=eu-west-1 \\",
+            url = sandbox.url()
         );
-        let _ = writeln!(out, "         AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox");
+        let _ = writeln!(
+            out,
+            "         AWS_DEFAULT_REGION=eu-west-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox"
+        );
         let _ = writeln!(out, "  aws eks list-clusters");
+        let _ = writeln!(out, "  AWS_ENDPOINT_URL_STS={} aws sts get-caller-identity", sandbox.url());
         if let Some(path) = &args.kubeconfig {
             let _ = writeln!(out, "  kubectl --kubeconfig {} get configmap aws-auth -n kube-system", path.display());
         }
