@@ -3,6 +3,7 @@
 //! and every role it names elsewhere (access entries, node and Fargate roles, creators), in the
 //! account of the caller, as IAM is.
 
+use super::sts::xml;
 use super::world::World;
 use crate::model::{PrincipalArn, PrincipalKind};
 
@@ -46,17 +47,5 @@ pub fn is_role(arn: &str) -> Option<PrincipalArn> {
 }
 
 fn error(status: u16, code: &str, message: &str) -> (u16, String) {
-    (
-        status,
-        format!(
-            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    <Type>Sender</Type>\n    \
-             <Code>{code}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
-            xml(message),
-            uuid::Uuid::new_v4()
-        ),
-    )
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    super::sts::query_error("https://iam.amazonaws.com/doc/2010-05-08/", status, code, message)
 }

@@ -72,10 +72,15 @@ pub fn answer(world: &mut World, access_key: Option<&str>, params: &[(String, St
 }
 
 fn error(status: u16, code: &str, message: &str) -> (u16, String) {
+    query_error("https://sts.amazonaws.com/doc/2011-06-15/", status, code, message)
+}
+
+/// An error of AWS's query protocol (STS, IAM), with the service's XML namespace.
+pub fn query_error(namespace: &str, status: u16, code: &str, message: &str) -> (u16, String) {
     (
         status,
         format!(
-            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    \
+            "<ErrorResponse xmlns=\"{namespace}\">\n  <Error>\n    <Type>Sender</Type>\n    \
              <Code>{code}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
             xml(message),
             uuid::Uuid::new_v4()
@@ -83,6 +88,7 @@ fn error(status: u16, code: &str, message: &str) -> (u16, String) {
     )
 }
 
-fn xml(s: &str) -> String {
+/// Text escaped for XML.
+pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
