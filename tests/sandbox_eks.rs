@@ -501,13 +501,7 @@ async fn lists_paginate_and_the_policy_catalogue_holds_the_core_policies() {
         }
     }
     assert_eq!(pages, names.len());
-    for core in [
-        "AmazonEKSClusterAdminPolicy",
-        "AmazonEKSAdminPolicy",
-        "AmazonEKSEditPolicy",
-        "AmazonEKSViewPolicy",
-        "AmazonEKSAdminViewPolicy",
-    ] {
+    for core in accessctl::model::policy::CORE_POLICIES {
         assert!(
             names.contains(&(core.to_string(), format!("arn:aws:eks::aws:cluster-access-policy/{core}"))),
             "{core}"

@@ -44,20 +44,14 @@ pub fn modelled() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
     use crate::access::request::Request;
-    use crate::model::policy::ACCESS_POLICIES;
+    use crate::model::policy::{ACCESS_POLICIES, CORE_POLICIES};
 
     #[test]
     fn every_modelled_policy_is_in_the_catalogue_and_the_core_five_are_modelled() {
         for p in modelled() {
             assert!(ACCESS_POLICIES.contains(&p), "{p} is not in the catalogue");
         }
-        for p in [
-            "AmazonEKSClusterAdminPolicy",
-            "AmazonEKSAdminPolicy",
-            "AmazonEKSEditPolicy",
-            "AmazonEKSViewPolicy",
-            "AmazonEKSAdminViewPolicy",
-        ] {
+        for p in CORE_POLICIES {
             assert!(rules(p).is_some_and(|r| !r.is_empty()), "{p}");
         }
     }

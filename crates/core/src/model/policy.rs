@@ -41,6 +41,15 @@ pub const ACCESS_POLICIES: &[&str] = &[
     "AmazonSagemakerHyperpodUserClusterPolicy",
 ];
 
+/// The policies every EKS cluster offers and AWS documents rule by rule (reference §3.5).
+pub const CORE_POLICIES: &[&str] = &[
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSViewPolicy",
+    "AmazonEKSAdminViewPolicy",
+];
+
 pub const CLUSTER_ADMIN: &str = "AmazonEKSClusterAdminPolicy";
 pub const AUTO_NODE: &str = "AmazonEKSAutoNodePolicy";
 
@@ -78,13 +87,7 @@ mod tests {
 
     #[test]
     fn catalogue_holds_the_core_policies() {
-        for p in [
-            "AmazonEKSClusterAdminPolicy",
-            "AmazonEKSAdminPolicy",
-            "AmazonEKSEditPolicy",
-            "AmazonEKSViewPolicy",
-            "AmazonEKSAdminViewPolicy",
-        ] {
+        for p in CORE_POLICIES {
             assert!(is_known_policy(p));
         }
     }
