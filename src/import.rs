@@ -112,7 +112,7 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
         };
         if e.entry_type != EntryType::Standard {
             out.push_str("// a node role: EKS makes these entries for managed node groups and Fargate profiles\n");
-        } else if !e.managed()
+        } else if e.owners().is_empty()
             && e.policies.len() == 1
             && e.policies.get(crate::model::policy::CLUSTER_ADMIN) == Some(&AccessScope::Cluster)
         {

@@ -14,6 +14,7 @@ pub mod import;
 pub mod live;
 pub mod migrate;
 pub use accessctl_core::model;
+pub use accessctl_core::ownership;
 pub mod plan;
 pub mod render;
 pub mod sandbox;

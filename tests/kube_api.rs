@@ -198,8 +198,9 @@ async fn requests_without_a_token_are_unauthorized() {
 /// accessctl's aws-auth write: it creates the ConfigMap when missing, merges into what another
 /// writer put there, records ownership, and changes nothing when run again.
 async fn aws_auth_write_merges(client: kube::Client) {
-    use accessctl::aws_auth::{MANAGED_ANNOTATION, Mapping, MappingKind};
+    use accessctl::aws_auth::{MANAGED_ANNOTATION, Mapping, MappingKind, MergeRequest};
     use std::collections::BTreeSet;
+    let none = BTreeSet::new();
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let _ = api.delete("aws-auth", &DeleteParams::default()).await;
     let node = "- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n";
@@ -210,15 +211,17 @@ async fn aws_auth_write_merges(client: kube::Client) {
         Some("alice".into()),
         vec!["system:masters".into()],
     )];
-    accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
+    let request =
+        MergeRequest { owner: "team-a", desired: &desired, desired_accounts: &[], delete: &none, release: &none };
+    accessctl::apply::aws_auth_write::write(&client, &request).await.unwrap();
     let cm = api.get("aws-auth").await.unwrap();
     let data = cm.data.clone().unwrap();
     assert!(data["mapRoles"].contains("role/nodes") && data["mapUsers"].contains("user/alice"), "{data:?}");
     assert_eq!(
         cm.metadata.annotations.as_ref().unwrap()[MANAGED_ANNOTATION],
-        "[\"user:arn:aws:iam::111122223333:user/alice\"]"
+        "{\"team-a\":[\"user:arn:aws:iam::111122223333:user/alice\"]}"
     );
-    accessctl::apply::aws_auth_write::write(&client, &desired, &[], false, &BTreeSet::new()).await.unwrap();
+    accessctl::apply::aws_auth_write::write(&client, &request).await.unwrap();
     let again = api.get("aws-auth").await.unwrap();
     assert_eq!(again.metadata.resource_version, cm.metadata.resource_version, "a converged aws-auth is not rewritten");
     api.delete("aws-auth", &DeleteParams::default()).await.unwrap();

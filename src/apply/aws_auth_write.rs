@@ -1,40 +1,35 @@
 //! Writing aws-auth without a race: read, merge the managed mappings into what is there, write
 //! with the resourceVersion read (or create when absent); on 409 — someone else wrote or created
-//! it in between — read again and merge again. Nothing another writer added is lost.
+//! it in between — read again and merge again. Nothing another writer added is lost, and only
+//! the keys the plan showed as deleted are deleted (see `aws_auth::MergeRequest`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
 
 use super::ApplyError;
-use crate::aws_auth::{self, AwsAuthData, Mapping};
+use crate::aws_auth::{self, AwsAuthData, Claims, MergeRequest};
 
 const ATTEMPTS: usize = 8;
 
-pub async fn write(
-    kube: &kube::Client,
-    desired: &[Mapping],
-    accounts: &[String],
-    prune: bool,
-    protected: &BTreeSet<String>,
-) -> Result<(), ApplyError> {
+pub async fn write(kube: &kube::Client, request: &MergeRequest<'_>) -> Result<(), ApplyError> {
     let api: Api<ConfigMap> = Api::namespaced(kube.clone(), "kube-system");
     for attempt in 0..ATTEMPTS {
         let current = api.get_opt("aws-auth").await.map_err(|e| ApplyError::Kubernetes(super::kube_message(&e)))?;
-        let (live, managed) = match &current {
+        let (live, claims) = match &current {
             Some(cm) => {
                 let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
                 let parsed = AwsAuthData::parse(&data).map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
                 let annotation = cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION));
-                let managed = aws_auth::managed_from_annotation(annotation.map(String::as_str))
+                let claims = aws_auth::claims_from_annotation(annotation.map(String::as_str))
                     .map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
-                (parsed, managed)
+                (parsed, claims)
             }
-            None => (AwsAuthData::default(), BTreeSet::new()),
+            None => (AwsAuthData::default(), Claims::new()),
         };
-        let merged = aws_auth::merge(&live, &managed, desired, accounts, prune, protected);
-        if current.is_some() && aws_auth::equivalent(&live, &merged.data) {
+        let merged = aws_auth::merge(&live, &claims, request);
+        if current.is_some() && aws_auth::equivalent(&live, &merged.data) && merged.claims == claims {
             return Ok(());
         }
         let mut cm = current.clone().unwrap_or_else(|| ConfigMap {
@@ -49,7 +44,7 @@ pub async fn write(
         cm.metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(aws_auth::MANAGED_ANNOTATION.into(), aws_auth::managed_to_annotation(&merged.managed));
+            .insert(aws_auth::MANAGED_ANNOTATION.into(), aws_auth::claims_to_annotation(&merged.claims));
         let written = match &current {
             Some(_) => api.replace("aws-auth", &PostParams::default(), &cm).await,
             None => api.create(&PostParams::default(), &cm).await,

@@ -15,8 +15,9 @@ use aws_sdk_eks::types::{AccessScope as EksScope, AccessScopeType, Authenticatio
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::live::read::{Connection, aws_message};
+use crate::live::read::{Connection, OWNERSHIP_TAG, aws_message};
 use crate::model::{AccessScope, AuthMode, EntryType, policy};
+use crate::ownership::Owners;
 use crate::plan::graph::ChangeGraph;
 use crate::plan::{Action, Change, ClusterPlan, EntrySpec, Target};
 
@@ -74,6 +75,9 @@ pub enum ApplyError {
     /// Fresh reads just before a one-way step find a lockout the reviewed plan did not show.
     #[error("not taken: since the plan was made, {0}")]
     NewLockout(String),
+    /// What a delete would remove is no longer what the plan showed.
+    #[error("not taken: since the plan was made, {0}: run plan again")]
+    ChangedSincePlan(String),
 }
 
 /// A Kubernetes error as a person reads it: the API server's own message where there is one.
@@ -248,7 +252,10 @@ async fn execute(
     let eks = &conn.clients.eks;
     match (&change.target, change.action) {
         (Target::AuthMode { to, .. }, _) => set_mode(eks, cluster, *to, options, cancel).await,
-        (Target::AccessEntry { principal, .. }, Action::Delete) => delete_entry(eks, cluster, principal).await,
+        (Target::AccessEntry { principal, before, .. }, Action::Delete) => {
+            still_owned_as_planned(eks, cluster, principal, before.as_ref()).await?;
+            delete_entry(eks, cluster, principal).await
+        }
         (Target::AccessEntry { principal, after: Some(spec), .. }, Action::Replace) => {
             delete_entry(eks, cluster, principal).await?;
             create_entry(eks, cluster, principal, spec, options).await
@@ -287,13 +294,15 @@ async fn execute(
                 Err(e) => Err(aws("DisassociateAccessPolicy", &e)),
             }
         }
-        (Target::AwsAuth { desired, desired_accounts, prune, protected, .. }, _) => {
+        (Target::AwsAuth { desired, desired_accounts, owner, delete, release, .. }, _) => {
             let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes("aws-auth".into()))?;
-            aws_auth_write::write(kube, desired, desired_accounts, *prune, protected).await
+            let request = crate::aws_auth::MergeRequest { owner, desired, desired_accounts, delete, release };
+            aws_auth_write::write(kube, &request).await
         }
-        (Target::GroupBinding { name, namespace, group, after, .. }, action) => {
+        (Target::GroupBinding { name, namespace, group, owner, after, .. }, action) => {
             let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes(format!("binding {name}")))?;
-            rbac::write(kube, name, namespace.as_deref(), group, after.as_ref(), action).await
+            let binding = rbac::Binding { name, namespace: namespace.as_deref(), group, owner };
+            rbac::write(kube, &binding, after.as_ref(), action).await
         }
     }
 }
@@ -472,6 +481,32 @@ async fn update_entry(
         .await
         .map_err(|e| aws("UpdateAccessEntry", &e))?;
     Ok(())
+}
+
+/// A prune deletes an entry only if its owners are still those the plan saw: another
+/// configuration may have claimed it since (EKS has no conditional delete, so this read is
+/// the last moment to find out).
+async fn still_owned_as_planned(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: &str,
+    planned: Option<&EntrySpec>,
+) -> Result<(), ApplyError> {
+    let Some(planned) = planned else { return Ok(()) };
+    let now = match eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
+        Ok(out) => out.access_entry().and_then(|e| e.tags()).and_then(|t| t.get(OWNERSHIP_TAG)).cloned(),
+        Err(e) if code(&e).0 == "ResourceNotFoundException" => return Ok(()),
+        Err(e) => return Err(aws("DescribeAccessEntry", &e)),
+    };
+    let owners = |v: Option<&String>| v.map(|v| Owners::parse(v)).unwrap_or_default();
+    let (then, now) = (owners(planned.tags.get(OWNERSHIP_TAG)), owners(now.as_ref()));
+    if then == now {
+        Ok(())
+    } else {
+        Err(ApplyError::ChangedSincePlan(format!(
+            "access entry {principal} was owned by `{then}` and is now owned by `{now}`; it is not deleted"
+        )))
+    }
 }
 
 async fn delete_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -> Result<(), ApplyError> {

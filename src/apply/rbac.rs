@@ -6,15 +6,26 @@ use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, RoleRef, Subje
 use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
 
 use super::ApplyError;
-use crate::live::read::{MANAGED_BY, MANAGED_BY_LABEL};
+use crate::live::read::{MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL};
 use crate::model::BindingTarget;
 use crate::plan::Action;
 
-fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+/// One binding accessctl writes: its object name, place, group and owner.
+pub struct Binding<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub group: &'a str,
+    pub owner: &'a str,
+}
+
+fn meta(b: &Binding) -> ObjectMeta {
     ObjectMeta {
-        name: Some(name.to_string()),
-        namespace: namespace.map(str::to_string),
-        labels: Some([(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string())].into()),
+        name: Some(b.name.to_string()),
+        namespace: b.namespace.map(str::to_string),
+        labels: Some(
+            [(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()), (OWNER_LABEL.to_string(), b.owner.to_string())]
+                .into(),
+        ),
         ..Default::default()
     }
 }
@@ -44,26 +55,28 @@ fn k8s(e: kube::Error) -> ApplyError {
 
 pub async fn write(
     kube: &kube::Client,
-    name: &str,
-    namespace: Option<&str>,
-    group: &str,
+    binding: &Binding<'_>,
     target: Option<&BindingTarget>,
     action: Action,
 ) -> Result<(), ApplyError> {
+    let name = binding.name;
     let dp = DeleteParams::default();
     let ignore_missing = |r: Result<(), kube::Error>| match r {
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         other => other.map_err(k8s),
     };
-    match namespace {
+    match binding.namespace {
         None => {
             let api: Api<ClusterRoleBinding> = Api::all(kube.clone());
             if matches!(action, Action::Delete | Action::Replace) {
                 ignore_missing(api.delete(name, &dp).await.map(|_| ()))?;
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
-                let b =
-                    ClusterRoleBinding { metadata: meta(name, None), role_ref: role_ref(t), subjects: subjects(group) };
+                let b = ClusterRoleBinding {
+                    metadata: meta(binding),
+                    role_ref: role_ref(t),
+                    subjects: subjects(binding.group),
+                };
                 create_or_keep(api.create(&PostParams::default(), &b).await)?;
             }
         }
@@ -74,7 +87,7 @@ pub async fn write(
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
                 let b =
-                    RoleBinding { metadata: meta(name, Some(ns)), role_ref: role_ref(t), subjects: subjects(group) };
+                    RoleBinding { metadata: meta(binding), role_ref: role_ref(t), subjects: subjects(binding.group) };
                 create_or_keep(api.create(&PostParams::default(), &b).await)?;
             }
         }

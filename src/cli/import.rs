@@ -35,6 +35,7 @@ fn bare_cluster(name: &str, region: &str) -> Cluster {
         kubernetes: None,
         authentication_mode: None,
         prune: false,
+        owner: accessctl_core::ownership::DEFAULT_OWNER.to_string(),
         protected: vec![],
         access_entries: vec![],
         aws_auth: AwsAuth::default(),

@@ -45,6 +45,7 @@ pub struct ClusterBlock {
     pub kubernetes: Option<KubernetesAst>,
     pub authentication_mode: Option<Text>,
     pub prune: Option<Spanned<bool>>,
+    pub owner: Option<Text>,
     pub protect: Vec<Text>,
     pub entries: Vec<EntryAst>,
     pub map_roles: Vec<MappingAst>,
@@ -140,6 +141,7 @@ impl Decoder {
             kubernetes: None,
             authentication_mode: None,
             prune: None,
+            owner: None,
             protect: vec![],
             entries: vec![],
             map_roles: vec![],
@@ -174,6 +176,7 @@ impl Decoder {
                         c.prune = Some(Spanned { value: *b, span: child.span() });
                     }
                 }
+                "owner" => c.owner = self.arg(p, child, 0),
                 "protect" => c.protect.extend(self.arg(p, child, 0)),
                 "access-entry" => c.entries.push(self.entry(child)),
                 "aws-auth" => self.aws_auth(child, &mut c),

@@ -55,6 +55,7 @@ pub enum Code {
     InvalidClusterName,
     InvalidRegion,
     InvalidAccount,
+    InvalidOwner,
     NoFiles,
 }
 
@@ -100,6 +101,7 @@ impl Code {
             Code::InvalidClusterName => "accessctl::config::invalid_cluster_name",
             Code::InvalidRegion => "accessctl::config::invalid_region",
             Code::InvalidAccount => "accessctl::config::invalid_account",
+            Code::InvalidOwner => "accessctl::config::invalid_owner",
             Code::NoFiles => "accessctl::config::no_files",
         }
     }

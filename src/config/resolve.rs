@@ -18,6 +18,7 @@ use crate::model::{
     AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, GroupBinding,
     KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping, policy,
 };
+use crate::ownership;
 
 /// A place in one of the files.
 #[derive(Debug, Clone, Copy)]
@@ -227,6 +228,7 @@ impl<'a> Resolver<'a> {
         let assume = self.setting_of(name, parts, "assume-role", |b| b.assume_role.as_ref().map(|a| a.span));
         let kube = self.setting_of(name, parts, "kubernetes", |b| b.kubernetes.as_ref().map(|k| k.span));
         let prune = self.setting_of(name, parts, "prune", |b| b.prune.as_ref().map(|p| p.span));
+        let owner = self.setting(name, parts, "owner", |b| b.owner.as_ref());
 
         let region = match region {
             Some((file, r)) => {
@@ -279,6 +281,22 @@ impl<'a> Resolver<'a> {
             context: k.context.as_ref().map(|t| t.value.clone()),
         });
         let prune = prune.and_then(|(_, b)| b.prune.as_ref()).is_some_and(|p| p.value);
+        let owner = match owner {
+            Some((file, o)) if !ownership::valid_owner(&o.value) => {
+                self.error(
+                    Code::InvalidOwner,
+                    At { file, span: o.span },
+                    format!("`{}` cannot be an owner", o.value),
+                    "invalid owner",
+                    "an owner is 1-63 lower-case letters, digits, `-`, `_` and `.`, starting and ending with a \
+                     letter or digit, such as \"payments-team\""
+                        .into(),
+                );
+                String::new()
+            }
+            Some((_, o)) => o.value.clone(),
+            None => ownership::DEFAULT_OWNER.to_string(),
+        };
 
         let ctx = ClusterContext { name, account: account.clone(), mode: authentication_mode, mode_at };
         let mut protected = Vec::new();
@@ -302,6 +320,7 @@ impl<'a> Resolver<'a> {
             kubernetes,
             authentication_mode,
             prune,
+            owner,
             protected,
             access_entries,
             aws_auth,

@@ -2,7 +2,7 @@
 //! associations (bounded concurrency), the aws-auth ConfigMap and the RBAC bindings accessctl
 //! manages, and who is calling (STS GetCallerIdentity).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aws_sdk_eks::error::ProvideErrorMetadata;
 use futures_util::{StreamExt, TryStreamExt};
@@ -15,11 +15,14 @@ use super::aws::{ClusterClients, Endpoints, clients_for};
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, policy};
+use crate::ownership::{DEFAULT_OWNER, Owners};
 
 /// Label on every RBAC object accessctl manages.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "accessctl";
-/// Tag on every access entry accessctl creates or adopts.
+/// Label on those objects naming the configuration that owns them (absent: the default owner).
+pub const OWNER_LABEL: &str = "accessctl.io/owner";
+/// Tag on every access entry accessctl creates or adopts: the owners that claim it.
 pub const OWNERSHIP_TAG: &str = "accessctl.io/managed";
 
 /// How many entries are described at once per cluster.
@@ -67,8 +70,9 @@ pub struct LiveEntry {
 }
 
 impl LiveEntry {
-    pub fn managed(&self) -> bool {
-        self.tags.contains_key(OWNERSHIP_TAG)
+    /// The configurations that claim this entry (none: accessctl never wrote or adopted it).
+    pub fn owners(&self) -> Owners {
+        self.tags.get(OWNERSHIP_TAG).map(|v| Owners::parse(v)).unwrap_or_default()
     }
 }
 
@@ -76,7 +80,7 @@ impl LiveEntry {
 pub struct LiveAwsAuth {
     pub resource_version: String,
     pub data: AwsAuthData,
-    pub managed: BTreeSet<String>,
+    pub claims: aws_auth::Claims,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,6 +89,8 @@ pub struct LiveBinding {
     pub namespace: Option<String>,
     pub group: String,
     pub target: BindingTarget,
+    /// The configuration that owns it.
+    pub owner: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -326,14 +332,14 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
         Some(cm) => {
             let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
             let parsed = AwsAuthData::parse(&data).map_err(|e| KubeReadError::AwsAuth(e.to_string()))?;
-            let managed = aws_auth::managed_from_annotation(
+            let claims = aws_auth::claims_from_annotation(
                 cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION)).map(String::as_str),
             )
             .map_err(|e| KubeReadError::AwsAuth(e.to_string()))?;
             Some(LiveAwsAuth {
                 resource_version: cm.metadata.resource_version.clone().unwrap_or_default(),
                 data: parsed,
-                managed,
+                claims,
             })
         }
     };
@@ -341,14 +347,14 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
     let mut bindings = BTreeMap::new();
     let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
     for b in crbs.list(&selector).await.map_err(unreachable)?.items {
-        if let Some(live) = binding(b.metadata.name.clone(), None, &b.role_ref, b.subjects.as_deref()) {
+        if let Some(live) = binding(&b.metadata, None, &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, None), live);
         }
     }
     let rbs: Api<RoleBinding> = Api::all(client.clone());
     for b in rbs.list(&selector).await.map_err(unreachable)?.items {
         let ns = b.metadata.namespace.clone();
-        if let Some(live) = binding(b.metadata.name.clone(), ns.clone(), &b.role_ref, b.subjects.as_deref()) {
+        if let Some(live) = binding(&b.metadata, ns.clone(), &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, ns.as_deref()), live);
         }
     }
@@ -361,12 +367,14 @@ pub fn binding_key(name: &str, namespace: Option<&str>) -> String {
 }
 
 fn binding(
-    name: Option<String>,
+    meta: &kube::api::ObjectMeta,
     namespace: Option<String>,
     role_ref: &k8s_openapi::api::rbac::v1::RoleRef,
     subjects: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
 ) -> Option<LiveBinding> {
-    let name = name?;
+    let name = meta.name.clone()?;
+    let owner =
+        meta.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).cloned().unwrap_or_else(|| DEFAULT_OWNER.to_string());
     let group = subjects?.iter().find(|s| s.kind == "Group")?.name.clone();
     let target = match (role_ref.kind.as_str(), &namespace) {
         ("ClusterRole", None) => BindingTarget::ClusterRole { name: role_ref.name.clone() },
@@ -376,7 +384,7 @@ fn binding(
         ("Role", Some(ns)) => BindingTarget::Role { name: role_ref.name.clone(), namespace: ns.clone() },
         _ => return None,
     };
-    Some(LiveBinding { name, namespace, group, target })
+    Some(LiveBinding { name, namespace, group, target, owner })
 }
 
 /// Reads every cluster of the configuration at once.

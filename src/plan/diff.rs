@@ -9,18 +9,18 @@ use super::{Action, Change, ClusterPlan, EntrySpec, Target};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
 use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
+use crate::ownership::{self, DEFAULT_OWNER, Owners};
 
-pub const OWNERSHIP_VALUE: &str = "true";
-
-/// The desired entry in comparable form: defaults made explicit, lists sorted, ownership tagged.
-pub fn desired_spec(e: &AccessEntry) -> EntrySpec {
+/// The desired entry in comparable form: defaults made explicit, lists sorted, tagged with the
+/// owners that claim it once this plan is applied.
+pub fn desired_spec(e: &AccessEntry, owners: &Owners) -> EntrySpec {
     let groups = if e.entry_type == crate::model::EntryType::Standard {
         e.groups.clone()
     } else {
         e.entry_type.default_groups().iter().map(|g| g.to_string()).collect()
     };
     let mut tags = e.tags.clone();
-    tags.insert(OWNERSHIP_TAG.to_string(), OWNERSHIP_VALUE.to_string());
+    tags.insert(OWNERSHIP_TAG.to_string(), owners.render());
     EntrySpec { entry_type: e.entry_type, username: e.username.clone(), groups, tags }
 }
 
@@ -55,14 +55,17 @@ pub fn desired_mappings(cluster: &Cluster) -> Vec<Mapping> {
     roles.chain(users).collect()
 }
 
-/// The name accessctl gives the RBAC binding of a group.
-pub fn binding_name(group: &str, target: &BindingTarget) -> (String, Option<String>) {
+/// The name accessctl gives the RBAC binding of a group. Each owner has bindings of its own
+/// (RBAC adds them up), so one owner's prune never deletes another's; the default owner's
+/// names carry no owner.
+pub fn binding_name(owner: &str, group: &str, target: &BindingTarget) -> (String, Option<String>) {
+    let prefix = if owner == DEFAULT_OWNER { "accessctl".to_string() } else { format!("accessctl:{owner}") };
     match target {
-        BindingTarget::ClusterRole { name } => (format!("accessctl:{group}:{name}"), None),
+        BindingTarget::ClusterRole { name } => (format!("{prefix}:{group}:{name}"), None),
         BindingTarget::ClusterRoleInNamespace { name, namespace } => {
-            (format!("accessctl:{group}:clusterrole:{name}"), Some(namespace.clone()))
+            (format!("{prefix}:{group}:clusterrole:{name}"), Some(namespace.clone()))
         }
-        BindingTarget::Role { name, namespace } => (format!("accessctl:{group}:role:{name}"), Some(namespace.clone())),
+        BindingTarget::Role { name, namespace } => (format!("{prefix}:{group}:role:{name}"), Some(namespace.clone())),
     }
 }
 
@@ -154,9 +157,10 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         let live_match = live.entries.iter().find(|(k, _)| key_of(k) == d.principal.identity_key());
         let principal = live_match.map(|(k, _)| k.clone()).unwrap_or_else(|| d.principal.to_string());
         declared.insert(d.principal.identity_key());
-        let want = desired_spec(d);
-        let entry_id = format!("entry:{principal}");
         let live_entry = live_match.map(|(_, e)| e);
+        let owners = live_entry.map(LiveEntry::owners).unwrap_or_default();
+        let want = desired_spec(d, &owners.with(&desired.owner));
+        let entry_id = format!("entry:{principal}");
         let mut policy_deps: Vec<String> = wait_for.to_vec();
         match live_entry {
             None => {
@@ -209,8 +213,11 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 // Ownership is recorded along with a real change, never as a change of its own:
-                // declaring an entry that exists (an import) plans nothing.
-                let changes_something = updated || add.keys().any(|k| k != OWNERSHIP_TAG);
+                // declaring an entry that exists (an import) plans nothing. An entry another
+                // configuration owns is claimed at once, though: else that owner's prune would
+                // delete what this configuration declares.
+                let claims_from_others = !owners.is_empty() && !owners.claims(&desired.owner);
+                let changes_something = updated || claims_from_others || add.keys().any(|k| k != OWNERSHIP_TAG);
                 if !changes_something {
                     add.clear();
                 }
@@ -264,22 +271,27 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         if declared.contains(&key_of(principal)) {
             continue;
         }
-        if desired.prune && l.managed() && !protected.contains(&key_of(principal)) {
-            out.push(Change {
+        let owners = l.owners();
+        match ownership::undeclared(&owners, &desired.owner, desired.prune, protected.contains(&key_of(principal))) {
+            ownership::Undeclared::Delete => out.push(Change {
                 id: format!("entry:{principal}"),
                 action: Action::Delete,
                 target: Target::AccessEntry { principal: principal.clone(), before: Some(live_spec(l)), after: None },
                 depends_on: vec![],
-            });
-        } else {
-            let why = if !l.managed() {
-                "not created by accessctl"
-            } else if protected.contains(principal) {
-                "protected"
-            } else {
-                "prune is off"
-            };
-            plan.kept.push(format!("access entry {principal} ({}, {why})", l.entry_type.as_str()));
+            }),
+            ownership::Undeclared::Release => out.push(Change {
+                id: format!("tags:{principal}"),
+                action: Action::Update,
+                target: Target::EntryTags {
+                    principal: principal.clone(),
+                    entry_arn: l.arn.clone(),
+                    add: BTreeMap::from([(OWNERSHIP_TAG.to_string(), owners.without(&desired.owner).render())]),
+                },
+                depends_on: vec![],
+            }),
+            ownership::Undeclared::Keep(why) => {
+                plan.kept.push(format!("access entry {principal} ({}, {why})", l.entry_type.as_str()));
+            }
         }
     }
 }
@@ -288,7 +300,7 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
     let wanted = desired_mappings(desired);
     let manages_something = !wanted.is_empty()
         || !desired.aws_auth.accounts.is_empty()
-        || live.aws_auth.as_ref().is_some_and(|a| !a.managed.is_empty());
+        || live.aws_auth.as_ref().is_some_and(|a| a.claims.values().any(|o| o.claims(&desired.owner)));
     if !manages_something {
         return;
     }
@@ -298,19 +310,38 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         return;
     }
     let empty = AwsAuthData::default();
-    let (before, managed, rv) = match &live.aws_auth {
-        Some(a) => (&a.data, a.managed.clone(), Some(a.resource_version.clone())),
-        None => (&empty, BTreeSet::new(), None),
+    let no_claims = aws_auth::Claims::new();
+    let (before, claims, rv) = match &live.aws_auth {
+        Some(a) => (&a.data, &a.claims, Some(a.resource_version.clone())),
+        None => (&empty, &no_claims, None),
     };
     let protected: BTreeSet<String> = desired.protected.iter().map(aws_auth_key).collect();
-    let merged = aws_auth::merge(before, &managed, &wanted, &desired.aws_auth.accounts, desired.prune, &protected);
-    // As for entries: ownership is recorded with a real change, not as one.
-    if aws_auth::equivalent(before, &merged.data) && live.aws_auth.is_some() {
+    let mut declared: BTreeSet<String> = wanted.iter().map(Mapping::key).collect();
+    declared.extend(desired.aws_auth.accounts.iter().map(|a| format!("account:{a}")));
+    let undeclared = aws_auth::undeclared(before, claims, &desired.owner, &declared, desired.prune, &protected);
+    let request = aws_auth::MergeRequest {
+        owner: &desired.owner,
+        desired: &wanted,
+        desired_accounts: &desired.aws_auth.accounts,
+        delete: &undeclared.delete,
+        release: &undeclared.release,
+    };
+    let merged = aws_auth::merge(before, claims, &request);
+    // As for entries: ownership is recorded with a real change, not as one — except a claim on a
+    // mapping another configuration owns, or letting go of one, which are changes of their own.
+    let claims_changed = declared
+        .iter()
+        .chain(&undeclared.release)
+        .any(|k| claims.get(k).is_some_and(|o| !o.is_empty()) && claims.get(k) != merged.claims.get(k));
+    if aws_auth::equivalent(before, &merged.data) && live.aws_auth.is_some() && !claims_changed {
         return;
     }
-    let kept: Vec<&Mapping> = merged.data.mappings.iter().filter(|m| !merged.managed.contains(&m.key())).collect();
-    if !kept.is_empty() {
-        plan.kept.push(format!("{} aws-auth mapping(s) not managed by accessctl, kept in place", kept.len()));
+    let mut kept: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, why) in &undeclared.kept {
+        *kept.entry(why.to_string()).or_default() += 1;
+    }
+    for (why, n) in kept {
+        plan.kept.push(format!("{n} aws-auth mapping(s) kept in place ({why})"));
     }
     plan.changes.push(Change {
         id: "aws-auth".into(),
@@ -319,17 +350,21 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
             resource_version: rv,
             before: if live.aws_auth.is_some() { before.render() } else { BTreeMap::new() },
             after: merged.data.render(),
-            desired: wanted,
+            desired: wanted.clone(),
             desired_accounts: desired.aws_auth.accounts.clone(),
-            prune: desired.prune,
-            protected,
+            owner: desired.owner.clone(),
+            delete: undeclared.delete,
+            release: undeclared.release,
         },
         depends_on: vec![],
     });
 }
 
 fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
-    if desired.group_bindings.is_empty() && live.bindings.is_empty() {
+    // Other owners' bindings are theirs: not diffed, never pruned here.
+    let mine: BTreeMap<&String, &LiveBinding> =
+        live.bindings.iter().filter(|(_, b)| b.owner == desired.owner).collect();
+    if desired.group_bindings.is_empty() && mine.is_empty() {
         return;
     }
     if let Some(why) = &live.kube_unreachable {
@@ -340,12 +375,13 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     }
     let mut wanted: BTreeMap<String, LiveBinding> = BTreeMap::new();
     for b in &desired.group_bindings {
-        let (name, namespace) = binding_name(&b.group, &b.target);
+        let (name, namespace) = binding_name(&desired.owner, &b.group, &b.target);
         let key = binding_key(&name, namespace.as_deref());
-        wanted.insert(key, LiveBinding { name, namespace, group: b.group.clone(), target: b.target.clone() });
+        let owner = desired.owner.clone();
+        wanted.insert(key, LiveBinding { name, namespace, group: b.group.clone(), target: b.target.clone(), owner });
     }
     for (key, w) in &wanted {
-        let before = live.bindings.get(key);
+        let before = mine.get(key).copied();
         if before == Some(w) {
             continue;
         }
@@ -356,13 +392,14 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 name: w.name.clone(),
                 namespace: w.namespace.clone(),
                 group: w.group.clone(),
+                owner: w.owner.clone(),
                 before: before.map(|b| b.target.clone()),
                 after: Some(w.target.clone()),
             },
             depends_on: vec![],
         });
     }
-    for (key, l) in &live.bindings {
+    for (key, l) in mine {
         if wanted.contains_key(key) {
             continue;
         }
@@ -374,6 +411,7 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                     name: l.name.clone(),
                     namespace: l.namespace.clone(),
                     group: l.group.clone(),
+                    owner: l.owner.clone(),
                     before: Some(l.target.clone()),
                     after: None,
                 },

@@ -143,13 +143,18 @@ pub enum Target {
         /// What apply merges again if someone else wrote aws-auth in the meantime.
         desired: Vec<Mapping>,
         desired_accounts: Vec<String>,
-        prune: bool,
-        protected: BTreeSet<String>,
+        /// The configuration writing: its declared keys are claimed for it.
+        owner: String,
+        /// Keys this plan deletes; at write time, only those no other owner has claimed since.
+        delete: BTreeSet<String>,
+        /// Keys whose claim this owner lets go (another owner keeps them).
+        release: BTreeSet<String>,
     },
     GroupBinding {
         name: String,
         namespace: Option<String>,
         group: String,
+        owner: String,
         before: Option<BindingTarget>,
         after: Option<BindingTarget>,
     },

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::{Action, Change, ClusterPlan, EntrySpec, Plan, Target};
+use crate::live::read::OWNERSHIP_TAG;
 use crate::model::{AccessScope, BindingTarget};
 
 pub fn human(plan: &Plan) -> String {
@@ -73,7 +74,13 @@ fn render_change(out: &mut String, change: &Change) {
             entry_fields(out, before.as_ref(), after.as_ref(), change.action);
         }
         Target::EntryTags { principal, add, .. } => {
-            let tags: Vec<String> = add.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let tags: Vec<String> = add
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    OWNERSHIP_TAG => format!("owned by {}", v.split_whitespace().collect::<Vec<_>>().join(", ")),
+                    _ => format!("{k}={v}"),
+                })
+                .collect();
             let _ = writeln!(out, "  {sym} tags of {principal}: {}", tags.join(", "));
         }
         Target::PolicyAssociation { principal, policy, before, after } => {
@@ -85,12 +92,18 @@ fn render_change(out: &mut String, change: &Change) {
             };
             let _ = writeln!(out, "  {sym} policy {policy} ({scope}) on {principal}");
         }
-        Target::AwsAuth { before, after, resource_version, .. } => {
+        Target::AwsAuth { before, after, resource_version, owner, release, .. } => {
             let what = if resource_version.is_none() { "create kube-system/aws-auth" } else { "kube-system/aws-auth" };
             let _ = writeln!(out, "  {sym} {what}");
             yaml_diff(out, before, after);
+            if before == after {
+                let _ = writeln!(out, "      (ownership only: recorded for owner `{owner}`)");
+            }
+            for key in release {
+                let _ = writeln!(out, "      owner `{owner}` lets go of {key}; another owner keeps it");
+            }
         }
-        Target::GroupBinding { name, namespace, group, before, after } => {
+        Target::GroupBinding { name, namespace, group, before, after, .. } => {
             let target = after.as_ref().or(before.as_ref()).map(binding).unwrap_or_default();
             let ns = namespace.as_ref().map(|n| format!(" in {n}")).unwrap_or_default();
             let _ = writeln!(out, "  {sym} RBAC binding {name}{ns}: group {group} → {target}");

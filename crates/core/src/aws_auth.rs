@@ -4,12 +4,14 @@
 //!
 //! Matching follows the authenticator (reference §4.2): role ARNs compare lower-cased, users by
 //! their ARN as written. Entries accessctl manages are recorded on the object in the annotation
-//! `accessctl.io/managed-mappings`, so a later run knows which ones it owns.
+//! `accessctl.io/managed-mappings`, by owner, so a later run knows which ones it owns.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value as Yaml;
+
+use crate::ownership::{self, DEFAULT_OWNER, KeptBecause, Owners};
 
 pub const MANAGED_ANNOTATION: &str = "accessctl.io/managed-mappings";
 
@@ -175,6 +177,11 @@ impl AwsAuthData {
         data
     }
 
+    /// Every key present: mappings and accounts.
+    pub fn keys(&self) -> BTreeSet<String> {
+        self.mappings.iter().map(Mapping::key).chain(self.accounts.iter().map(|a| account_key(a))).collect()
+    }
+
     /// The mapping the authenticator would use for a key: for roles the last one wins (§4.2).
     pub fn find(&self, key: &str) -> Option<&Mapping> {
         self.mappings.iter().rev().find(|m| m.key() == key)
@@ -217,32 +224,90 @@ fn to_yaml_text(items: &[Yaml]) -> String {
     serde_yaml_ng::to_string(items).unwrap_or_default()
 }
 
+/// Who claims each mapping (`role:…`, `user:…`, `account:…` keys): the configurations that
+/// declared it (see [`crate::ownership`]).
+pub type Claims = BTreeMap<String, Owners>;
+
+/// What one configuration asks of aws-auth.
+#[derive(Debug, Clone, Copy)]
+pub struct MergeRequest<'a> {
+    pub owner: &'a str,
+    pub desired: &'a [Mapping],
+    pub desired_accounts: &'a [String],
+    /// Keys the plan showed as deleted. At write time a key is deleted only if, by then, no
+    /// other configuration claims it: a pruning apply deletes what its plan showed, nothing else.
+    pub delete: &'a BTreeSet<String>,
+    /// Keys whose claim this configuration lets go while others keep them.
+    pub release: &'a BTreeSet<String>,
+}
+
 /// The outcome of merging desired mappings into live ones.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
     pub data: AwsAuthData,
-    /// Keys accessctl manages after the merge (for the annotation).
-    pub managed: BTreeSet<String>,
+    /// Who claims what after the merge (for the annotation).
+    pub claims: Claims,
 }
 
-/// Merges `desired` (what the files declare) into `live`. A declared mapping replaces, in place,
-/// the live item of the same key that the authenticator uses (the last one); earlier items of
-/// that key are shadowed — they map nobody — and stay as they are, as every mapping accessctl
-/// does not manage does; new ones are appended. Mappings accessctl manages
-/// but the files no longer declare are removed when `prune` is set and they are not `protected`;
-/// every other mapping is kept where it is.
-pub fn merge(
+/// What the plan decides for the keys a configuration does not declare.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Undeclared {
+    pub delete: BTreeSet<String>,
+    pub release: BTreeSet<String>,
+    /// Live mappings kept, with the reason (only those some configuration owns or that are in
+    /// force; shadowed duplicates are not listed).
+    pub kept: Vec<(String, KeptBecause)>,
+}
+
+/// Applies [`ownership::undeclared`] to every key of `live` (and every stale claim) that
+/// `owner` does not declare.
+pub fn undeclared(
     live: &AwsAuthData,
-    previously_managed: &BTreeSet<String>,
-    desired: &[Mapping],
-    desired_accounts: &[String],
+    claims: &Claims,
+    owner: &str,
+    declared: &BTreeSet<String>,
     prune: bool,
     protected: &BTreeSet<String>,
-) -> Merged {
-    let wanted: BTreeMap<String, &Mapping> = desired.iter().map(|m| (m.key(), m)).collect();
+) -> Undeclared {
+    let mut keys: BTreeSet<String> = live.keys();
+    keys.extend(claims.keys().cloned());
+    let mut out = Undeclared::default();
+    let nobody = Owners::default();
+    for key in keys.into_iter().filter(|k| !declared.contains(k)) {
+        let owners = claims.get(&key).unwrap_or(&nobody);
+        match ownership::undeclared(owners, owner, prune, protected.contains(&key)) {
+            ownership::Undeclared::Delete => {
+                out.delete.insert(key);
+            }
+            ownership::Undeclared::Release => {
+                out.release.insert(key);
+            }
+            ownership::Undeclared::Keep(why) => out.kept.push((key, why)),
+        }
+    }
+    out
+}
+
+/// Merges what `request.owner` declares into `live`. A declared mapping replaces, in place,
+/// the live item of the same key that the authenticator uses (the last one); earlier items of
+/// that key are shadowed — they map nobody — and stay as they are, as every mapping accessctl
+/// does not manage does; new ones are appended. Keys in `request.delete` are removed (every
+/// item of the key) unless another configuration claims them by now; every other mapping is
+/// kept where it is.
+pub fn merge(live: &AwsAuthData, claims: &Claims, request: &MergeRequest) -> Merged {
+    let owner = request.owner;
+    let wanted: BTreeMap<String, &Mapping> = request.desired.iter().map(|m| (m.key(), m)).collect();
+    let mut claims = claims.clone();
+    for key in request.release.iter().chain(request.delete) {
+        if let Some(owners) = claims.get_mut(key) {
+            *owners = owners.without(owner);
+        }
+    }
+    let deleted = |key: &String| {
+        request.delete.contains(key) && !wanted.contains_key(key) && claims.get(key).is_none_or(Owners::is_empty)
+    };
     let mut placed = BTreeSet::new();
     let mut mappings = Vec::new();
-    let mut managed: BTreeSet<String> = wanted.keys().cloned().collect();
     let in_force: BTreeMap<String, usize> = live.mappings.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
     for (i, m) in live.mappings.iter().enumerate() {
         let key = m.key();
@@ -255,12 +320,7 @@ pub fn merge(
             } else {
                 mappings.push(m.clone());
             }
-        } else if previously_managed.contains(&key) {
-            if !prune || protected.contains(&key) {
-                managed.insert(key);
-                mappings.push(m.clone());
-            }
-        } else {
+        } else if !deleted(&key) {
             mappings.push(m.clone());
         }
     }
@@ -270,21 +330,16 @@ pub fn merge(
         }
     }
     let mut accounts: Vec<String> = Vec::new();
-    for a in &live.accounts {
-        let key = format!("account:{a}");
-        let keep = desired_accounts.contains(a) || !previously_managed.contains(&key) || !prune;
-        if keep && !accounts.contains(a) {
+    for a in live.accounts.iter().chain(request.desired_accounts) {
+        let key = account_key(a);
+        let declared = request.desired_accounts.contains(a);
+        if (declared || !deleted(&key)) && !accounts.contains(a) {
             accounts.push(a.clone());
-            if previously_managed.contains(&key) {
-                managed.insert(key);
-            }
         }
     }
-    for a in desired_accounts {
-        managed.insert(format!("account:{a}"));
-        if !accounts.contains(a) {
-            accounts.push(a.clone());
-        }
+    for key in wanted.keys().cloned().chain(request.desired_accounts.iter().map(|a| account_key(a))) {
+        let owners = claims.entry(key).or_default();
+        *owners = owners.with(owner);
     }
     let data = AwsAuthData {
         mappings,
@@ -293,7 +348,14 @@ pub fn merge(
         unreadable_users: live.unreadable_users.clone(),
         other: live.other.clone(),
     };
-    Merged { data, managed }
+    // Claims on what is gone (deleted here, or removed by hand) are dropped.
+    let present = data.keys();
+    claims.retain(|key, owners| !owners.is_empty() && present.contains(key));
+    Merged { data, claims }
+}
+
+fn account_key(account: &str) -> String {
+    format!("account:{account}")
 }
 
 /// Whether two data sets say the same to the authenticator.
@@ -305,18 +367,43 @@ pub fn equivalent(a: &AwsAuthData, b: &AwsAuthData) -> bool {
         && a.unreadable_users == b.unreadable_users
 }
 
-/// The mappings accessctl manages, from the annotation. An annotation that does not parse is an
-/// error: read as "manages nothing", a prune would keep what it owns, and a guard would miss it.
-pub fn managed_from_annotation(value: Option<&str>) -> Result<BTreeSet<String>, AwsAuthParseError> {
-    match value {
-        None => Ok(BTreeSet::new()),
-        Some(v) => serde_json::from_str::<BTreeSet<String>>(v)
-            .map_err(|e| AwsAuthParseError { key: format!("annotation {MANAGED_ANNOTATION}"), reason: e.to_string() }),
+/// Who claims what, from the annotation: a JSON object of owner → keys, or (written before
+/// owners existed) a JSON list of keys, all the default owner's. An annotation that does not
+/// parse is an error: read as "nobody owns anything", a prune would keep what it owns, and a
+/// guard would miss it.
+pub fn claims_from_annotation(value: Option<&str>) -> Result<Claims, AwsAuthParseError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Annotation {
+        ByOwner(BTreeMap<String, BTreeSet<String>>),
+        Legacy(BTreeSet<String>),
     }
+    let Some(value) = value else { return Ok(Claims::new()) };
+    let by_owner = match serde_json::from_str::<Annotation>(value) {
+        Ok(Annotation::ByOwner(m)) => m,
+        Ok(Annotation::Legacy(keys)) => BTreeMap::from([(DEFAULT_OWNER.to_string(), keys)]),
+        Err(e) => {
+            return Err(AwsAuthParseError { key: format!("annotation {MANAGED_ANNOTATION}"), reason: e.to_string() });
+        }
+    };
+    let mut claims = Claims::new();
+    for (owner, keys) in by_owner {
+        for key in keys {
+            let owners = claims.entry(key).or_default();
+            *owners = owners.with(&owner);
+        }
+    }
+    Ok(claims)
 }
 
-pub fn managed_to_annotation(managed: &BTreeSet<String>) -> String {
-    serde_json::to_string(managed).unwrap_or_else(|_| "[]".into())
+pub fn claims_to_annotation(claims: &Claims) -> String {
+    let mut by_owner: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (key, owners) in claims {
+        for owner in owners.iter() {
+            by_owner.entry(owner).or_default().insert(key);
+        }
+    }
+    serde_json::to_string(&by_owner).unwrap_or_else(|_| "{}".into())
 }
 
 #[cfg(test)]
@@ -370,7 +457,7 @@ mod tests {
                 vec!["viewers".into()],
             ),
         ];
-        let merged = merge(&live, &BTreeSet::new(), &desired, &[], false, &BTreeSet::new());
+        let merged = merge(&live, &Claims::new(), &request("a", &desired, &BTreeSet::new()));
         let arns: Vec<&str> = merged.data.mappings.iter().map(|m| m.arn.as_str()).collect();
         assert_eq!(
             arns,
@@ -382,26 +469,108 @@ mod tests {
             ]
         );
         assert_eq!(merged.data.mappings[1].groups, ["new"]);
-        assert!(merged.managed.contains("role:arn:aws:iam::111122223333:role/dev"));
+        assert!(merged.claims["role:arn:aws:iam::111122223333:role/dev"].claims("a"));
         // Merging the result again changes nothing.
-        let again = merge(&merged.data, &merged.managed, &desired, &[], false, &BTreeSet::new());
+        let again = merge(&merged.data, &merged.claims, &request("a", &desired, &BTreeSet::new()));
         assert!(equivalent(&again.data, &merged.data));
     }
 
+    fn request<'a>(owner: &'a str, desired: &'a [Mapping], delete: &'a BTreeSet<String>) -> MergeRequest<'a> {
+        const NONE: &BTreeSet<String> = &BTreeSet::new();
+        MergeRequest { owner, desired, desired_accounts: &[], delete, release: NONE }
+    }
+
+    const OLD: &str = "role:arn:aws:iam::111122223333:role/old";
+
     #[test]
-    fn prune_removes_only_what_accessctl_managed() {
+    fn prune_removes_only_what_its_owner_alone_claims() {
         let live = AwsAuthData::parse(&data(
             &format!("{NODES}- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n"),
             "",
         ))
         .unwrap();
-        let managed = BTreeSet::from(["role:arn:aws:iam::111122223333:role/old".to_string()]);
-        let kept = merge(&live, &managed, &[], &[], false, &BTreeSet::new());
-        assert_eq!(kept.data.mappings.len(), 2);
-        let pruned = merge(&live, &managed, &[], &[], true, &BTreeSet::new());
-        assert_eq!(pruned.data.mappings.len(), 1, "the unmanaged node mapping stays");
-        let protected = merge(&live, &managed, &[], &[], true, &managed);
-        assert_eq!(protected.data.mappings.len(), 2);
+        let claims = Claims::from([(OLD.to_string(), Owners::of("a"))]);
+        let declared = BTreeSet::new();
+        let none = BTreeSet::new();
+        let plan = |owner: &str, claims: &Claims, prune: bool, protected: &BTreeSet<String>| {
+            undeclared(&live, claims, owner, &declared, prune, protected)
+        };
+        assert!(plan("a", &claims, false, &none).delete.is_empty());
+        let pruned = plan("a", &claims, true, &none);
+        assert_eq!(pruned.delete, BTreeSet::from([OLD.to_string()]));
+        let nodes = "role:arn:aws:iam::111122223333:role/nodes";
+        assert_eq!(pruned.kept, [(nodes.to_string(), KeptBecause::NotManaged)], "the unmanaged node mapping stays");
+        let merged = merge(&live, &claims, &request("a", &[], &pruned.delete));
+        assert_eq!(merged.data.mappings.len(), 1);
+        assert!(merged.claims.is_empty(), "no claim outlives its mapping");
+        let protected = BTreeSet::from([OLD.to_string()]);
+        assert!(plan("a", &claims, true, &protected).delete.is_empty());
+        // Another owner's mapping is not this one's to prune.
+        assert_eq!(
+            plan("b", &claims, true, &none).kept[1],
+            (OLD.to_string(), KeptBecause::OwnedByOthers(Owners::of("a")))
+        );
+        // Claimed by two: the one that stops declaring it lets go, the mapping stays.
+        let shared = Claims::from([(OLD.to_string(), Owners::of("a").with("b"))]);
+        let released = plan("a", &shared, true, &none);
+        assert_eq!(released.release, BTreeSet::from([OLD.to_string()]));
+        let merged = merge(
+            &live,
+            &shared,
+            &MergeRequest {
+                owner: "a",
+                desired: &[],
+                desired_accounts: &[],
+                delete: &none,
+                release: &released.release,
+            },
+        );
+        assert_eq!(merged.data.mappings.len(), 2);
+        assert_eq!(merged.claims[OLD], Owners::of("b"));
+    }
+
+    #[test]
+    fn a_delete_planned_before_another_owner_claimed_the_mapping_keeps_it() {
+        let live =
+            AwsAuthData::parse(&data("- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n", "")).unwrap();
+        let planned = undeclared(
+            &live,
+            &Claims::from([(OLD.to_string(), Owners::of("a"))]),
+            "a",
+            &BTreeSet::new(),
+            true,
+            &BTreeSet::new(),
+        );
+        // Between plan and apply, owner b declared the same mapping.
+        let now = Claims::from([(OLD.to_string(), Owners::of("a").with("b"))]);
+        let merged = merge(&live, &now, &request("a", &[], &planned.delete));
+        assert_eq!(merged.data.mappings.len(), 1, "b's mapping stays");
+        assert_eq!(merged.claims[OLD], Owners::of("b"));
+        // A mapping that appeared after the plan is not deleted: it was never in the plan.
+        let later = AwsAuthData::parse(&data(
+            "- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n- rolearn: arn:aws:iam::111122223333:role/new\n  groups: [y]\n",
+            "",
+        ))
+        .unwrap();
+        let with_new = Claims::from([
+            (OLD.to_string(), Owners::of("a")),
+            ("role:arn:aws:iam::111122223333:role/new".to_string(), Owners::of("a")),
+        ]);
+        let merged = merge(&later, &with_new, &request("a", &[], &planned.delete));
+        assert_eq!(
+            merged.data.mappings.iter().map(|m| m.arn.as_str()).collect::<Vec<_>>(),
+            ["arn:aws:iam::111122223333:role/new"]
+        );
+    }
+
+    #[test]
+    fn claims_read_the_old_list_as_the_default_owner_and_write_by_owner() {
+        let legacy = claims_from_annotation(Some(&format!("[\"{OLD}\"]"))).unwrap();
+        assert_eq!(legacy[OLD], Owners::of(DEFAULT_OWNER));
+        let both = claims_from_annotation(Some(&format!("{{\"a\":[\"{OLD}\"],\"b\":[\"{OLD}\"]}}"))).unwrap();
+        assert_eq!(both[OLD], Owners::of("a").with("b"));
+        assert_eq!(claims_from_annotation(Some(&claims_to_annotation(&both))).unwrap(), both);
+        assert!(claims_from_annotation(Some("{not json")).is_err());
     }
 
     #[test]
@@ -415,7 +584,7 @@ mod tests {
             None,
             vec!["system:nodes".into()],
         )];
-        let merged = merge(&live, &BTreeSet::new(), &desired, &[], false, &BTreeSet::new());
+        let merged = merge(&live, &Claims::new(), &request("a", &desired, &BTreeSet::new()));
         assert_eq!(merged.data.mappings.len(), 2, "the shadowed item is not accessctl's to drop");
         assert_eq!(merged.data.mappings[0].groups, ["viewers"], "kept as it was");
         assert_eq!(merged.data.find("role:arn:aws:iam::111122223333:role/nodes").unwrap().groups, ["system:nodes"]);

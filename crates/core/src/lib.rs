@@ -10,3 +10,4 @@ pub mod access;
 pub mod aws_auth;
 pub mod migration;
 pub mod model;
+pub mod ownership;

@@ -91,6 +91,8 @@ pub struct Cluster {
     /// `None`: the file does not manage the mode; whatever the cluster has is kept.
     pub authentication_mode: Option<AuthMode>,
     pub prune: bool,
+    /// Which configuration this is, for ownership (see [`crate::ownership`]).
+    pub owner: String,
     pub protected: Vec<PrincipalArn>,
     pub access_entries: Vec<AccessEntry>,
     pub aws_auth: AwsAuth,
