@@ -6,6 +6,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, RoleRef, Subje
 use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
 
 use super::ApplyError;
+use crate::live::kubernetes::with_retries;
 use crate::live::read::{MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL};
 use crate::model::BindingTarget;
 use crate::plan::Action;
@@ -60,7 +61,7 @@ pub async fn write(
     action: Action,
 ) -> Result<(), ApplyError> {
     let name = binding.name;
-    let dp = DeleteParams::default();
+    let (dp, pp) = (DeleteParams::default(), PostParams::default());
     let ignore_missing = |r: Result<(), kube::Error>| match r {
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         other => other.map_err(k8s),
@@ -69,7 +70,7 @@ pub async fn write(
         None => {
             let api: Api<ClusterRoleBinding> = Api::all(kube.clone());
             if matches!(action, Action::Delete | Action::Replace) {
-                ignore_missing(api.delete(name, &dp).await.map(|_| ()))?;
+                ignore_missing(with_retries(|| api.delete(name, &dp)).await.map(|_| ()))?;
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
                 let b = ClusterRoleBinding {
@@ -77,18 +78,18 @@ pub async fn write(
                     role_ref: role_ref(t),
                     subjects: subjects(binding.group),
                 };
-                create_or_keep(api.create(&PostParams::default(), &b).await)?;
+                create_or_keep(with_retries(|| api.create(&pp, &b)).await)?;
             }
         }
         Some(ns) => {
             let api: Api<RoleBinding> = Api::namespaced(kube.clone(), ns);
             if matches!(action, Action::Delete | Action::Replace) {
-                ignore_missing(api.delete(name, &dp).await.map(|_| ()))?;
+                ignore_missing(with_retries(|| api.delete(name, &dp)).await.map(|_| ()))?;
             }
             if let (Some(t), false) = (target, action == Action::Delete) {
                 let b =
                     RoleBinding { metadata: meta(binding), role_ref: role_ref(t), subjects: subjects(binding.group) };
-                create_or_keep(api.create(&PostParams::default(), &b).await)?;
+                create_or_keep(with_retries(|| api.create(&pp, &b)).await)?;
             }
         }
     }

@@ -63,3 +63,39 @@ pub fn kube_message(e: &kube::Error) -> String {
         }
     }
 }
+
+/// How many times a Kubernetes call is tried before its error is the answer.
+const ATTEMPTS: u32 = 6;
+
+/// Whether an error is worth asking again: the API server throttled (429, API priority and
+/// fairness), had trouble of its own (5xx: etcd, a webhook timing out), or the connection failed.
+/// 401/403/404/409 and bad data are answers, not accidents.
+pub fn transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// Runs `call` until it answers something other than a transient error, at most [`ATTEMPTS`]
+/// times, with jittered exponential backoff (50 ms doubling, at most 1 s). Only for calls that are
+/// safe to repeat: reads, and writes that carry a resourceVersion or treat 404/409 as done.
+pub async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if transient(&e) && attempt + 1 < ATTEMPTS => {
+                let ceiling = (50u64 << attempt).min(1_000);
+                tokio::time::sleep(std::time::Duration::from_millis(ceiling / 2 + fastrand::u64(0..=ceiling / 2)))
+                    .await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

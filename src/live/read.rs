@@ -12,6 +12,7 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use super::aws::{ClusterClients, Endpoints, clients_for};
+use super::kubernetes::with_retries;
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, policy};
@@ -327,7 +328,7 @@ type KubeState = (Option<LiveAwsAuth>, BTreeMap<String, LiveBinding>);
 async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadError> {
     let unreachable = |e: kube::Error| KubeReadError::Unreachable(super::kubernetes::kube_message(&e));
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
-    let aws_auth = match cms.get_opt("aws-auth").await.map_err(unreachable)? {
+    let aws_auth = match with_retries(|| cms.get_opt("aws-auth")).await.map_err(unreachable)? {
         None => None,
         Some(cm) => {
             let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
@@ -346,13 +347,13 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
     let selector = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
     let mut bindings = BTreeMap::new();
     let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
-    for b in crbs.list(&selector).await.map_err(unreachable)?.items {
+    for b in with_retries(|| crbs.list(&selector)).await.map_err(unreachable)?.items {
         if let Some(live) = binding(&b.metadata, None, &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, None), live);
         }
     }
     let rbs: Api<RoleBinding> = Api::all(client.clone());
-    for b in rbs.list(&selector).await.map_err(unreachable)?.items {
+    for b in with_retries(|| rbs.list(&selector)).await.map_err(unreachable)?.items {
         let ns = b.metadata.namespace.clone();
         if let Some(live) = binding(&b.metadata, ns.clone(), &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, ns.as_deref()), live);
@@ -405,11 +406,8 @@ pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, Str
         K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
         K::DynamicType: Default,
     {
-        let items = Api::<K>::all(client.clone())
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| super::kubernetes::kube_message(&e))?
-            .items;
+        let (api, params) = (Api::<K>::all(client.clone()), ListParams::default());
+        let items = with_retries(|| api.list(&params)).await.map_err(|e| super::kubernetes::kube_message(&e))?.items;
         items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
     }
     let (cluster_roles, roles, cluster_bindings, bindings) = tokio::join!(
