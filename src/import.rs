@@ -1,12 +1,14 @@
 //! `import`: live clusters → an access.kdl that reproduces them. Principals get readable names
 //! (an SSO permission set's role becomes `sso-<permission-set>`), ARNs stay exact, server defaults
 //! are left out, entries EKS made are marked, and aws-auth mappings the language refuses (a role
-//! path that never matches) are kept as comments with the reason. Invariant, tested: importing a
-//! cluster and planning it with the result plans no changes.
+//! path that never matches) are kept as comments with the reason; the RBAC bindings of the groups
+//! they use come along with their roles. Invariant, tested: importing a cluster and planning it
+//! with the result plans no changes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use crate::access::{Known, RoleKind, presets};
 use crate::aws_auth::MappingKind;
 use crate::config::fmt::quote;
 use crate::live::read::{LiveCluster, OWNERSHIP_TAG};
@@ -221,22 +223,99 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
         }
         out.push_str("}\n");
     }
-    if !live.bindings.is_empty() {
+    rbac_of_groups(out, live);
+    out.push_str("}\n");
+}
+
+/// The RBAC half: every binding of a group that the entries and mappings use (accessctl's, AWS's
+/// console manifest's, one made by hand), and the roles they bind to unless the API server keeps
+/// them — a role AWS's manifests define is written as its preset. What plan would adopt as it is,
+/// so import → plan stays empty. A binding to a role that does not exist is left out, said why.
+fn rbac_of_groups(out: &mut String, live: &LiveCluster) {
+    let Known::Known(rbac) = &live.rbac else { return };
+    let in_force = |a: &crate::live::read::LiveAwsAuth| -> Vec<String> {
+        let m = &a.data.mappings;
+        (0..m.len())
+            .filter(|i| crate::access::authn::mapping_in_force(m, *i))
+            .flat_map(|i| m[i].groups.clone())
+            .collect()
+    };
+    let used: BTreeSet<String> = live
+        .entries
+        .values()
+        .filter(|e| e.entry_type == EntryType::Standard)
+        .flat_map(|e| e.groups.clone())
+        .chain(live.aws_auth.iter().flat_map(in_force))
+        .filter(|g| !g.starts_with("system:"))
+        .collect();
+    let mut bindings: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut roles: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+    for b in rbac.bindings.iter().filter(|b| !b.name.starts_with("system:") && !b.name.starts_with("eks:")) {
+        let (target, role_namespace) = match (b.role_kind, &b.namespace) {
+            (RoleKind::ClusterRole, None) => (format!("cluster-role={}", quote(&b.role_name)), None),
+            (RoleKind::ClusterRole, Some(ns)) => {
+                (format!("cluster-role={} namespace={}", quote(&b.role_name), quote(ns)), None)
+            }
+            (RoleKind::Role, Some(ns)) => (format!("role={} namespace={}", quote(&b.role_name), quote(ns)), Some(ns)),
+            (RoleKind::Role, None) => continue,
+        };
+        for s in b.subjects.iter().filter(|s| s.kind == "Group" && used.contains(&s.name)) {
+            let keeps = role_namespace.is_none() && presets::kubernetes_keeps(&b.role_name);
+            if !keeps {
+                let Some(role) = rbac.role_of(b) else {
+                    let _ = writeln!(
+                        out,
+                        "// not imported: group {} is bound ({}) to {} {}, which does not exist",
+                        s.name,
+                        b.name,
+                        if role_namespace.is_some() { "the Role" } else { "the ClusterRole" },
+                        b.role_name
+                    );
+                    continue;
+                };
+                roles.insert((role_namespace.cloned(), b.role_name.clone()), role_text(role));
+            }
+            bindings.insert((s.name.clone(), target.clone()));
+        }
+    }
+    if !roles.is_empty() || !bindings.is_empty() {
         out.push('\n');
     }
-    for b in live.bindings.values() {
-        let target = match &b.target {
-            crate::model::BindingTarget::ClusterRole { name } => format!("cluster-role={}", quote(name)),
-            crate::model::BindingTarget::ClusterRoleInNamespace { name, namespace } => {
-                format!("cluster-role={} namespace={}", quote(name), quote(namespace))
-            }
-            crate::model::BindingTarget::Role { name, namespace } => {
-                format!("role={} namespace={}", quote(name), quote(namespace))
-            }
-        };
-        let _ = writeln!(out, "group-binding {} {target}", quote(&b.group));
+    for text in roles.values() {
+        out.push_str(text);
     }
-    out.push_str("}\n");
+    for (group, target) in &bindings {
+        let _ = writeln!(out, "group-binding {} {target}", quote(group));
+    }
+}
+
+/// A role's declaration: its preset when its rules are exactly one's, else its rules.
+fn role_text(role: &crate::access::Role) -> String {
+    let head = match &role.namespace {
+        None => format!("cluster-role {}", quote(&role.name)),
+        Some(ns) => format!("role {} namespace={}", quote(&role.name), quote(ns)),
+    };
+    if let Some(preset) = presets::recognise(&role.rules) {
+        return format!("{head} preset={}\n", quote(&preset.name));
+    }
+    let mut text = format!("{head} {{\n");
+    let list = |v: &[String]| v.iter().map(|x| quote(x)).collect::<Vec<_>>().join(" ");
+    for r in &role.rules {
+        text.push_str("rule {\n");
+        for (node, values) in [
+            ("api-groups", &r.api_groups),
+            ("resources", &r.resources),
+            ("verbs", &r.verbs),
+            ("resource-names", &r.resource_names),
+            ("non-resource-urls", &r.non_resource_urls),
+        ] {
+            if !values.is_empty() {
+                let _ = writeln!(text, "{node} {}", list(values));
+            }
+        }
+        text.push_str("}\n");
+    }
+    text + "}\n"
 }
 
 #[cfg(test)]

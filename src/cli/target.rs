@@ -106,6 +106,20 @@ pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Co
             errors.join("\n  ")
         ));
     }
+    // A plan with a problem is not shown as something to apply: nothing is written.
+    let problems: Vec<(&str, &crate::plan::Problem)> =
+        plan.clusters.iter().flat_map(|c| c.problems.iter().map(move |p| (c.cluster.as_str(), p))).collect();
+    if !problems.is_empty() {
+        let mut helps: Vec<&str> = problems.iter().map(|(_, p)| p.help()).collect();
+        helps.dedup();
+        let lines: Vec<String> = problems.iter().map(|(c, p)| format!("cluster `{c}`: {p}")).collect();
+        return Err(miette::miette!(
+            code = "accessctl::plan::problem",
+            help = helps.join("; "),
+            "the configuration cannot be applied as it is:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
     Ok((plan, live))
 }
 

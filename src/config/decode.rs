@@ -52,6 +52,7 @@ pub struct ClusterBlock {
     pub map_users: Vec<MappingAst>,
     pub map_accounts: Vec<Text>,
     pub bindings: Vec<BindingAst>,
+    pub roles: Vec<RoleAst>,
 }
 
 #[derive(Debug)]
@@ -107,6 +108,27 @@ pub struct BindingAst {
     pub namespace: Option<Text>,
 }
 
+/// A `cluster-role` (no `namespace`) or a `role`.
+#[derive(Debug)]
+pub struct RoleAst {
+    pub cluster_wide: bool,
+    pub name: Option<Text>,
+    pub span: SourceSpan,
+    pub namespace: Option<Text>,
+    pub preset: Option<Text>,
+    pub rules: Vec<RuleAst>,
+}
+
+#[derive(Debug)]
+pub struct RuleAst {
+    pub span: SourceSpan,
+    pub api_groups: Vec<Text>,
+    pub resources: Vec<Text>,
+    pub verbs: Vec<Text>,
+    pub resource_names: Vec<Text>,
+    pub non_resource_urls: Vec<Text>,
+}
+
 /// Reads documents into `FileAst`s and remembers what it read.
 #[derive(Debug, Default)]
 pub struct Decoder {
@@ -148,6 +170,7 @@ impl Decoder {
             map_users: vec![],
             map_accounts: vec![],
             bindings: vec![],
+            roles: vec![],
         };
         for child in node.iter_children() {
             let p = "cluster";
@@ -180,6 +203,7 @@ impl Decoder {
                 "protect" => c.protect.extend(self.arg(p, child, 0)),
                 "access-entry" => c.entries.push(self.entry(child)),
                 "aws-auth" => self.aws_auth(child, &mut c),
+                "cluster-role" | "role" => c.roles.push(self.role(child)),
                 "group-binding" => c.bindings.push(BindingAst {
                     group: self.arg(p, child, 0),
                     span: child.span(),
@@ -240,6 +264,46 @@ impl Decoder {
             }
         }
         policy
+    }
+
+    fn role(&self, node: &KdlNode) -> RoleAst {
+        let p = "cluster";
+        let cluster_wide = node.name().value() == "cluster-role";
+        let mut role = RoleAst {
+            cluster_wide,
+            name: self.arg(p, node, 0),
+            span: node.span(),
+            namespace: if cluster_wide { None } else { self.prop(p, node, "namespace") },
+            preset: self.prop(p, node, "preset"),
+            rules: vec![],
+        };
+        for child in node.iter_children() {
+            if child.name().value() != "rule" {
+                continue;
+            }
+            self.mark(node.name().value(), child, "");
+            let mut rule = RuleAst {
+                span: child.span(),
+                api_groups: vec![],
+                resources: vec![],
+                verbs: vec![],
+                resource_names: vec![],
+                non_resource_urls: vec![],
+            };
+            for part in child.iter_children() {
+                let values = self.rest("rule", part);
+                match part.name().value() {
+                    "api-groups" => rule.api_groups = values,
+                    "resources" => rule.resources = values,
+                    "verbs" => rule.verbs = values,
+                    "resource-names" => rule.resource_names = values,
+                    "non-resource-urls" => rule.non_resource_urls = values,
+                    _ => {}
+                }
+            }
+            role.rules.push(rule);
+        }
+        role
     }
 
     fn aws_auth(&self, node: &KdlNode, c: &mut ClusterBlock) {

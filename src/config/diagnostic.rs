@@ -56,6 +56,8 @@ pub enum Code {
     InvalidRegion,
     InvalidAccount,
     InvalidOwner,
+    InvalidRole,
+    DuplicateRole,
     NoFiles,
 }
 
@@ -102,6 +104,8 @@ impl Code {
             Code::InvalidRegion => "accessctl::config::invalid_region",
             Code::InvalidAccount => "accessctl::config::invalid_account",
             Code::InvalidOwner => "accessctl::config::invalid_owner",
+            Code::InvalidRole => "accessctl::config::invalid_role",
+            Code::DuplicateRole => "accessctl::config::duplicate_role",
             Code::NoFiles => "accessctl::config::no_files",
         }
     }

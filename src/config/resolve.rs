@@ -9,14 +9,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::SourceSpan;
 
-use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, Text};
+use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, RuleAst, Text};
 use super::diagnostic::{Code, ConfigDiagnostic, Diagnostics, did_you_mean};
 use super::source::SourceFile;
+use crate::access::{Rule, presets};
 use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind, is_account_id};
 use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
 use crate::model::{
-    AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, GroupBinding,
-    KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping, policy,
+    AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, DeclaredRole,
+    GroupBinding, KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping, policy,
 };
 use crate::ownership;
 
@@ -310,6 +311,7 @@ impl<'a> Resolver<'a> {
         let access_entries = self.entries(&ctx, parts);
         let aws_auth = self.aws_auth(&ctx, parts);
         let group_bindings = self.bindings(parts, &access_entries, &aws_auth);
+        let roles = self.roles(parts);
         protected.sort();
         protected.dedup();
         Some(Cluster {
@@ -325,6 +327,7 @@ impl<'a> Resolver<'a> {
             access_entries,
             aws_auth,
             group_bindings,
+            roles,
             origin: self.origin(first_file, first.span),
         })
     }
@@ -761,6 +764,142 @@ impl<'a> Resolver<'a> {
             return None;
         }
         Some(arn.without_path())
+    }
+
+    /// The declared ClusterRoles and Roles: each with rules or a preset (not both), every rule
+    /// complete, no name twice, none of the roles Kubernetes itself keeps.
+    fn roles(&mut self, parts: &[(usize, &ClusterBlock)]) -> Vec<DeclaredRole> {
+        let mut out: Vec<DeclaredRole> = Vec::new();
+        let mut seen: HashMap<(Option<String>, String), At> = HashMap::new();
+        for (file, block) in parts {
+            for r in &block.roles {
+                let at = At { file: *file, span: r.span };
+                let Some(name) = &r.name else { continue };
+                let what = if r.cluster_wide { "ClusterRole" } else { "Role" };
+                if name.value.is_empty() || name.value.contains(['/', '%']) || matches!(name.value.as_str(), "." | "..")
+                {
+                    self.error(
+                        Code::InvalidRole,
+                        At { file: *file, span: name.span },
+                        format!("`{}` cannot name a {what}", name.value),
+                        "invalid name",
+                        "RBAC names may not be empty, `.` or `..`, nor contain `/` or `%`".into(),
+                    );
+                    continue;
+                }
+                if r.cluster_wide && presets::kubernetes_keeps(&name.value) {
+                    self.error(
+                        Code::InvalidRole,
+                        At { file: *file, span: name.span },
+                        format!("the ClusterRole `{}` is Kubernetes' own", name.value),
+                        "kept by the API server",
+                        "the API server reconciles its default roles; bind to it with `group-binding`, or declare a role of another name".into(),
+                    );
+                    continue;
+                }
+                let namespace = match (&r.namespace, r.cluster_wide) {
+                    (Some(ns), false) => Some(ns.value.clone()),
+                    (None, false) => {
+                        self.error(
+                            Code::InvalidRole,
+                            at,
+                            format!("the Role `{}` has no namespace", name.value),
+                            "no namespace",
+                            "add `namespace=\"…\"`, or declare a `cluster-role`".into(),
+                        );
+                        continue;
+                    }
+                    _ => None,
+                };
+                let key = (namespace.clone(), name.value.clone());
+                if let Some(first) = seen.get(&key).copied() {
+                    self.twice(
+                        Code::DuplicateRole,
+                        At { file: *file, span: name.span },
+                        first,
+                        format!("the {what} `{}` is declared twice", name.value),
+                        "declare each role once; a role's rules are all in one block".into(),
+                    );
+                    continue;
+                }
+                seen.insert(key, At { file: *file, span: name.span });
+                let rules = match (&r.preset, r.rules.is_empty()) {
+                    (Some(p), true) => match presets::rules(&p.value) {
+                        Some(rules) => rules,
+                        None => continue, // the schema's enum has reported it
+                    },
+                    (Some(p), false) => {
+                        self.error(
+                            Code::InvalidRole,
+                            At { file: *file, span: p.span },
+                            format!("the {what} `{}` has a preset and rules of its own", name.value),
+                            "preset here",
+                            "keep the preset (its rules are AWS's), or write every rule yourself".into(),
+                        );
+                        continue;
+                    }
+                    (None, true) => {
+                        self.error(
+                            Code::InvalidRole,
+                            at,
+                            format!("the {what} `{}` has no rules: it would grant nothing", name.value),
+                            "no `rule`",
+                            "add `rule { api-groups \"\"; resources \"pods\"; verbs \"get\" \"list\" }`, or `preset=\"eks-console-full-access\"`".into(),
+                        );
+                        continue;
+                    }
+                    (None, false) => {
+                        let rules: Vec<Rule> =
+                            r.rules.iter().filter_map(|rule| self.rule(*file, rule, r.cluster_wide)).collect();
+                        if rules.len() < r.rules.len() {
+                            continue;
+                        }
+                        rules
+                    }
+                };
+                out.push(DeclaredRole {
+                    name: name.value.clone(),
+                    namespace,
+                    rules,
+                    preset: r.preset.as_ref().map(|p| p.value.clone()),
+                    origin: self.origin(*file, r.span),
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        out
+    }
+
+    /// One rule: verbs always; resources with their api-groups, or (ClusterRoles only)
+    /// non-resource URLs — as the API server validates a PolicyRule.
+    fn rule(&mut self, file: usize, r: &RuleAst, cluster_wide: bool) -> Option<Rule> {
+        let at = At { file, span: r.span };
+        let values = |v: &[Text]| v.iter().map(|t| t.value.clone()).collect::<Vec<_>>();
+        let problem = if r.verbs.is_empty() {
+            Some(("a rule needs `verbs`", "add `verbs \"get\" \"list\" \"watch\"` (or \"*\")"))
+        } else if !r.non_resource_urls.is_empty() && !cluster_wide {
+            Some(("non-resource URLs are for ClusterRoles", "move the rule into a `cluster-role`"))
+        } else if !r.non_resource_urls.is_empty() && (!r.resources.is_empty() || !r.api_groups.is_empty()) {
+            Some(("a rule is about resources or non-resource URLs, not both", "split it into two rules"))
+        } else if r.non_resource_urls.is_empty() && (r.resources.is_empty() || r.api_groups.is_empty()) {
+            Some((
+                "a resource rule needs `api-groups` and `resources`",
+                "add `api-groups \"\"` (the core group) and `resources \"pods\"`, for example",
+            ))
+        } else {
+            None
+        };
+        if let Some((message, help)) = problem {
+            self.error(Code::InvalidRole, at, message.into(), "this rule", help.into());
+            return None;
+        }
+        Some(Rule {
+            api_groups: values(&r.api_groups),
+            resources: values(&r.resources),
+            verbs: values(&r.verbs),
+            resource_names: values(&r.resource_names),
+            non_resource_urls: values(&r.non_resource_urls),
+        })
     }
 
     fn bindings(

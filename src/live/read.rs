@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_eks::error::ProvideErrorMetadata;
 use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
@@ -36,6 +36,8 @@ pub struct LiveCluster {
     pub mode: AuthMode,
     /// The account that owns the cluster (from its ARN).
     pub account: Option<String>,
+    /// The region the cluster's ARN names.
+    pub arn_region: Option<String>,
     /// The IAM principal applying (an assumed-role session shown as its role).
     pub caller: String,
     /// The caller exactly as STS reports it (a session with its name): who the access model
@@ -49,6 +51,8 @@ pub struct LiveCluster {
     /// `None` when the ConfigMap does not exist (or the cluster cannot serve it yet).
     pub aws_auth: Option<LiveAwsAuth>,
     pub bindings: BTreeMap<String, LiveBinding>,
+    /// The ClusterRoles and Roles accessctl manages (every owner's), by namespace/name.
+    pub roles: BTreeMap<String, LiveRole>,
     /// Every Role, ClusterRole and binding of the cluster, for the access model.
     #[serde(skip)]
     pub rbac: crate::access::Known<crate::access::Rbac>,
@@ -91,6 +95,15 @@ pub struct LiveBinding {
     pub group: String,
     pub target: BindingTarget,
     /// The configuration that owns it.
+    pub owner: String,
+}
+
+/// A ClusterRole (`namespace` None) or Role labelled as accessctl's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveRole {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub rules: Vec<crate::access::Rule>,
     pub owner: String,
 }
 
@@ -171,11 +184,13 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
     };
 
     let account = c.arn().and_then(|a| a.split(':').nth(4)).map(str::to_string);
+    let arn_region = c.arn().and_then(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()).map(str::to_string);
     let mut live = LiveCluster {
         name: cluster.name.clone(),
         status,
         mode,
         account,
+        arn_region,
         caller,
         caller_arn,
         endpoint,
@@ -183,6 +198,7 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         entries,
         aws_auth: None,
         bindings: BTreeMap::new(),
+        roles: BTreeMap::new(),
         rbac: crate::access::Known::Unknown("the Kubernetes API was not read".into()),
         kube_unreachable: None,
     };
@@ -202,9 +218,10 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
     if let Some(k) = &kube {
         let (state, rbac) = tokio::join!(read_kubernetes(k), read_rbac(k));
         match state {
-            Ok((aws_auth, bindings)) => {
-                live.aws_auth = aws_auth;
-                live.bindings = bindings;
+            Ok(state) => {
+                live.aws_auth = state.aws_auth;
+                live.bindings = state.bindings;
+                live.roles = state.roles;
             }
             Err(KubeReadError::AwsAuth(message)) => {
                 return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
@@ -323,7 +340,12 @@ enum KubeReadError {
     Unreachable(String),
 }
 
-type KubeState = (Option<LiveAwsAuth>, BTreeMap<String, LiveBinding>);
+/// What accessctl reads of its own on the Kubernetes side.
+struct KubeState {
+    aws_auth: Option<LiveAwsAuth>,
+    bindings: BTreeMap<String, LiveBinding>,
+    roles: BTreeMap<String, LiveRole>,
+}
 
 async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadError> {
     let unreachable = |e: kube::Error| KubeReadError::Unreachable(super::kubernetes::kube_message(&e));
@@ -359,7 +381,41 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
             bindings.insert(binding_key(&live.name, ns.as_deref()), live);
         }
     }
-    Ok((aws_auth, bindings))
+    let mut roles = BTreeMap::new();
+    let crs: Api<ClusterRole> = Api::all(client.clone());
+    for r in with_retries(|| crs.list(&selector)).await.map_err(unreachable)?.items {
+        let role = live_role(&r.metadata, None, r.rules.as_deref());
+        roles.insert(binding_key(&role.name, None), role);
+    }
+    let rs: Api<Role> = Api::all(client.clone());
+    for r in with_retries(|| rs.list(&selector)).await.map_err(unreachable)?.items {
+        let role = live_role(&r.metadata, r.metadata.namespace.clone(), r.rules.as_deref());
+        roles.insert(binding_key(&role.name, role.namespace.as_deref()), role);
+    }
+    Ok(KubeState { aws_auth, bindings, roles })
+}
+
+fn owner_of(meta: &kube::api::ObjectMeta) -> String {
+    meta.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).cloned().unwrap_or_else(|| DEFAULT_OWNER.to_string())
+}
+
+fn live_role(
+    meta: &kube::api::ObjectMeta,
+    namespace: Option<String>,
+    rules: Option<&[k8s_openapi::api::rbac::v1::PolicyRule]>,
+) -> LiveRole {
+    let rules = rules
+        .unwrap_or_default()
+        .iter()
+        .map(|r| crate::access::Rule {
+            api_groups: r.api_groups.clone().unwrap_or_default(),
+            resources: r.resources.clone().unwrap_or_default(),
+            verbs: r.verbs.clone(),
+            resource_names: r.resource_names.clone().unwrap_or_default(),
+            non_resource_urls: r.non_resource_urls.clone().unwrap_or_default(),
+        })
+        .collect();
+    LiveRole { name: meta.name.clone().unwrap_or_default(), namespace, rules, owner: owner_of(meta) }
 }
 
 /// Bindings are keyed by namespace and name.
@@ -374,8 +430,7 @@ fn binding(
     subjects: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
 ) -> Option<LiveBinding> {
     let name = meta.name.clone()?;
-    let owner =
-        meta.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).cloned().unwrap_or_else(|| DEFAULT_OWNER.to_string());
+    let owner = owner_of(meta);
     let group = subjects?.iter().find(|s| s.kind == "Group")?.name.clone();
     let target = match (role_ref.kind.as_str(), &namespace) {
         ("ClusterRole", None) => BindingTarget::ClusterRole { name: role_ref.name.clone() },
@@ -400,7 +455,6 @@ pub async fn read_all(
 /// model reads them. A list that fails, or an object that does not parse, is an error: unknown,
 /// never "no bindings".
 pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, String> {
-    use k8s_openapi::api::rbac::v1::{ClusterRole, Role};
     async fn all<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
     where
         K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,

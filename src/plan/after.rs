@@ -4,7 +4,7 @@
 
 use super::{ClusterPlan, Target};
 use crate::access::desired::group_binding;
-use crate::access::{Association, ClusterAccess, Entry, Known};
+use crate::access::{Association, ClusterAccess, Entry, Known, Role};
 use crate::aws_auth::AwsAuthData;
 use crate::model::PrincipalArn;
 
@@ -66,6 +66,13 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
                 let mut binding = group_binding(group, target);
                 binding.name = name.clone();
                 rbac.bindings.push(binding);
+            }
+        }
+        Target::Role { name, namespace, after, .. } => {
+            let Known::Known(rbac) = &mut state.rbac else { return };
+            rbac.roles.retain(|r| !(r.name == *name && r.namespace == *namespace));
+            if let Some(rules) = after {
+                rbac.roles.push(Role { name: name.clone(), namespace: namespace.clone(), rules: rules.clone() });
             }
         }
         Target::EntryTags { .. } => {}

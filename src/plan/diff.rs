@@ -5,9 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Problem;
 use super::{Action, Change, ClusterPlan, EntrySpec, Target};
+use crate::access::{Known, RoleKind, Rule, presets};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
-use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, OWNERSHIP_TAG, binding_key};
+use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
 use crate::ownership::{self, DEFAULT_OWNER, Owners};
 
@@ -91,6 +93,7 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
         kept: vec![],
         guards: vec![],
         notes: vec![],
+        problems: where_it_is(desired, live),
         target: desired.clone(),
     };
     let mode_steps = mode_changes(desired, live, &mut plan);
@@ -113,9 +116,180 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
     }
     plan.changes.extend(entry_changes);
     aws_auth_change(desired, live, &mut plan);
+    roles(desired, live, &mut plan);
     bindings(desired, live, &mut plan);
     super::guards::check(desired, live, &mut plan);
     plan
+}
+
+/// The documents' checks: the cluster found is in the account and region the file says.
+fn where_it_is(desired: &Cluster, live: &LiveCluster) -> Vec<Problem> {
+    let mut problems = vec![];
+    if let (Some(declared), Some(actual)) = (&desired.account, &live.account)
+        && declared != actual
+    {
+        problems.push(Problem::WrongAccount { declared: declared.clone(), actual: actual.clone() });
+    }
+    if let Some(actual) = &live.arn_region
+        && *actual != desired.region
+    {
+        problems.push(Problem::WrongRegion { declared: desired.region.clone(), actual: actual.clone() });
+    }
+    problems
+}
+
+fn role_kind(namespace: &Option<String>) -> String {
+    if namespace.is_some() { "Role" } else { "ClusterRole" }.to_string()
+}
+
+/// The declared ClusterRoles and Roles against those accessctl owns. A role that exists without
+/// accessctl's label and has the declared rules is adopted as it is (no change); with other rules
+/// it is taken over by the update. Another owner's role is not this configuration's to change.
+fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
+    let mine: BTreeMap<&String, &LiveRole> = live.roles.iter().filter(|(_, r)| r.owner == desired.owner).collect();
+    if desired.roles.is_empty() && mine.is_empty() {
+        return;
+    }
+    if let Some(why) = &live.kube_unreachable {
+        plan.notes.push(format!(
+            "RBAC roles cannot be read ({why}); their changes are planned once the cluster serves its API"
+        ));
+        return;
+    }
+    let unmanaged = |name: &str, namespace: &Option<String>| match &live.rbac {
+        Known::Known(rbac) => rbac.roles.iter().find(|r| r.name == name && r.namespace == *namespace).map(|r| &r.rules),
+        Known::Unknown(_) => None,
+    };
+    let same = |a: &[Rule], b: &[Rule]| {
+        let mut a: Vec<String> = a.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
+        let mut b: Vec<String> = b.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
+        a.sort();
+        b.sort();
+        a == b
+    };
+    let mut declared = BTreeSet::new();
+    for d in &desired.roles {
+        let key = binding_key(&d.name, d.namespace.as_deref());
+        declared.insert(key.clone());
+        let before = match live.roles.get(&key) {
+            Some(l) if l.owner != desired.owner => {
+                plan.problems.push(Problem::RoleOfAnotherOwner {
+                    role_kind: role_kind(&d.namespace),
+                    role: d.name.clone(),
+                    namespace: d.namespace.clone(),
+                    owner: l.owner.clone(),
+                });
+                continue;
+            }
+            Some(l) => Some(&l.rules),
+            None => unmanaged(&d.name, &d.namespace),
+        };
+        if before.is_some_and(|b| same(b, &d.rules)) {
+            continue;
+        }
+        if before.is_some() {
+            bound_elsewhere(live, &d.name, &d.namespace, plan);
+        }
+        plan.changes.push(Change {
+            id: format!("role:{key}"),
+            action: if before.is_some() { Action::Update } else { Action::Create },
+            target: Target::Role {
+                name: d.name.clone(),
+                namespace: d.namespace.clone(),
+                owner: desired.owner.clone(),
+                before: before.cloned(),
+                after: Some(d.rules.clone()),
+            },
+            depends_on: vec![],
+        });
+    }
+    for (key, l) in mine {
+        if declared.contains(key) {
+            continue;
+        }
+        if desired.prune {
+            bound_elsewhere(live, &l.name, &l.namespace, plan);
+            plan.changes.push(Change {
+                id: format!("role:{key}"),
+                action: Action::Delete,
+                target: Target::Role {
+                    name: l.name.clone(),
+                    namespace: l.namespace.clone(),
+                    owner: l.owner.clone(),
+                    before: Some(l.rules.clone()),
+                    after: None,
+                },
+                depends_on: vec![],
+            });
+        } else {
+            plan.kept.push(format!("{} {} (prune is off)", role_kind(&l.namespace), l.name));
+        }
+    }
+}
+
+/// A warning for a role the plan changes or deletes that bindings accessctl does not manage use:
+/// whoever those bindings name gets the new rules (or nothing) too.
+fn bound_elsewhere(live: &LiveCluster, name: &str, namespace: &Option<String>, plan: &mut ClusterPlan) {
+    let Known::Known(rbac) = &live.rbac else { return };
+    let kind = if namespace.is_some() { RoleKind::Role } else { RoleKind::ClusterRole };
+    let others: Vec<&str> = rbac
+        .bindings
+        .iter()
+        .filter(|b| b.role_kind == kind && b.role_name == name && (namespace.is_none() || b.namespace == *namespace))
+        .filter(|b| !live.bindings.contains_key(&binding_key(&b.name, b.namespace.as_deref())))
+        .map(|b| b.name.as_str())
+        .collect();
+    if !others.is_empty() {
+        plan.notes.push(format!(
+            "the {} {name} changes, and bindings accessctl does not manage use it too ({}): their subjects' access changes with it",
+            role_kind(namespace),
+            others.join(", ")
+        ));
+    }
+}
+
+/// The role a binding target refers to, as `(kind, name, namespace of a Role)`.
+fn bound_role(target: &BindingTarget) -> (RoleKind, &String, Option<&String>) {
+    match target {
+        BindingTarget::ClusterRole { name } | BindingTarget::ClusterRoleInNamespace { name, .. } => {
+            (RoleKind::ClusterRole, name, None)
+        }
+        BindingTarget::Role { name, namespace } => (RoleKind::Role, name, Some(namespace)),
+    }
+}
+
+/// Whether a binding to `target` finds a role after this plan: declared, or live (and not
+/// deleted by the plan), or one the API server keeps. `None`: the cluster's RBAC is not known.
+fn role_after_plan(desired: &Cluster, live: &LiveCluster, target: &BindingTarget) -> Option<bool> {
+    if desired.roles.iter().any(|r| r.is_target_of(target)) {
+        return Some(true);
+    }
+    let (kind, name, namespace) = bound_role(target);
+    if kind == RoleKind::ClusterRole && presets::kubernetes_keeps(name) {
+        return Some(true);
+    }
+    let Known::Known(rbac) = &live.rbac else { return None };
+    Some(rbac.roles.iter().any(|r| r.name == *name && r.namespace.as_ref() == namespace))
+}
+
+/// An RBAC binding that is not accessctl's and already binds `group` to `target`: the declared
+/// binding is that one (the AWS console manifest's, one made by hand), adopted, never duplicated.
+fn adoptable<'a>(live: &'a LiveCluster, group: &str, target: &BindingTarget) -> Option<&'a crate::access::Binding> {
+    let Known::Known(rbac) = &live.rbac else { return None };
+    let (kind, name, _) = bound_role(target);
+    let namespace = match target {
+        BindingTarget::ClusterRole { .. } => None,
+        BindingTarget::ClusterRoleInNamespace { namespace, .. } | BindingTarget::Role { namespace, .. } => {
+            Some(namespace)
+        }
+    };
+    rbac.bindings.iter().find(|b| {
+        b.role_kind == kind
+            && b.role_name == *name
+            && b.namespace.as_ref() == namespace
+            && b.subjects.iter().any(|s| s.kind == "Group" && s.name == group)
+            && !live.bindings.contains_key(&binding_key(&b.name, b.namespace.as_deref()))
+    })
 }
 
 fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -> Vec<Change> {
@@ -380,11 +554,52 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         let owner = desired.owner.clone();
         wanted.insert(key, LiveBinding { name, namespace, group: b.group.clone(), target: b.target.clone(), owner });
     }
+    // (change id, role key, deleted) of the roles this plan writes: a binding waits for its role.
+    let role_changes: Vec<(String, String, bool)> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match &c.target {
+            Target::Role { name, namespace, after, .. } => {
+                Some((c.id.clone(), binding_key(name, namespace.as_deref()), after.is_none()))
+            }
+            _ => None,
+        })
+        .collect();
     for (key, w) in &wanted {
         let before = mine.get(key).copied();
+        let (kind, role, role_namespace) = bound_role(&w.target);
+        let role_key = binding_key(role, role_namespace.map(String::as_str));
+        let role_change = role_changes.iter().find(|(_, k, _)| *k == role_key);
+        let problem = |deleted: bool| {
+            let (group, role_kind, role, namespace) =
+                (w.group.clone(), format!("{kind:?}"), role.clone(), role_namespace.cloned());
+            if deleted {
+                Problem::BoundRoleDeleted { group, role_kind, role, namespace }
+            } else {
+                Problem::BindingToNothing { group, role_kind, role, namespace }
+            }
+        };
+        if role_change.is_some_and(|(_, _, deleted)| *deleted) {
+            plan.problems.push(problem(true));
+            continue;
+        }
+        if role_after_plan(desired, live, &w.target) == Some(false) {
+            plan.problems.push(problem(false));
+            continue;
+        }
         if before == Some(w) {
             continue;
         }
+        if before.is_none()
+            && let Some(existing) = adoptable(live, &w.group, &w.target)
+        {
+            plan.kept.push(format!(
+                "RBAC binding {} binds group {} as declared: adopted, not duplicated",
+                existing.name, w.group
+            ));
+            continue;
+        }
+        let depends_on: Vec<String> = role_change.map(|(id, _, _)| id.clone()).into_iter().collect();
         plan.changes.push(Change {
             id: format!("binding:{key}"),
             action: if before.is_some() { Action::Replace } else { Action::Create },
@@ -396,7 +611,7 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 before: before.map(|b| b.target.clone()),
                 after: Some(w.target.clone()),
             },
-            depends_on: vec![],
+            depends_on,
         });
     }
     for (key, l) in mine {

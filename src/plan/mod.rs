@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::Rule;
 use crate::aws_auth::Mapping;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, EntryType};
 
@@ -67,6 +68,10 @@ pub struct ClusterPlan {
     pub guards: Vec<Guard>,
     /// Things the reviewer should know (a Kubernetes API that could not be read, …).
     pub notes: Vec<String>,
+    /// What makes this plan wrong to apply at all (a binding to a role that does not exist, a
+    /// cluster in another account than the file says): `plan` and `apply` stop on any.
+    #[serde(default)]
+    pub problems: Vec<Problem>,
     /// How accessctl reaches the cluster, so a saved plan can be applied on its own.
     pub target: Cluster,
 }
@@ -150,6 +155,14 @@ pub enum Target {
         /// Keys whose claim this owner lets go (another owner keeps them).
         release: BTreeSet<String>,
     },
+    /// A ClusterRole (`namespace` None) or Role accessctl owns.
+    Role {
+        name: String,
+        namespace: Option<String>,
+        owner: String,
+        before: Option<Vec<Rule>>,
+        after: Option<Vec<Rule>>,
+    },
     GroupBinding {
         name: String,
         namespace: Option<String>,
@@ -194,4 +207,45 @@ pub struct Guard {
     pub message: String,
     /// The principals concerned (who would be locked out, whose access goes).
     pub principals: Vec<String>,
+}
+
+/// Why a plan cannot be applied at all. Each is found before any write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Problem {
+    /// A declared binding to a role that neither the files declare nor the cluster has.
+    #[error("group `{group}` is bound to the {role_kind} `{role}`{}, which neither the files declare nor the cluster has", in_namespace(.namespace))]
+    BindingToNothing { group: String, role_kind: String, role: String, namespace: Option<String> },
+    /// A declared binding to a role this plan deletes.
+    #[error("group `{group}` is bound to the {role_kind} `{role}`{}, which this plan deletes", in_namespace(.namespace))]
+    BoundRoleDeleted { group: String, role_kind: String, role: String, namespace: Option<String> },
+    /// A declared role that another configuration owns.
+    #[error("the {role_kind} `{role}`{} is owned by `{owner}`, another configuration", in_namespace(.namespace))]
+    RoleOfAnotherOwner { role_kind: String, role: String, namespace: Option<String>, owner: String },
+    #[error("the file says account {declared}, but the cluster belongs to account {actual}")]
+    WrongAccount { declared: String, actual: String },
+    #[error("the file says region {declared}, but the cluster's ARN names {actual}")]
+    WrongRegion { declared: String, actual: String },
+}
+
+fn in_namespace(ns: &Option<String>) -> String {
+    ns.as_ref().map(|n| format!(" in namespace `{n}`")).unwrap_or_default()
+}
+
+impl Problem {
+    /// What to do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            Problem::BindingToNothing { .. } => {
+                "declare the role (`cluster-role \"NAME\" { rule { … } }`, or a preset such as \
+                 `preset=\"eks-console-full-access\"`), create it on the cluster, or bind to one that exists"
+            }
+            Problem::BoundRoleDeleted { .. } => "keep declaring the role, or remove the binding too",
+            Problem::RoleOfAnotherOwner { .. } => {
+                "declare the role in one configuration only, and give it another name in this one"
+            }
+            Problem::WrongAccount { .. } => "correct `account` in the file, or point accessctl at the right account",
+            Problem::WrongRegion { .. } => "correct `region` in the file",
+        }
+    }
 }

@@ -103,6 +103,24 @@ fn render_change(out: &mut String, change: &Change) {
                 let _ = writeln!(out, "      owner `{owner}` lets go of {key}; another owner keeps it");
             }
         }
+        Target::Role { name, namespace, before, after, .. } => {
+            let what = match namespace {
+                None => format!("ClusterRole {name}"),
+                Some(ns) => format!("Role {name} in {ns}"),
+            };
+            let _ = writeln!(out, "  {sym} {what}");
+            let lines = |rules: &Option<Vec<crate::access::Rule>>| -> Vec<String> {
+                rules.iter().flatten().map(rule_line).collect()
+            };
+            let (old, new) = (lines(before), lines(after));
+            for l in old.iter().filter(|l| !new.contains(l)) {
+                let _ = writeln!(out, "      - {l}");
+            }
+            for l in &new {
+                let mark = if old.contains(l) { " " } else { "+" };
+                let _ = writeln!(out, "      {mark} {l}");
+            }
+        }
         Target::GroupBinding { name, namespace, group, before, after, .. } => {
             let target = after.as_ref().or(before.as_ref()).map(binding).unwrap_or_default();
             let ns = namespace.as_ref().map(|n| format!(" in {n}")).unwrap_or_default();
@@ -190,4 +208,16 @@ fn yaml_diff(
             }
         }
     }
+}
+
+/// One RBAC rule on one line: `verbs on resources (api groups)`.
+fn rule_line(r: &crate::access::Rule) -> String {
+    let list = |v: &[String]| v.join(", ");
+    if !r.non_resource_urls.is_empty() {
+        return format!("{} on {}", list(&r.verbs), list(&r.non_resource_urls));
+    }
+    let groups: Vec<String> =
+        r.api_groups.iter().map(|g| if g.is_empty() { "core".into() } else { g.clone() }).collect();
+    let names = if r.resource_names.is_empty() { String::new() } else { format!(" named {}", list(&r.resource_names)) };
+    format!("{} on {}{names} ({})", list(&r.verbs), list(&r.resources), list(&groups))
 }

@@ -2,13 +2,13 @@
 //! Kubernetes would hold if the files were all there is.
 //!
 //! What the files cannot say is said as such: who created the cluster is unknown; RBAC holds
-//! Kubernetes' default roles and the declared group bindings (a binding to a role that neither
-//! the defaults nor the files hold grants nothing, and explain says so).
+//! Kubernetes' default roles, the declared roles and the declared group bindings (a binding to a
+//! role that neither the defaults nor the files hold grants nothing, and explain says so).
 
-use super::rbac::{Binding, Rbac, RoleKind, Subject};
+use super::rbac::{Binding, Rbac, Role, RoleKind, Subject};
 use super::state::{Association, ClusterAccess, Entry, Known};
 use crate::aws_auth::{AwsAuthData, Mapping, MappingKind};
-use crate::model::{AuthMode, BindingTarget, Cluster};
+use crate::model::{AuthMode, BindingTarget, Cluster, DeclaredRole};
 
 /// What the files declare. A cluster without `authentication-mode` is read as CONFIG_MAP, the
 /// mode of clusters made with the EKS API.
@@ -40,6 +40,7 @@ pub fn from_config(cluster: &Cluster) -> ClusterAccess {
         Some(AwsAuthData { mappings, accounts: cluster.aws_auth.accounts.clone(), ..Default::default() })
     };
     let mut rbac = Rbac::kubernetes_defaults().clone();
+    rbac.roles.extend(cluster.roles.iter().map(declared_role));
     rbac.bindings.extend(cluster.group_bindings.iter().map(|b| group_binding(&b.group, &b.target)));
     ClusterAccess {
         name: cluster.name.clone(),
@@ -49,6 +50,11 @@ pub fn from_config(cluster: &Cluster) -> ClusterAccess {
         creator: Known::Unknown("the files do not say who created the cluster".into()),
         rbac: Known::Known(rbac),
     }
+}
+
+/// The RBAC role a `cluster-role` or `role` declares.
+pub fn declared_role(r: &DeclaredRole) -> Role {
+    Role { name: r.name.clone(), namespace: r.namespace.clone(), rules: r.rules.clone() }
 }
 
 /// The RBAC binding a `group-binding` declares.

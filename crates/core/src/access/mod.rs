@@ -7,6 +7,7 @@ pub mod authz;
 pub mod caller;
 pub mod desired;
 pub mod policies;
+pub mod presets;
 pub mod rbac;
 pub mod request;
 pub mod state;

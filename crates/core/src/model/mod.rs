@@ -97,6 +97,8 @@ pub struct Cluster {
     pub access_entries: Vec<AccessEntry>,
     pub aws_auth: AwsAuth,
     pub group_bindings: Vec<GroupBinding>,
+    /// ClusterRoles and Roles the files declare, sorted by namespace and name.
+    pub roles: Vec<DeclaredRole>,
     pub origin: Origin,
 }
 
@@ -173,6 +175,29 @@ pub struct UserMapping {
     pub username: Option<String>,
     pub groups: Vec<String>,
     pub origin: Origin,
+}
+
+/// A ClusterRole (`namespace` None) or a Role that accessctl creates and owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeclaredRole {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub rules: Vec<crate::access::Rule>,
+    /// The preset its rules come from, if any (see [`crate::access::presets`]).
+    pub preset: Option<String>,
+    pub origin: Origin,
+}
+
+impl DeclaredRole {
+    /// Whether a binding to `target` refers to this role.
+    pub fn is_target_of(&self, target: &BindingTarget) -> bool {
+        match target {
+            BindingTarget::ClusterRole { name } | BindingTarget::ClusterRoleInNamespace { name, .. } => {
+                self.namespace.is_none() && *name == self.name
+            }
+            BindingTarget::Role { name, namespace } => self.namespace.as_ref() == Some(namespace) && *name == self.name,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
