@@ -80,8 +80,15 @@ async fn setup(seed: &str) -> Env {
     let dir = std::env::temp_dir().join(format!("accessctl-migrate-{}-{}", std::process::id(), fastrand::u32(..)));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("access.kdl");
-    // The team's file: the cluster, and the RBAC binding that gives the console group its view.
-    std::fs::write(&file, "cluster \"shop\" {\n    region \"eu-west-1\"\n    account \"111122223333\"\n\n    group-binding \"console-viewers\" cluster-role=\"view\"\n}\n").unwrap();
+    // The team's file: the cluster, and the RBAC half of console access: the console's role (AWS's
+    // rules) bound to the group bob is mapped into.
+    std::fs::write(
+        &file,
+        "cluster \"shop\" {\n    region \"eu-west-1\"\n    account \"111122223333\"\n\n    \
+         cluster-role \"eks-console-dashboard-full-access-clusterrole\" preset=\"eks-console-full-access\"\n    \
+         group-binding \"console-viewers\" cluster-role=\"eks-console-dashboard-full-access-clusterrole\"\n}\n",
+    )
+    .unwrap();
     let env = Env { sb, file };
     let (code, out) = env.run(&["apply", "--auto-approve"]);
     assert_eq!(code, 0, "{out}");
@@ -106,6 +113,15 @@ async fn migrates_in_two_stages_and_everyone_keeps_access() {
     assert!(out.contains("migration stage 2 of 2"), "{out}");
     let text = std::fs::read_to_string(&env.file).unwrap();
     assert!(text.contains("authentication-mode \"API\"") && !text.contains("aws-auth"), "{text}");
+    // The RBAC half stays: bob's entry carries his group, still bound to the console's role.
+    assert!(text.contains("groups \"console-viewers\""), "{text}");
+    assert!(
+        text.contains(
+            "group-binding \"console-viewers\" cluster-role=\"eks-console-dashboard-full-access-clusterrole\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("preset=\"eks-console-full-access\""), "{text}");
     let (code, out) = env.run(&["apply", "--auto-approve", "--allow", "one-way-mode"]);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("api-lockout"), "{out}");

@@ -361,16 +361,10 @@ async fn group_bindings_are_created_as_accessctl_rbac() {
     ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
 )]
 async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
+    let _turn = REAL_AWS_AUTH.lock().await;
     let (url, token, ca) = apiserver();
     let dir = tempdir("apiserver");
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: testbed\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: testbed\n  context:\n    cluster: testbed\n    user: admin\ncurrent-context: testbed\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = testbed_kubeconfig(&dir);
     let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token.clone()).unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let _ = cms.delete("aws-auth", &Default::default()).await;
@@ -408,20 +402,12 @@ async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
     cms.delete("aws-auth", &Default::default()).await.unwrap();
 }
 
-/// Console access, both variants, on a real kube-apiserver: the preset roles and the bindings are
-/// created, converge, and the API server's own RBAC authorizer (SubjectAccessReview) lets the
-/// console groups read what AWS's manifests let them read, and no more; a Role per namespace
-/// grants only there. Everything is removed again by `prune`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(testbed_kube_apiserver),
-    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
-)]
-async fn console_roles_and_bindings_on_a_real_kube_apiserver() {
-    use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
+/// The test bed's real kube-apiserver holds one aws-auth: the tests that write it take turns.
+static REAL_AWS_AUTH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A kubeconfig for the test bed's kube-apiserver as its administrator, in `dir`.
+fn testbed_kubeconfig(dir: &Path) -> std::path::PathBuf {
     let (url, token, ca) = apiserver();
-    let dir = tempdir("apiserver-console");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(
         &kubeconfig,
@@ -430,32 +416,54 @@ async fn console_roles_and_bindings_on_a_real_kube_apiserver() {
         ),
     )
     .unwrap();
-    let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token.clone()).unwrap();
-    let sb =
-        sandbox("clusters:\n  - name: real\n    authenticationMode: API_AND_CONFIG_MAP\n", Faults::default()).await;
-    let head = format!(
-        "cluster \"real\" {{\n    region \"eu-west-1\"\n    owner \"console-test\"\n    prune #true\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n",
-        kubeconfig.display()
-    );
-    let full = "eks-console-dashboard-full-access";
-    let restricted = "eks-console-dashboard-restricted-access";
-    let body = format!(
-        "    access-entry \"arn:aws:iam::111122223333:user/bob\" {{\n        groups \"{full}-group\"\n    }}\n    \
-         access-entry \"arn:aws:iam::111122223333:user/carol\" {{\n        groups \"{restricted}-group\"\n    }}\n    \
-         cluster-role \"{full}-clusterrole\" preset=\"eks-console-full-access\"\n    \
-         cluster-role \"{restricted}-clusterrole\" preset=\"eks-console-restricted-access-cluster\"\n    \
-         role \"{restricted}-role\" namespace=\"kube-public\" preset=\"eks-console-restricted-access-namespace\"\n    \
-         group-binding \"{full}-group\" cluster-role=\"{full}-clusterrole\"\n    \
-         group-binding \"{restricted}-group\" cluster-role=\"{restricted}-clusterrole\"\n    \
-         group-binding \"{restricted}-group\" role=\"{restricted}-role\" namespace=\"kube-public\"\n"
-    );
-    let file = dir.join("access.kdl");
-    std::fs::write(&file, format!("{head}{body}}}\n")).unwrap();
-    let f = file.to_str().unwrap();
-    let applied = apply(&sb, &[f], ALL_GUARDS);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    let after = plan(&sb, &[f]);
-    assert_eq!(after.code, 0, "converged on a real API server:\n{}\n{}", after.stdout, after.stderr);
+    kubeconfig
+}
+
+/// `examples/console-access.kdl` and `examples/console-restricted-access.kdl` applied as they are
+/// (EKS is the sandbox; a `kubernetes` override, added to the copy, points at the test bed's real
+/// kube-apiserver): the preset roles and the bindings are created and converge, and the API
+/// server's own RBAC authorizer (SubjectAccessReview) lets the console groups read what AWS's
+/// manifests let them read and no more, the restricted group only in its namespaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(testbed_kube_apiserver),
+    ignore = "needs the real kube-apiserver: testbed/kube-apiserver.sh start, then source /tmp/accessctl-testbed/env"
+)]
+async fn the_console_examples_apply_on_a_real_kube_apiserver() {
+    use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
+    use k8s_openapi::api::core::v1::Namespace;
+
+    let _turn = REAL_AWS_AUTH.lock().await;
+    let (url, token, ca) = apiserver();
+    let dir = tempdir("apiserver-console");
+    let kubeconfig = testbed_kubeconfig(&dir);
+    let client = accessctl::live::kubernetes::connect(&url, Some(&ca), token).unwrap();
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for ns in ["payments", "checkout"] {
+        let object: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap();
+        let _ = namespaces.create(&Default::default(), &object).await;
+    }
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let _ = cms.delete("aws-auth", &Default::default()).await;
+    for example in ["examples/console-access.kdl", "examples/console-restricted-access.kdl"] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(example)).unwrap();
+        let text = text.replacen(
+            "    region \"us-east-1\"\n",
+            &format!(
+                "    region \"us-east-1\"\n    kubernetes kubeconfig=\"{}\" context=\"testbed\"\n",
+                kubeconfig.display()
+            ),
+            1,
+        );
+        let file = dir.join(Path::new(example).file_name().unwrap());
+        std::fs::write(&file, text).unwrap();
+        let f = file.to_str().unwrap();
+        let sb = sandbox(&seed_for(&[example]), updates_take(0)).await;
+        let applied = apply(&sb, &[f], ALL_GUARDS);
+        assert_eq!(applied.code, 0, "{example}:\n{}\n{}", applied.stdout, applied.stderr);
+        let after = plan(&sb, &[f]);
+        assert_eq!(after.code, 0, "{example} converges on a real API server:\n{}\n{}", after.stdout, after.stderr);
+    }
 
     let reviews: Api<SubjectAccessReview> = Api::all(client.clone());
     let allowed = |group: &str, verb: &str, resource: &str, namespace: Option<&str>| {
@@ -465,7 +473,9 @@ async fn console_roles_and_bindings_on_a_real_kube_apiserver() {
                 groups: Some(vec![group.to_string(), "system:authenticated".into()]),
                 resource_attributes: Some(ResourceAttributes {
                     verb: Some(verb.into()),
-                    resource: Some(resource.into()),
+                    // `group/resource`, or a core resource.
+                    group: resource.split_once('/').map(|(g, _)| g.to_string()),
+                    resource: Some(resource.rsplit('/').next().unwrap_or(resource).into()),
                     namespace: namespace.map(str::to_string),
                     ..ResourceAttributes::default()
                 }),
@@ -476,21 +486,33 @@ async fn console_roles_and_bindings_on_a_real_kube_apiserver() {
         let reviews = reviews.clone();
         async move { reviews.create(&Default::default(), &review).await.unwrap().status.unwrap().allowed }
     };
-    let full_group = format!("{full}-group");
-    let restricted_group = format!("{restricted}-group");
-    assert!(allowed(&full_group, "list", "pods", Some("default")).await);
-    assert!(allowed(&full_group, "list", "nodes", None).await);
-    assert!(allowed(&full_group, "get", "namespaces", None).await);
-    assert!(!allowed(&full_group, "delete", "pods", Some("default")).await, "the console reads only");
-    assert!(allowed(&restricted_group, "list", "nodes", None).await);
-    assert!(allowed(&restricted_group, "list", "pods", Some("kube-public")).await);
-    assert!(!allowed(&restricted_group, "list", "pods", Some("default")).await, "only where the Role is bound");
+    let full = "eks-console-dashboard-full-access-group";
+    let restricted = "eks-console-dashboard-restricted-access-group";
+    assert!(allowed(full, "list", "pods", Some("default")).await);
+    assert!(allowed(full, "list", "nodes", None).await);
+    assert!(allowed(full, "get", "namespaces", None).await);
+    assert!(!allowed(full, "delete", "pods", Some("default")).await, "the console reads only");
+    assert!(allowed(restricted, "list", "nodes", None).await);
+    assert!(allowed(restricted, "list", "pods", Some("payments")).await);
+    assert!(allowed(restricted, "list", "apps/deployments", Some("checkout")).await);
+    assert!(!allowed(restricted, "list", "deployments", Some("checkout")).await, "not in the core group");
+    assert!(!allowed(restricted, "list", "pods", Some("default")).await, "only where the Role is bound");
 
-    // Declaring nothing any more, with prune: every role and binding of this owner goes.
-    std::fs::write(&file, format!("{head}}}\n")).unwrap();
-    let pruned = apply(&sb, &[f], ALL_GUARDS);
-    assert_eq!(pruned.code, 0, "{}\n{}", pruned.stdout, pruned.stderr);
-    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client.clone());
-    assert!(roles.get_opt(&format!("{full}-clusterrole")).await.unwrap().is_none());
-    assert!(!allowed(&full_group, "list", "pods", Some("default")).await);
+    // Leave the test bed as it was: what accessctl made, by its label.
+    let by_label = kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=accessctl");
+    let dp = kube::api::DeleteParams::default();
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client.clone())
+        .delete_collection(&dp, &by_label)
+        .await;
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone()).delete_collection(&dp, &by_label).await;
+    // The namespaces stay: without a namespace controller they would never finish terminating.
+    for ns in ["payments", "checkout"] {
+        let _ = Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(client.clone(), ns)
+            .delete_collection(&dp, &by_label)
+            .await;
+        let _ = Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(client.clone(), ns)
+            .delete_collection(&dp, &by_label)
+            .await;
+    }
+    let _ = cms.delete("aws-auth", &dp).await;
 }
