@@ -157,6 +157,12 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         if !ok {
             println!("Run `accessctl plan` to see what remains; `accessctl apply` again converges.");
         }
+        if target.sandbox.is_some() {
+            eprintln!(
+                "note: the embedded sandbox ends with this command, and what was applied to it with it. To keep a \
+                 world across commands, run `accessctl sandbox --state FILE` and point commands at it with --endpoint-url."
+            );
+        }
         Ok(ExitCode::from(if ok { super::exit::OK } else { super::exit::ERROR }))
     })
 }

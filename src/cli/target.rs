@@ -31,6 +31,9 @@ pub struct TargetArgs {
     /// Only these clusters (repeatable)
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// How long one AWS or Kubernetes call may take, in seconds, before it is retried or fails
+    #[arg(long = "timeout", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 /// A loaded configuration, the sandbox it runs against (if any), and the endpoints.
@@ -69,7 +72,8 @@ pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
 }
 
 pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result<Target> {
-    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false };
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false, timeout };
     let mut sandbox = None;
     if args.sandbox {
         let seed = match &args.sandbox_seed {
@@ -78,7 +82,7 @@ pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result
         };
         let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
         // The embedded sandbox needs no AWS account.
-        endpoints = Endpoints::sandbox(sb.url());
+        endpoints = Endpoints { timeout, ..Endpoints::sandbox(sb.url()) };
         sandbox = Some(sb);
     }
     Ok(Target { config, endpoints, sandbox })

@@ -4,8 +4,11 @@
 //! honoured by the SDK itself).
 
 use aws_config::BehaviorVersion;
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_eks::config::Region;
 
@@ -19,20 +22,34 @@ pub struct ClusterClients {
     pub iam: aws_sdk_iam::Client,
     pub credentials: Option<SharedCredentialsProvider>,
     pub region: String,
+    /// One call's bound, for the Kubernetes client too.
+    pub timeout: Duration,
 }
 
-/// Where the AWS APIs are, when not at AWS.
-#[derive(Clone, Debug, Default)]
+/// Where the AWS APIs are, when not at AWS, and how long a call to them may take.
+#[derive(Clone, Debug)]
 pub struct Endpoints {
     pub endpoint_url: Option<String>,
     /// Use fixed dummy credentials (the local sandbox needs no AWS account) instead of the chain.
     pub dummy_credentials: bool,
+    /// How long one attempt of one call (AWS or Kubernetes) may take: an endpoint that accepts
+    /// the connection and never answers fails the call instead of hanging the run.
+    pub timeout: Duration,
+}
+
+/// One attempt's default bound: far above any healthy answer, far below "hung".
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for Endpoints {
+    fn default() -> Endpoints {
+        Endpoints { endpoint_url: None, dummy_credentials: false, timeout: DEFAULT_TIMEOUT }
+    }
 }
 
 impl Endpoints {
     /// The endpoints of a local sandbox at `url`.
     pub fn sandbox(url: String) -> Endpoints {
-        Endpoints { endpoint_url: Some(url), dummy_credentials: true }
+        Endpoints { endpoint_url: Some(url), dummy_credentials: true, ..Endpoints::default() }
     }
 }
 
@@ -41,7 +58,15 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         .region(Region::new(cluster.region.clone()))
         // Throttling and 5xx are retried by the SDK with jittered backoff; apply adds the
         // eventual-consistency retries the SDK cannot know about.
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
+        .retry_config(RetryConfig::standard().with_max_attempts(8))
+        // Each attempt is bounded, and the whole call (its retries included) too.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(endpoints.timeout.min(Duration::from_secs(10)))
+                .operation_attempt_timeout(endpoints.timeout)
+                .operation_timeout(endpoints.timeout * 4)
+                .build(),
+        );
     if let Some(url) = &endpoints.endpoint_url {
         loader = loader.endpoint_url(url);
     }
@@ -71,5 +96,6 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         iam: aws_sdk_iam::Client::new(&config),
         credentials: config.credentials_provider(),
         region: cluster.region.clone(),
+        timeout: endpoints.timeout,
     }
 }

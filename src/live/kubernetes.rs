@@ -19,6 +19,16 @@ pub enum KubeConnectError {
 /// Connects to `endpoint`, trusting the base64-encoded PEM `ca_data` (as DescribeCluster's
 /// `certificateAuthority.data` gives it), authenticating with `token`.
 pub fn connect(endpoint: &str, ca_data: Option<&str>, token: String) -> Result<kube::Client, KubeConnectError> {
+    connect_with_timeout(endpoint, ca_data, token, crate::live::aws::DEFAULT_TIMEOUT)
+}
+
+/// [`connect`], each request bounded by `timeout` (connecting, and waiting for the answer).
+pub fn connect_with_timeout(
+    endpoint: &str,
+    ca_data: Option<&str>,
+    token: String,
+    timeout: std::time::Duration,
+) -> Result<kube::Client, KubeConnectError> {
     let url: http::Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| KubeConnectError::Endpoint {
         endpoint: endpoint.to_string(),
         reason: e.to_string(),
@@ -29,7 +39,16 @@ pub fn connect(endpoint: &str, ca_data: Option<&str>, token: String) -> Result<k
     }
     config.auth_info.token = Some(SecretString::from(token));
     config.default_namespace = "kube-system".to_string();
+    bound(&mut config, timeout);
     Ok(kube::Client::try_from(config)?)
+}
+
+/// Bounds every request of a client: an API server that accepts the connection and never
+/// answers fails the call (and is retried as a transient failure) instead of hanging the run.
+pub fn bound(config: &mut kube::Config, timeout: std::time::Duration) {
+    config.connect_timeout = Some(timeout.min(std::time::Duration::from_secs(10)));
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
 }
 
 fn ca_certificates(data: &str) -> Result<Vec<Vec<u8>>, KubeConnectError> {

@@ -128,6 +128,9 @@ pub fn aws_message<E: ProvideErrorMetadata + std::error::Error + Send + Sync + '
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
         _ => match e {
+            aws_sdk_eks::error::SdkError::TimeoutError(_) => {
+                "no answer in time (each call may take --timeout seconds, retries included four times that)".into()
+            }
             aws_sdk_eks::error::SdkError::DispatchFailure(_) => {
                 format!("cannot reach the EKS API: {}", aws_sdk_eks::error::DisplayErrorContext(e))
             }
@@ -158,8 +161,7 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         clients.sts.get_caller_identity().send()
     );
     let described = described.map_err(|e| err("DescribeCluster", aws_message(&e)))?;
-    let caller = caller
-        .map_err(|e| err("GetCallerIdentity", e.message().unwrap_or("cannot tell who is calling").to_string()))?;
+    let caller = caller.map_err(|e| err("GetCallerIdentity", aws_message(&e)))?;
     let caller_arn = caller.arn().unwrap_or_default().to_string();
     let caller = canonical_caller(&caller_arn);
     let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
@@ -316,7 +318,8 @@ async fn kube_client(cluster: &Cluster, live: &LiveCluster, clients: &ClusterCli
             Some(path) => kube::config::Kubeconfig::read_from(expand_home(path)).map_err(|e| e.to_string())?,
             None => kube::config::Kubeconfig::read().map_err(|e| e.to_string())?,
         };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| e.to_string())?;
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| e.to_string())?;
+        super::kubernetes::bound(&mut config, clients.timeout);
         return kube::Client::try_from(config).map_err(|e| e.to_string());
     }
     if !matches!(live.status.as_str(), "ACTIVE" | "UPDATING") {
@@ -325,7 +328,8 @@ async fn kube_client(cluster: &Cluster, live: &LiveCluster, clients: &ClusterCli
     let endpoint = live.endpoint.as_deref().ok_or("DescribeCluster gave no endpoint")?;
     let credentials = clients.credentials.as_ref().ok_or("no AWS credentials to sign a Kubernetes token")?;
     let token = super::token::mint(credentials, &clients.region, &cluster.name).await.map_err(|e| e.to_string())?;
-    super::kubernetes::connect(endpoint, live.ca.as_deref(), token).map_err(|e| e.to_string())
+    super::kubernetes::connect_with_timeout(endpoint, live.ca.as_deref(), token, clients.timeout)
+        .map_err(|e| e.to_string())
 }
 
 fn expand_home(path: &str) -> std::path::PathBuf {
