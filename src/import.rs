@@ -273,7 +273,24 @@ fn rbac_of_groups(out: &mut String, live: &LiveCluster) {
                     );
                     continue;
                 };
-                roles.insert((role_namespace.cloned(), b.role_name.clone()), role_text(role));
+                let key = (role_namespace.cloned(), b.role_name.clone());
+                let owned_by =
+                    live.roles.get(&crate::live::read::binding_key(&b.role_name, role_namespace.map(String::as_str)));
+                let text = match owned_by {
+                    // Another configuration's role: this one binds to it, it does not declare it.
+                    Some(r) if r.owner != crate::ownership::DEFAULT_OWNER => {
+                        format!(
+                            "// the role {} is owned by the configuration `{}`, which declares it\n",
+                            b.role_name, r.owner
+                        )
+                    }
+                    _ if role.rules.is_empty() => format!(
+                        "// the role {} has no rules (an aggregation nothing feeds yet?): bound to as it is, not declared\n",
+                        b.role_name
+                    ),
+                    _ => role_text(role),
+                };
+                roles.insert(key, text);
             }
             bindings.insert((s.name.clone(), target.clone()));
         }

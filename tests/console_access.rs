@@ -49,8 +49,17 @@ async fn a_binding_to_a_role_that_exists_nowhere_is_refused_before_any_write() {
     assert!(aws_auth_of(&sb, "c").await.is_none(), "nothing was written");
     assert!(cluster_role_bindings(&sb).await.is_empty());
     // explain, offline, says the binding grants nothing.
-    let explained = accessctl_as(&sb, ADMIN, &["explain", BOB, "--offline", "--cluster", "c", "-f", &file]);
-    assert!(explained.stdout.contains(ROLE), "{}\n{}", explained.stdout, explained.stderr);
+    let explained = accessctl_as(
+        &sb,
+        ADMIN,
+        &["explain", BOB, "--offline", "--cluster", "c", "-f", &file, "--verb", "list", "--resource", "pods"],
+    );
+    assert_eq!(explained.code, 3, "refused: {}\n{}", explained.stdout, explained.stderr);
+    assert!(
+        explained.stdout.contains(&format!("clusterrole.rbac.authorization.k8s.io \"{ROLE}\" not found")),
+        "the API server's own reason: {}",
+        explained.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,4 +224,64 @@ async fn a_file_naming_another_account_is_refused_before_any_write() {
         run.stderr
     );
     assert!(aws_auth_of(&sb, "c").await.is_none(), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_another_tool_manages_is_not_rewritten() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let client = kube_of(&sb, "c").await;
+    let helm = ObjectMeta {
+        name: Some(ROLE.into()),
+        labels: Some([("app.kubernetes.io/managed-by".to_string(), "Helm".to_string())].into()),
+        ..ObjectMeta::default()
+    };
+    let rules = vec![PolicyRule {
+        api_groups: Some(vec![String::new()]),
+        resources: Some(vec!["pods".into()]),
+        verbs: vec!["get".into()],
+        ..PolicyRule::default()
+    }];
+    Api::<ClusterRole>::all(client.clone())
+        .create(&PostParams::default(), &ClusterRole { metadata: helm, rules: Some(rules), aggregation_rule: None })
+        .await
+        .unwrap();
+    let file = temp_file("helm", &console(&preset()));
+    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "the ClusterRole `{ROLE}` exists and is not accessctl's to rewrite: its rules are kept by Helm, which manages it"
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_another_owner_still_binds_is_not_pruned() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let with_owner = |owner: &str, body: &str| {
+        format!("cluster \"c\" {{\n    region \"eu-west-1\"\n    owner \"{owner}\"\n    prune #true\n{body}}}\n")
+    };
+    let owned = |owner: &str| format!("region \"eu-west-1\"\n    owner \"{owner}\"\n    prune #true\n");
+    let a = temp_file("bound-a", &console(&preset()).replacen("region \"eu-west-1\"\n", &owned("team-a"), 1));
+    assert_eq!(accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &a]).code, 0);
+    // team-b binds its own group to team-a's role.
+    let b = temp_file(
+        "bound-b",
+        &with_owner(
+            "team-b",
+            &format!(
+                "    access-entry \"arn:aws:iam::111122223333:user/carol\" {{\n        groups \"b-console\"\n    }}\n    \
+                 group-binding \"b-console\" cluster-role=\"{ROLE}\"\n"
+            ),
+        ),
+    );
+    let run = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &b]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // team-a stops declaring the role: its prune would leave team-b's binding bound to nothing.
+    let a = temp_file("bound-a2", &with_owner("team-a", ""));
+    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &a]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("would be deleted, but accessctl.team-b:b-console"), "{}", run.stderr);
 }

@@ -95,7 +95,7 @@ async fn two_owners_that_prune_one_cluster_keep_each_others_access() {
         .into_iter()
         .filter_map(|b| b.metadata.name)
         .collect();
-    assert_eq!(names, set(&["accessctl:team-b:g-b1:view"]));
+    assert_eq!(names, set(&["accessctl.team-b:g-b1:view"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,4 +138,39 @@ fn an_invalid_owner_is_a_diagnostic() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_owners_declaring_one_principal_differently_is_refused_before_any_write() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    apply(&sb, &temp_file("differ-a", &config("team-a", &["m"], &["e"])));
+    // team-b declares the same entry with another policy, and the same mapping in another group.
+    let b = temp_file(
+        "differ-b",
+        &format!(
+            "cluster \"c\" {{\n    region \"eu-west-1\"\n    owner \"team-b\"\n    aws-auth {{\n        map-role \"{ROLE}/m\" username=\"m\" {{\n            \
+             groups \"other\"\n        }}\n    }}\n    access-entry \"{ROLE}/e\" {{\n        policy \"AmazonEKSAdminPolicy\"\n    }}\n}}\n"
+        ),
+    );
+    let run = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &b]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!("access entry {ROLE}/e is declared differently by owner `team-a`")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("the aws-auth mapping of {ROLE}/m is declared differently")),
+        "{}",
+        run.stderr
+    );
+    let policies = eks(&sb.url())
+        .list_associated_access_policies()
+        .cluster_name("c")
+        .principal_arn(format!("{ROLE}/e"))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = policies.associated_access_policies().iter().filter_map(|p| p.policy_arn()).collect();
+    assert!(names.len() == 1 && names[0].ends_with("AmazonEKSViewPolicy"), "team-a's entry is untouched: {names:?}");
 }

@@ -269,10 +269,26 @@ async fn execute(
             update_entry(eks, cluster, principal, spec).await
         }
         (Target::AccessEntry { .. }, _) => Ok(()),
-        (Target::EntryTags { entry_arn, add, .. }, _) => {
+        (Target::EntryTags { principal, entry_arn, add, owner }, _) => {
+            let mut tags = add.clone();
+            // The claim is this owner's id added to or taken from the tag as it is now, so that
+            // another configuration claiming or letting go in the meantime is not undone.
+            if let (Some(owner), Some(planned)) = (owner, add.get(OWNERSHIP_TAG)) {
+                let Some(now) = owners_now(eks, cluster, principal).await? else { return Ok(()) };
+                let next = if Owners::parse(planned).claims(owner) {
+                    now.with(owner)
+                } else if now.others(owner).is_empty() {
+                    // Nobody else claims it any more: letting go would leave it to nobody, and
+                    // it would never be pruned. The claim stays; the next plan deletes it.
+                    now
+                } else {
+                    now.without(owner)
+                };
+                tags.insert(OWNERSHIP_TAG.to_string(), next.render());
+            }
             eks.tag_resource()
                 .resource_arn(entry_arn)
-                .set_tags(Some(add.clone().into_iter().collect()))
+                .set_tags(Some(tags.into_iter().collect()))
                 .send()
                 .await
                 .map_err(|e| aws("TagResource", &e))?;
@@ -301,9 +317,11 @@ async fn execute(
             let request = crate::aws_auth::MergeRequest { owner, desired, desired_accounts, delete, release };
             aws_auth_write::write(kube, &request).await
         }
-        (Target::Role { name, namespace, owner, after, .. }, _) => {
+        (Target::Role { name, namespace, owner, after, .. }, action) => {
             let kube = conn.kube.as_ref().ok_or_else(|| ApplyError::NoKubernetes(format!("role {name}")))?;
-            let role = rbac::RoleWrite { name, namespace: namespace.as_deref(), owner, rules: after.as_deref() };
+            let create = action == Action::Create;
+            let role =
+                rbac::RoleWrite { name, namespace: namespace.as_deref(), owner, rules: after.as_deref(), create };
             rbac::write_role(kube, &role).await
         }
         (Target::GroupBinding { name, namespace, group, owner, after, .. }, action) => {
@@ -500,19 +518,29 @@ async fn still_owned_as_planned(
     planned: Option<&EntrySpec>,
 ) -> Result<(), ApplyError> {
     let Some(planned) = planned else { return Ok(()) };
-    let now = match eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
-        Ok(out) => out.access_entry().and_then(|e| e.tags()).and_then(|t| t.get(OWNERSHIP_TAG)).cloned(),
-        Err(e) if code(&e).0 == "ResourceNotFoundException" => return Ok(()),
-        Err(e) => return Err(aws("DescribeAccessEntry", &e)),
-    };
-    let owners = |v: Option<&String>| v.map(|v| Owners::parse(v)).unwrap_or_default();
-    let (then, now) = (owners(planned.tags.get(OWNERSHIP_TAG)), owners(now.as_ref()));
+    let Some(now) = owners_now(eks, cluster, principal).await? else { return Ok(()) };
+    let then = planned.tags.get(OWNERSHIP_TAG).map(|v| Owners::parse(v)).unwrap_or_default();
     if then == now {
         Ok(())
     } else {
         Err(ApplyError::ChangedSincePlan(format!(
             "access entry {principal} was owned by `{then}` and is now owned by `{now}`; it is not deleted"
         )))
+    }
+}
+
+/// The owners an entry's tag names now; `None` when the entry is gone.
+async fn owners_now(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -> Result<Option<Owners>, ApplyError> {
+    match eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
+        Ok(out) => Ok(Some(
+            out.access_entry()
+                .and_then(|e| e.tags())
+                .and_then(|t| t.get(OWNERSHIP_TAG))
+                .map(|v| Owners::parse(v))
+                .unwrap_or_default(),
+        )),
+        Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(None),
+        Err(e) => Err(aws("DescribeAccessEntry", &e)),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct RoleWrite<'a> {
     pub owner: &'a str,
     /// `None`: delete it.
     pub rules: Option<&'a [Rule]>,
+    /// The plan creates it: one that appears in the meantime, not this owner's, is someone
+    /// else's and is not taken over.
+    pub create: bool,
 }
 
 fn policy_rules(rules: &[Rule]) -> Vec<PolicyRule> {
@@ -108,6 +111,16 @@ where
                 let fresh = make(rules);
                 with_retries(|| api.create(&pp, &fresh)).await
             }
+            Some(existing)
+                if role.create
+                    && existing.meta().labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).map(String::as_str)
+                        != Some(role.owner) =>
+            {
+                return Err(ApplyError::Kubernetes(format!(
+                    "the role {} was created by someone else since the plan; it is not taken over: run plan again",
+                    role.name
+                )));
+            }
             Some(mut existing) => {
                 set_rules(&mut existing, rules);
                 let labels = existing.meta_mut().labels.get_or_insert_with(Default::default);
@@ -156,7 +169,7 @@ pub async fn write(
     action: Action,
 ) -> Result<(), ApplyError> {
     let name = binding.name;
-    let (dp, pp) = (DeleteParams::default(), PostParams::default());
+    let dp = DeleteParams::default();
     let ignore_missing = |r: Result<(), kube::Error>| match r {
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         other => other.map_err(k8s),
@@ -173,7 +186,7 @@ pub async fn write(
                     role_ref: role_ref(t),
                     subjects: subjects(binding.group),
                 };
-                create_or_keep(with_retries(|| api.create(&pp, &b)).await)?;
+                create_or_verify(&api, &b, |x: &ClusterRoleBinding| (x.role_ref.clone(), x.subjects.clone())).await?;
             }
         }
         Some(ns) => {
@@ -184,18 +197,38 @@ pub async fn write(
             if let (Some(t), false) = (target, action == Action::Delete) {
                 let b =
                     RoleBinding { metadata: meta(binding), role_ref: role_ref(t), subjects: subjects(binding.group) };
-                create_or_keep(with_retries(|| api.create(&pp, &b)).await)?;
+                create_or_verify(&api, &b, |x: &RoleBinding| (x.role_ref.clone(), x.subjects.clone())).await?;
             }
         }
     }
     Ok(())
 }
 
-/// A binding that already exists under accessctl's name is the same binding (a re-run).
-fn create_or_keep<T>(r: Result<T, kube::Error>) -> Result<(), ApplyError> {
-    match r {
+/// Creates a binding. One that already exists under its name is the same binding (a re-run) only
+/// if it binds the same subjects to the same role; anything else under that name is not
+/// overwritten, and the apply says so.
+async fn create_or_verify<K>(
+    api: &Api<K>,
+    binding: &K,
+    what: impl Fn(&K) -> (RoleRef, Option<Vec<Subject>>),
+) -> Result<(), ApplyError>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let pp = PostParams::default();
+    match with_retries(|| api.create(&pp, binding)).await {
         Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            let name = binding.meta().name.clone().unwrap_or_default();
+            let existing = with_retries(|| api.get(&name)).await.map_err(k8s)?;
+            if what(&existing) == what(binding) {
+                Ok(())
+            } else {
+                Err(ApplyError::Kubernetes(format!(
+                    "a binding named {name} already exists and binds other subjects or another role; it is not overwritten"
+                )))
+            }
+        }
         Err(e) => Err(k8s(e)),
     }
 }

@@ -787,13 +787,14 @@ impl<'a> Resolver<'a> {
                     );
                     continue;
                 }
-                if r.cluster_wide && presets::kubernetes_keeps(&name.value) {
+                let system = name.value.starts_with("system:") || name.value.starts_with("eks:");
+                if system || (r.cluster_wide && presets::kubernetes_keeps(&name.value)) {
                     self.error(
                         Code::InvalidRole,
                         At { file: *file, span: name.span },
-                        format!("the ClusterRole `{}` is Kubernetes' own", name.value),
+                        format!("the {what} `{}` is Kubernetes' own", name.value),
                         "kept by the API server",
-                        "the API server reconciles its default roles; bind to it with `group-binding`, or declare a role of another name".into(),
+                        "the API server (or EKS, for `eks:` roles) keeps its own roles; bind to it with `group-binding`, or declare a role of another name".into(),
                     );
                     continue;
                 }

@@ -72,7 +72,9 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
             let Known::Known(rbac) = &mut state.rbac else { return };
             rbac.roles.retain(|r| !(r.name == *name && r.namespace == *namespace));
             if let Some(rules) = after {
-                rbac.roles.push(Role { name: name.clone(), namespace: namespace.clone(), rules: rules.clone() });
+                let role =
+                    Role { name: name.clone(), namespace: namespace.clone(), rules: rules.clone(), kept_by: None };
+                rbac.roles.push(role);
             }
         }
         Target::EntryTags { .. } => {}

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problem;
 use super::{Action, Change, ClusterPlan, EntrySpec, Target};
-use crate::access::{Known, RoleKind, Rule, presets};
+use crate::access::{Known, RoleKind, Rule};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
 use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
-use crate::model::{AccessEntry, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
+use crate::model::{AccessEntry, AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
 use crate::ownership::{self, DEFAULT_OWNER, Owners};
 
 /// The desired entry in comparable form: defaults made explicit, lists sorted, tagged with the
@@ -59,9 +59,10 @@ pub fn desired_mappings(cluster: &Cluster) -> Vec<Mapping> {
 
 /// The name accessctl gives the RBAC binding of a group. Each owner has bindings of its own
 /// (RBAC adds them up), so one owner's prune never deletes another's; the default owner's
-/// names carry no owner.
+/// names carry no owner, the others' `accessctl.OWNER:` — an owner id has no `:`, so no group
+/// name (which may) makes one owner's name another's.
 pub fn binding_name(owner: &str, group: &str, target: &BindingTarget) -> (String, Option<String>) {
-    let prefix = if owner == DEFAULT_OWNER { "accessctl".to_string() } else { format!("accessctl:{owner}") };
+    let prefix = if owner == DEFAULT_OWNER { "accessctl".to_string() } else { format!("accessctl.{owner}") };
     match target {
         BindingTarget::ClusterRole { name } => (format!("{prefix}:{group}:{name}"), None),
         BindingTarget::ClusterRoleInNamespace { name, namespace } => {
@@ -157,7 +158,7 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         return;
     }
     let unmanaged = |name: &str, namespace: &Option<String>| match &live.rbac {
-        Known::Known(rbac) => rbac.roles.iter().find(|r| r.name == name && r.namespace == *namespace).map(|r| &r.rules),
+        Known::Known(rbac) => rbac.roles.iter().find(|r| r.name == name && r.namespace == *namespace),
         Known::Unknown(_) => None,
     };
     let same = |a: &[Rule], b: &[Rule]| {
@@ -182,13 +183,25 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 continue;
             }
             Some(l) => Some(&l.rules),
-            None => unmanaged(&d.name, &d.namespace),
+            None => match unmanaged(&d.name, &d.namespace) {
+                // Someone else's role with other rules: rewriting it would fight its keeper.
+                Some(r) if !same(&r.rules, &d.rules) && r.kept_by.is_some() => {
+                    plan.problems.push(Problem::RoleManagedElsewhere {
+                        role_kind: role_kind(&d.namespace),
+                        role: d.name.clone(),
+                        namespace: d.namespace.clone(),
+                        why: format!("its rules are kept by {}", r.kept_by.clone().unwrap_or_default()),
+                    });
+                    continue;
+                }
+                other => other.map(|r| &r.rules),
+            },
         };
         if before.is_some_and(|b| same(b, &d.rules)) {
             continue;
         }
         if before.is_some() {
-            bound_elsewhere(live, &d.name, &d.namespace, plan);
+            bound_elsewhere(live, &desired.owner, &d.name, &d.namespace, plan);
         }
         plan.changes.push(Change {
             id: format!("role:{key}"),
@@ -208,7 +221,23 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             continue;
         }
         if desired.prune {
-            bound_elsewhere(live, &l.name, &l.namespace, plan);
+            // Bindings this plan keeps — another owner's, one made by hand — would bind to nothing.
+            let still: Vec<String> = bindings_of(live, &l.name, &l.namespace)
+                .filter(|b| {
+                    let k = binding_key(&b.name, b.namespace.as_deref());
+                    live.bindings.get(&k).is_none_or(|mine| mine.owner != desired.owner)
+                })
+                .map(|b| b.name.clone())
+                .collect();
+            if !still.is_empty() {
+                plan.problems.push(Problem::RoleStillBound {
+                    role_kind: role_kind(&l.namespace),
+                    role: l.name.clone(),
+                    namespace: l.namespace.clone(),
+                    bindings: still.join(", "),
+                });
+                continue;
+            }
             plan.changes.push(Change {
                 id: format!("role:{key}"),
                 action: Action::Delete,
@@ -227,21 +256,35 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     }
 }
 
-/// A warning for a role the plan changes or deletes that bindings accessctl does not manage use:
-/// whoever those bindings name gets the new rules (or nothing) too.
-fn bound_elsewhere(live: &LiveCluster, name: &str, namespace: &Option<String>, plan: &mut ClusterPlan) {
-    let Known::Known(rbac) = &live.rbac else { return };
+/// Every live binding to the role `name` (a Role: in its namespace).
+fn bindings_of<'a>(
+    live: &'a LiveCluster,
+    name: &'a str,
+    namespace: &'a Option<String>,
+) -> impl Iterator<Item = &'a crate::access::Binding> + 'a {
     let kind = if namespace.is_some() { RoleKind::Role } else { RoleKind::ClusterRole };
-    let others: Vec<&str> = rbac
-        .bindings
-        .iter()
-        .filter(|b| b.role_kind == kind && b.role_name == name && (namespace.is_none() || b.namespace == *namespace))
-        .filter(|b| !live.bindings.contains_key(&binding_key(&b.name, b.namespace.as_deref())))
+    let bindings = match &live.rbac {
+        Known::Known(rbac) => rbac.bindings.as_slice(),
+        Known::Unknown(_) => &[],
+    };
+    bindings.iter().filter(move |b| {
+        b.role_kind == kind && b.role_name == name && (namespace.is_none() || b.namespace == *namespace)
+    })
+}
+
+/// A warning for a role the plan changes that bindings this configuration does not own use
+/// (another owner's, one made by hand): whoever those bindings name gets the new rules too.
+fn bound_elsewhere(live: &LiveCluster, owner: &str, name: &str, namespace: &Option<String>, plan: &mut ClusterPlan) {
+    let others: Vec<&str> = bindings_of(live, name, namespace)
+        .filter(|b| {
+            let k = binding_key(&b.name, b.namespace.as_deref());
+            live.bindings.get(&k).is_none_or(|mine| mine.owner != owner)
+        })
         .map(|b| b.name.as_str())
         .collect();
     if !others.is_empty() {
         plan.notes.push(format!(
-            "the {} {name} changes, and bindings accessctl does not manage use it too ({}): their subjects' access changes with it",
+            "the {} {name} changes, and bindings this configuration does not own use it too ({}): their subjects' access changes with it",
             role_kind(namespace),
             others.join(", ")
         ));
@@ -265,7 +308,9 @@ fn role_after_plan(desired: &Cluster, live: &LiveCluster, target: &BindingTarget
         return Some(true);
     }
     let (kind, name, namespace) = bound_role(target);
-    if kind == RoleKind::ClusterRole && presets::kubernetes_keeps(name) {
+    // The defaults every API server keeps; any other name (`system:` ones included) must exist.
+    if kind == RoleKind::ClusterRole && crate::access::Rbac::kubernetes_defaults().roles.iter().any(|r| r.name == *name)
+    {
         return Some(true);
     }
     let Known::Known(rbac) = &live.rbac else { return None };
@@ -321,6 +366,16 @@ fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -
     steps
 }
 
+/// Whether a live entry already is what `d` declares: type, username, groups and policies.
+fn entry_matches(d: &AccessEntry, want: &EntrySpec, l: &LiveEntry) -> bool {
+    let have = live_spec(l);
+    let policies: BTreeMap<&String, &AccessScope> = d.policies.iter().map(|p| (&p.policy, &p.scope)).collect();
+    l.entry_type == d.entry_type
+        && want.username.as_ref().is_none_or(|u| Some(u) == have.username.as_ref())
+        && (d.entry_type != crate::model::EntryType::Standard || want.groups == have.groups)
+        && policies == l.policies.iter().collect::<BTreeMap<_, _>>()
+}
+
 fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut Vec<Change>, plan: &mut ClusterPlan) {
     let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.identity_key()).collect();
     let key_of = |arn: &str| PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string());
@@ -334,6 +389,25 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         let live_entry = live_match.map(|(_, e)| e);
         let owners = live_entry.map(LiveEntry::owners).unwrap_or_default();
         let want = desired_spec(d, &owners.with(&desired.owner));
+        let others = owners.others(&desired.owner);
+        if let Some(l) = live_entry
+            && !others.is_empty()
+            && !entry_matches(d, &want, l)
+        {
+            plan.problems.push(Problem::DeclaredDifferently {
+                object: format!("access entry {principal}"),
+                owners: others.to_string(),
+            });
+            continue;
+        }
+        // EKS tag values hold at most 256 characters.
+        if want.tags.get(OWNERSHIP_TAG).is_some_and(|v| v.len() > 256) {
+            plan.problems.push(Problem::TooManyOwners {
+                principal: principal.clone(),
+                owners: owners.with(&desired.owner).to_string(),
+            });
+            continue;
+        }
         let entry_id = format!("entry:{principal}");
         let mut policy_deps: Vec<String> = wait_for.to_vec();
         match live_entry {
@@ -399,7 +473,12 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                     out.push(Change {
                         id: format!("tags:{principal}"),
                         action: Action::Update,
-                        target: Target::EntryTags { principal: principal.clone(), entry_arn: l.arn.clone(), add },
+                        target: Target::EntryTags {
+                            principal: principal.clone(),
+                            entry_arn: l.arn.clone(),
+                            owner: add.contains_key(OWNERSHIP_TAG).then(|| desired.owner.clone()),
+                            add,
+                        },
                         depends_on: vec![],
                     });
                 }
@@ -460,6 +539,7 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                     principal: principal.clone(),
                     entry_arn: l.arn.clone(),
                     add: BTreeMap::from([(OWNERSHIP_TAG.to_string(), owners.without(&desired.owner).render())]),
+                    owner: Some(desired.owner.clone()),
                 },
                 depends_on: vec![],
             }),
@@ -489,6 +569,16 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         Some(a) => (&a.data, &a.claims, Some(a.resource_version.clone())),
         None => (&empty, &no_claims, None),
     };
+    // A mapping another configuration claims and holds otherwise: both would rewrite it forever.
+    for m in &wanted {
+        let others = claims.get(&m.key()).map(|o| o.others(&desired.owner)).unwrap_or_default();
+        if !others.is_empty() && before.find(&m.key()).is_some_and(|held| !held.same_as(m)) {
+            plan.problems.push(Problem::DeclaredDifferently {
+                object: format!("the aws-auth mapping of {}", m.arn),
+                owners: others.to_string(),
+            });
+        }
+    }
     let protected: BTreeSet<String> = desired.protected.iter().map(aws_auth_key).collect();
     let mut declared: BTreeSet<String> = wanted.iter().map(Mapping::key).collect();
     declared.extend(desired.aws_auth.accounts.iter().map(|a| format!("account:{a}")));
@@ -584,7 +674,16 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             continue;
         }
         if role_after_plan(desired, live, &w.target) == Some(false) {
-            plan.problems.push(problem(false));
+            if before == Some(w) {
+                // Already there, and its role went away (deleted by hand): say so, but do not
+                // block every other change (a revocation among them) on it.
+                plan.notes.push(format!(
+                    "the binding of group {} exists, but its {kind:?} {role} does not: it grants nothing",
+                    w.group
+                ));
+            } else {
+                plan.problems.push(problem(false));
+            }
             continue;
         }
         if before == Some(w) {

@@ -133,6 +133,10 @@ pub enum Target {
         principal: String,
         entry_arn: String,
         add: BTreeMap<String, String>,
+        /// The configuration whose claim (the ownership tag in `add`) this change records or lets
+        /// go of: apply changes that one id in the tag as it is then, never the whole value.
+        #[serde(default)]
+        owner: Option<String>,
     },
     PolicyAssociation {
         principal: String,
@@ -222,6 +226,19 @@ pub enum Problem {
     /// A declared role that another configuration owns.
     #[error("the {role_kind} `{role}`{} is owned by `{owner}`, another configuration", in_namespace(.namespace))]
     RoleOfAnotherOwner { role_kind: String, role: String, namespace: Option<String>, owner: String },
+    /// Another configuration claims the object and what it holds is not what this one declares:
+    /// applied, the two would undo each other on every run.
+    #[error("{object} is declared differently by owner `{owners}` (it holds what that configuration last wrote)")]
+    DeclaredDifferently { object: String, owners: String },
+    /// A role this plan prunes is still used by bindings this plan keeps.
+    #[error("the {role_kind} `{role}`{} would be deleted, but {bindings} still bind to it", in_namespace(.namespace))]
+    RoleStillBound { role_kind: String, role: String, namespace: Option<String>, bindings: String },
+    /// A role accessctl does not own and should not take over.
+    #[error("the {role_kind} `{role}`{} exists and is not accessctl's to rewrite: {why}", in_namespace(.namespace))]
+    RoleManagedElsewhere { role_kind: String, role: String, namespace: Option<String>, why: String },
+    /// More owners than an EKS tag value can list.
+    #[error("access entry {principal} would be claimed by more owners than its tag can hold ({owners})")]
+    TooManyOwners { principal: String, owners: String },
     #[error("the file says account {declared}, but the cluster belongs to account {actual}")]
     WrongAccount { declared: String, actual: String },
     #[error("the file says region {declared}, but the cluster's ARN names {actual}")]
@@ -244,6 +261,15 @@ impl Problem {
             Problem::RoleOfAnotherOwner { .. } => {
                 "declare the role in one configuration only, and give it another name in this one"
             }
+            Problem::DeclaredDifferently { .. } => {
+                "declare it the same way in both configurations, or in one of them only (the other lets go of it \
+                 when it stops declaring it)"
+            }
+            Problem::RoleStillBound { .. } => "keep the role, or remove those bindings first",
+            Problem::RoleManagedElsewhere { .. } => {
+                "bind to it as it is, or declare a role of another name for the rules you want"
+            }
+            Problem::TooManyOwners { .. } => "let fewer configurations declare this entry",
             Problem::WrongAccount { .. } => "correct `account` in the file, or point accessctl at the right account",
             Problem::WrongRegion { .. } => "correct `region` in the file",
         }

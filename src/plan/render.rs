@@ -96,8 +96,8 @@ fn render_change(out: &mut String, change: &Change) {
             let what = if resource_version.is_none() { "create kube-system/aws-auth" } else { "kube-system/aws-auth" };
             let _ = writeln!(out, "  {sym} {what}");
             yaml_diff(out, before, after);
-            if before == after {
-                let _ = writeln!(out, "      (ownership only: recorded for owner `{owner}`)");
+            if before == after && release.is_empty() {
+                let _ = writeln!(out, "      (ownership only: claimed for owner `{owner}`)");
             }
             for key in release {
                 let _ = writeln!(out, "      owner `{owner}` lets go of {key}; another owner keeps it");

@@ -259,8 +259,8 @@ pub struct Undeclared {
     pub kept: Vec<(String, KeptBecause)>,
 }
 
-/// Applies [`ownership::undeclared`] to every key of `live` (and every stale claim) that
-/// `owner` does not declare.
+/// Applies [`ownership::undeclared`] to every key of `live` that `owner` does not declare (a claim
+/// on a key that is gone is not a deletion: the merge drops it).
 pub fn undeclared(
     live: &AwsAuthData,
     claims: &Claims,
@@ -269,8 +269,7 @@ pub fn undeclared(
     prune: bool,
     protected: &BTreeSet<String>,
 ) -> Undeclared {
-    let mut keys: BTreeSet<String> = live.keys();
-    keys.extend(claims.keys().cloned());
+    let keys: BTreeSet<String> = live.keys();
     let mut out = Undeclared::default();
     let nobody = Owners::default();
     for key in keys.into_iter().filter(|k| !declared.contains(k)) {
@@ -298,8 +297,18 @@ pub fn merge(live: &AwsAuthData, claims: &Claims, request: &MergeRequest) -> Mer
     let owner = request.owner;
     let wanted: BTreeMap<String, &Mapping> = request.desired.iter().map(|m| (m.key(), m)).collect();
     let mut claims = claims.clone();
-    for key in request.release.iter().chain(request.delete) {
+    for key in request.delete {
         if let Some(owners) = claims.get_mut(key) {
+            *owners = owners.without(owner);
+        }
+    }
+    // Letting go was planned because others claimed the key too. If by now nobody else does
+    // (they let go meanwhile), the claim stays: dropped, the mapping would belong to nobody and
+    // never be pruned; kept, the next plan shows it deleted.
+    for key in request.release {
+        if let Some(owners) = claims.get_mut(key)
+            && !owners.others(owner).is_empty()
+        {
             *owners = owners.without(owner);
         }
     }
@@ -561,6 +570,24 @@ mod tests {
             merged.data.mappings.iter().map(|m| m.arn.as_str()).collect::<Vec<_>>(),
             ["arn:aws:iam::111122223333:role/new"]
         );
+    }
+
+    #[test]
+    fn letting_go_never_leaves_a_mapping_to_nobody() {
+        let live =
+            AwsAuthData::parse(&data("- rolearn: arn:aws:iam::111122223333:role/old\n  groups: [x]\n", "")).unwrap();
+        let (none, release) = (BTreeSet::new(), BTreeSet::from([OLD.to_string()]));
+        // a planned to let go while b claimed the mapping too; b let go in the meantime.
+        let now = Claims::from([(OLD.to_string(), Owners::of("a"))]);
+        let request =
+            MergeRequest { owner: "a", desired: &[], desired_accounts: &[], delete: &none, release: &release };
+        let merged = merge(&live, &now, &request);
+        assert_eq!(merged.claims[OLD], Owners::of("a"), "the claim stays");
+        let next = undeclared(&merged.data, &merged.claims, "a", &none, true, &none);
+        assert_eq!(next.delete, release, "and the next plan deletes it");
+        // A claim on a mapping that is gone is dropped, never planned as a deletion.
+        let gone = Claims::from([("role:arn:aws:iam::111122223333:role/gone".to_string(), Owners::of("a"))]);
+        assert!(undeclared(&live, &gone, "a", &none, true, &none).delete.is_empty());
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn from_config(cluster: &Cluster) -> ClusterAccess {
 
 /// The RBAC role a `cluster-role` or `role` declares.
 pub fn declared_role(r: &DeclaredRole) -> Role {
-    Role { name: r.name.clone(), namespace: r.namespace.clone(), rules: r.rules.clone() }
+    Role { name: r.name.clone(), namespace: r.namespace.clone(), rules: r.rules.clone(), kept_by: None }
 }
 
 /// The RBAC binding a `group-binding` declares.

@@ -64,6 +64,10 @@ pub struct Role {
     pub name: String,
     pub namespace: Option<String>,
     pub rules: Vec<Rule>,
+    /// What keeps this role's rules besides whoever writes them, if anything: an aggregation
+    /// rule, `aggregate-to-…` labels (its rules flow into other roles), or the manager its
+    /// `app.kubernetes.io/managed-by` label names. Such a role is not accessctl's to rewrite.
+    pub kept_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,15 +220,28 @@ impl Rbac {
             match kind {
                 "ClusterRole" | "Role" => {
                     let r: RoleObject = serde_json::from_value(obj.clone()).map_err(err)?;
+                    let aggregated = r.aggregation_rule.is_some();
                     let selectors = r
                         .aggregation_rule
                         .and_then(|a| a.cluster_role_selectors)
                         .map(|s| s.into_iter().map(|s| s.match_labels.unwrap_or_default()).collect());
-                    labels.push((r.metadata.name.clone(), r.metadata.labels.unwrap_or_default(), selectors));
+                    let role_labels = r.metadata.labels.unwrap_or_default();
+                    let kept_by = if aggregated {
+                        Some("an aggregation rule".to_string())
+                    } else if role_labels.keys().any(|k| k.starts_with("rbac.authorization.k8s.io/aggregate-to-")) {
+                        Some("aggregate-to labels (its rules flow into other roles)".to_string())
+                    } else {
+                        role_labels
+                            .get("app.kubernetes.io/managed-by")
+                            .filter(|m| *m != "accessctl")
+                            .map(|m| format!("{m}, which manages it"))
+                    };
+                    labels.push((r.metadata.name.clone(), role_labels, selectors));
                     rbac.roles.push(Role {
                         name: r.metadata.name,
                         namespace: if r.kind == "Role" { r.metadata.namespace } else { None },
                         rules: r.rules.unwrap_or_default(),
+                        kept_by,
                     });
                 }
                 "ClusterRoleBinding" | "RoleBinding" => {
@@ -296,7 +313,7 @@ impl Rbac {
                 roles: data
                     .cluster_roles
                     .into_iter()
-                    .map(|r| Role { name: r.name, namespace: None, rules: r.rules })
+                    .map(|r| Role { name: r.name, namespace: None, rules: r.rules, kept_by: Some("Kubernetes".into()) })
                     .collect(),
                 bindings: data
                     .cluster_role_bindings
