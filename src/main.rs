@@ -6,11 +6,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    let cli = accessctl::cli::Cli::parse();
+    if cli.no_color {
+        accessctl::render::disable_color();
+    }
     // In a terminal, messages wrap to its width; in a pipeline's log, a line stays one line, so an
     // ARN or a role name is never cut in two for whoever searches the log.
     let wrap = std::io::stderr().is_terminal();
-    let _ = miette::set_hook(Box::new(move |_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).build())));
-    let cli = accessctl::cli::Cli::parse();
+    let color = accessctl::render::color_allowed();
+    let _ = miette::set_hook(Box::new(move |_| {
+        let opts = miette::MietteHandlerOpts::new().wrap_lines(wrap);
+        Box::new(if color { opts } else { opts.color(false) }.build())
+    }));
     match accessctl::cli::run(cli) {
         Ok(code) => code,
         Err(report) => {

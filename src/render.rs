@@ -2,6 +2,7 @@
 //! plain (stable, snapshot-friendly) elsewhere.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
@@ -11,14 +12,23 @@ pub enum Style {
     Plain,
 }
 
+/// Set once by `--no-color`.
+static NO_COLOR_FLAG: AtomicBool = AtomicBool::new(false);
+
+/// `--no-color`: no colour anywhere, whatever the terminal.
+pub fn disable_color() {
+    NO_COLOR_FLAG.store(true, Ordering::Relaxed);
+}
+
+/// Whether colour is allowed at all: not with `--no-color`, nor with NO_COLOR set (no-color.org).
+pub fn color_allowed() -> bool {
+    !NO_COLOR_FLAG.load(Ordering::Relaxed) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 impl Style {
-    /// Colour only when stderr is a terminal and NO_COLOR is unset.
+    /// Colour only when stderr is a terminal and colour is allowed.
     pub fn for_stderr() -> Style {
-        if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-            Style::Color
-        } else {
-            Style::Plain
-        }
+        if std::io::stderr().is_terminal() && color_allowed() { Style::Color } else { Style::Plain }
     }
 }
 

@@ -2,6 +2,7 @@
 //! the library. Nothing here holds logic that a test could not reach through the library.
 
 pub mod apply;
+pub mod completions;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
@@ -23,6 +24,9 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Never colour the output (setting NO_COLOR does the same)
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +51,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Run a local EKS + Kubernetes endpoint (no AWS account needed)
     Sandbox(sandbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::Args),
 }
 
 pub fn run(cli: Cli) -> miette::Result<ExitCode> {
@@ -61,6 +67,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Sandbox(args) => sandbox::exec(args),
+        Command::Completions(args) => completions::exec(args),
     }
 }
 

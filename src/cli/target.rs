@@ -64,7 +64,8 @@ pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
     if !args.clusters.is_empty() {
         let unknown: Vec<&String> = args.clusters.iter().filter(|c| config.cluster(c).is_none()).collect();
         if !unknown.is_empty() {
-            return Err(miette::miette!("no cluster named {:?} in the configuration", unknown));
+            let names: Vec<String> = unknown.iter().map(|c| format!("`{c}`")).collect();
+            return Err(miette::miette!("no cluster named {} in the configuration", names.join(", ")));
         }
         config.clusters.retain(|c| args.clusters.contains(&c.name));
     }
@@ -100,15 +101,11 @@ pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Co
                 plan.clusters.push(diff::diff(cluster, &l));
                 live.push((l, conn));
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
-        return Err(miette::miette!(
-            help = "check credentials (the standard AWS chain), the region, and --endpoint-url / AWS_ENDPOINT_URL",
-            "cannot read live state:\n  {}",
-            errors.join("\n  ")
-        ));
+        return Err(crate::live::read::ReadErrors { errors }.into());
     }
     // A plan with a problem is not shown as something to apply: nothing is written.
     let problems: Vec<(&str, &crate::plan::Problem)> =

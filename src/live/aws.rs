@@ -56,9 +56,6 @@ impl Endpoints {
 pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterClients {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(cluster.region.clone()))
-        // Throttling and 5xx are retried by the SDK with jittered backoff; apply adds the
-        // eventual-consistency retries the SDK cannot know about.
-        .retry_config(RetryConfig::standard().with_max_attempts(8))
         // Each attempt is bounded, and the whole call (its retries included) too.
         .timeout_config(
             TimeoutConfig::builder()
@@ -67,6 +64,12 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
                 .operation_timeout(endpoints.timeout * 4)
                 .build(),
         );
+    // Throttling and 5xx are retried by the SDK with jittered backoff (8 attempts, unless the
+    // standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE settings say otherwise); apply adds the
+    // eventual-consistency retries the SDK cannot know about.
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
+    }
     if let Some(url) = &endpoints.endpoint_url {
         loader = loader.endpoint_url(url);
     }

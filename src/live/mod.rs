@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod aws;
+pub mod failure;
 pub mod kubernetes;
 pub mod read;
 pub mod token;

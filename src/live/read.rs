@@ -12,6 +12,7 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use super::aws::{ClusterClients, Endpoints, clients_for};
+use super::failure::Failure;
 use super::kubernetes::with_retries;
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
@@ -110,7 +111,7 @@ pub struct LiveRole {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("cluster `{cluster}`: {operation} failed: {message}")]
-    Aws { cluster: String, operation: &'static str, message: String },
+    Aws { cluster: String, operation: &'static str, message: String, failure: Failure },
     #[error("cluster `{cluster}`: the aws-auth ConfigMap cannot be read: {message}")]
     AwsAuth { cluster: String, message: String },
     #[error(
@@ -121,22 +122,77 @@ pub enum ReadError {
     Unexpected { cluster: String, what: &'static str, value: String },
 }
 
+impl miette::Diagnostic for ReadError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            ReadError::Aws { failure, .. } => failure.code(),
+            ReadError::AwsAuth { .. } => "accessctl::kubernetes::aws_auth_unreadable",
+            ReadError::Kubernetes { .. } => "accessctl::kubernetes::unreadable",
+            ReadError::Unexpected { .. } => "accessctl::aws::unexpected",
+        }))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            ReadError::Aws { failure, .. } => failure.help(),
+            ReadError::AwsAuth { .. } => {
+                "fix the ConfigMap (`kubectl edit -n kube-system configmap aws-auth`): accessctl never writes over \
+                 what it cannot read"
+            }
+            ReadError::Kubernetes { .. } => {
+                "the caller must reach the cluster's endpoint and read kube-system/aws-auth and RBAC: give it an \
+                 access entry with AmazonEKSClusterAdminPolicy (or a system:masters mapping)"
+            }
+            ReadError::Unexpected { .. } => {
+                "EKS answered something this accessctl does not know: a newer accessctl may; nothing was planned on a guess"
+            }
+        }))
+    }
+}
+
+/// Every cluster that could not be read, each with its code and help.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot read live state ({} of the clusters)", errors.len())]
+#[diagnostic(code(accessctl::read))]
+pub struct ReadErrors {
+    #[related]
+    pub errors: Vec<ReadError>,
+}
+
+/// A failed AWS call: its kind and its message.
+pub fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    e: &aws_sdk_eks::error::SdkError<E>,
+) -> (Failure, String) {
+    (Failure::of(e), aws_message(e))
+}
+
+/// A failed AWS call as a person reads it: the service's code and message, or the chain of
+/// causes (each once) — never the SDK's debug dump.
 pub fn aws_message<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     e: &aws_sdk_eks::error::SdkError<E>,
 ) -> String {
     match (e.code(), e.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
-        _ => match e {
-            aws_sdk_eks::error::SdkError::TimeoutError(_) => {
-                "no answer in time (each call may take --timeout seconds, retries included four times that)".into()
-            }
-            aws_sdk_eks::error::SdkError::DispatchFailure(_) => {
-                format!("cannot reach the EKS API: {}", aws_sdk_eks::error::DisplayErrorContext(e))
-            }
-            other => aws_sdk_eks::error::DisplayErrorContext(other).to_string(),
-        },
+        _ if Failure::of(e) == Failure::TimedOut => {
+            "no answer in time (each call may take --timeout seconds, retries included four times that)".into()
+        }
+        _ => causes(e),
     }
+}
+
+/// An error and its sources, each said once, joined by `: `.
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![];
+    let mut current = Some(e);
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// Everything needed to act on a cluster after reading it.
@@ -153,18 +209,24 @@ pub async fn read_cluster(cluster: &Cluster, endpoints: &Endpoints) -> Result<(L
 
 /// Reads a cluster with clients already made (apply re-reads with the run's own).
 pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(LiveCluster, Connection), ReadError> {
-    let err =
-        |operation: &'static str, message: String| ReadError::Aws { cluster: cluster.name.clone(), operation, message };
+    let err = |operation: &'static str, (failure, message): (Failure, String)| ReadError::Aws {
+        cluster: cluster.name.clone(),
+        operation,
+        message,
+        failure,
+    };
 
     let (described, caller) = tokio::join!(
         clients.eks.describe_cluster().name(&cluster.name).send(),
         clients.sts.get_caller_identity().send()
     );
-    let described = described.map_err(|e| err("DescribeCluster", aws_message(&e)))?;
-    let caller = caller.map_err(|e| err("GetCallerIdentity", aws_message(&e)))?;
+    let described = described.map_err(|e| err("DescribeCluster", failed(&e)))?;
+    let caller = caller.map_err(|e| err("GetCallerIdentity", failed(&e)))?;
     let caller_arn = caller.arn().unwrap_or_default().to_string();
     let caller = canonical_caller(&caller_arn);
-    let c = described.cluster().ok_or_else(|| err("DescribeCluster", "no cluster in the answer".into()))?;
+    let c = described
+        .cluster()
+        .ok_or_else(|| err("DescribeCluster", (Failure::Service, "no cluster in the answer".into())))?;
     // No access config at all is a cluster made before access entries existed: CONFIG_MAP. A mode
     // accessctl does not know is an error, never a default.
     let mode = match c.access_config().and_then(|a| a.authentication_mode()) {
@@ -240,7 +302,10 @@ fn canonical_caller(arn: &str) -> String {
     crate::access::Caller::parse(arn).map(|c| c.canonical).unwrap_or_else(|_| arn.to_string())
 }
 
-async fn read_entries(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<BTreeMap<String, LiveEntry>, String> {
+async fn read_entries(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+) -> Result<BTreeMap<String, LiveEntry>, (Failure, String)> {
     let principals: Vec<String> = eks
         .list_access_entries()
         .cluster_name(cluster)
@@ -249,7 +314,7 @@ async fn read_entries(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<BTreeM
         .send()
         .try_collect()
         .await
-        .map_err(|e| aws_message(&e))?;
+        .map_err(|e| failed(&e))?;
     let entries: Vec<LiveEntry> = futures_util::stream::iter(principals)
         .map(|p| read_entry(eks, cluster, p))
         .buffer_unordered(ENTRY_CONCURRENCY)
@@ -258,7 +323,12 @@ async fn read_entries(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<BTreeM
     Ok(entries.into_iter().map(|e| (e.principal.clone(), e)).collect())
 }
 
-async fn read_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: String) -> Result<LiveEntry, String> {
+async fn read_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: String,
+) -> Result<LiveEntry, (Failure, String)> {
+    let service = |message: String| (Failure::Service, message);
     let (described, associated) = tokio::join!(
         eks.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send(),
         eks.list_associated_access_policies()
@@ -268,22 +338,26 @@ async fn read_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: String)
             .send()
             .try_collect()
     );
-    let described = described.map_err(|e| format!("DescribeAccessEntry {principal}: {}", aws_message(&e)))?;
-    let e = described.access_entry().ok_or_else(|| format!("DescribeAccessEntry {principal}: empty answer"))?;
+    let described =
+        described.map_err(|e| (Failure::of(&e), format!("DescribeAccessEntry {principal}: {}", aws_message(&e))))?;
+    let e =
+        described.access_entry().ok_or_else(|| service(format!("DescribeAccessEntry {principal}: empty answer")))?;
     let entry_type = match e.r#type() {
         None => EntryType::Standard,
-        Some(t) => EntryType::parse(t).ok_or_else(|| format!("DescribeAccessEntry {principal}: unknown type `{t}`"))?,
+        Some(t) => EntryType::parse(t)
+            .ok_or_else(|| service(format!("DescribeAccessEntry {principal}: unknown type `{t}`")))?,
     };
     let mut policies = BTreeMap::new();
     // A listing that failed is not "no policies": the plan would re-associate, the guards would
     // count the principal out.
     let associated: Result<Vec<_>, _> = associated;
-    let pages = associated.map_err(|e| format!("ListAssociatedAccessPolicies {principal}: {}", aws_message(&e)))?;
+    let pages = associated
+        .map_err(|e| (Failure::of(&e), format!("ListAssociatedAccessPolicies {principal}: {}", aws_message(&e))))?;
     for page in pages {
         for a in page.associated_access_policies() {
             let arn = a.policy_arn().unwrap_or_default();
             let name = policy::policy_name_from_arn(arn).ok_or_else(|| {
-                format!("ListAssociatedAccessPolicies {principal}: `{arn}` is not an access policy ARN")
+                service(format!("ListAssociatedAccessPolicies {principal}: `{arn}` is not an access policy ARN"))
             })?;
             let scope = match a.access_scope() {
                 Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => {

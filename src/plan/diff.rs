@@ -72,15 +72,12 @@ pub fn binding_name(owner: &str, group: &str, target: &BindingTarget) -> (String
     }
 }
 
-/// A stable digest of the live state (FNV-1a over its JSON): cheap drift detection for saved plans.
+/// A digest of the live state (SHA-256 over its JSON) that a saved plan is bound to: a cluster
+/// that changed since the plan cannot match it by accident, nor by a crafted plan file.
 pub fn fingerprint(live: &LiveCluster) -> String {
-    let text = serde_json::to_string(live).unwrap_or_default();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    use sha2::Digest;
+    let text = serde_json::to_vec(live).unwrap_or_default();
+    sha2::Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {

@@ -1,0 +1,95 @@
+//! Runtime failures are said as the configuration's problems are: a stable code, what happened to
+//! which cluster, and a help that fits the cause (throttled is not a credentials problem) — every
+//! cluster that failed, and never the SDK's debug dump. Each case is the real binary against the
+//! sandbox (or nothing at all, for an endpoint that cannot be reached).
+
+mod common;
+
+use common::*;
+
+const TWO: &str = "cluster \"c\" {\n    region \"eu-west-1\"\n}\ncluster \"missing\" {\n    region \"eu-west-1\"\n}\n";
+
+/// Asserts a failed run that names `code` and `help`, and prints no Rust debug output.
+fn fails_with(run: &Run, code: &str, help: &str) {
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(code), "{code} in:\n{}", run.stderr);
+    assert!(run.stderr.contains(help), "{help:?} in:\n{}", run.stderr);
+    for dump in ["{ source", "Some(", "DispatchFailure(", "ConnectorError"] {
+        assert!(!run.stderr.contains(dump), "a debug dump ({dump}):\n{}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cluster_that_cannot_be_read_is_named_with_its_cause() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let file = temp_file("two", TWO);
+    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
+    fails_with(&run, "accessctl::aws::not_found", "no such cluster in this account and region");
+    assert!(
+        run.stderr.contains("cluster `missing`: DescribeCluster failed: ResourceNotFoundException"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("cluster `c`"), "the readable cluster is not an error:\n{}", run.stderr);
+
+    let run = accessctl_as(&sb, ("AKIAUNKNOWN", "nope", None), &["plan", "-f", &file]);
+    fails_with(&run, "accessctl::aws::invalid_credentials", "AWS does not know these credentials");
+    assert!(run.stderr.contains("cannot read live state (2 of the clusters)"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_that_outlasts_the_retries_is_not_called_a_credentials_problem() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults { throttle_rate: 1.0, ..Faults::default() }).await;
+    let file = temp_file("throttled", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    // Two attempts (the standard AWS_MAX_ATTEMPTS setting), so that giving up comes soon.
+    let url = sb.url();
+    let run = tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
+            .args(["plan", "-f", &file, "--endpoint-url", &url])
+            .env("AWS_ACCESS_KEY_ID", "sandbox")
+            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+            .env("AWS_MAX_ATTEMPTS", "2")
+            .env_remove("AWS_PROFILE")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Run::from(out)
+    })
+    .await
+    .unwrap();
+    fails_with(&run, "accessctl::aws::throttled", "this is not a credentials problem");
+}
+
+#[test]
+fn no_credentials_anywhere_says_where_they_are_looked_for() {
+    let file = temp_file("no-credentials", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["plan", "-f", &file, "--endpoint-url", "http://127.0.0.1:9", "--timeout", "2"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    fails_with(&Run::from(out), "accessctl::aws::no_credentials", "set AWS_PROFILE");
+}
+
+#[test]
+fn an_endpoint_that_cannot_be_reached_is_said_so() {
+    // Nothing listens on the discard port of loopback.
+    let file = temp_file("unreachable", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["plan", "-f", &file, "--endpoint-url", "http://127.0.0.1:9", "--timeout", "1"])
+        .env("AWS_ACCESS_KEY_ID", "sandbox")
+        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+        .env_remove("AWS_PROFILE")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let said = ["accessctl::aws::unreachable", "accessctl::aws::timed_out"];
+    assert!(said.iter().any(|c| run.stderr.contains(c)), "{}", run.stderr);
+    assert!(run.stderr.contains("--endpoint-url"), "the help names the setting to check:\n{}", run.stderr);
+}
