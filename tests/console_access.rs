@@ -159,7 +159,13 @@ async fn the_console_manifest_applied_by_hand_is_adopted_not_duplicated_and_impo
     let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
     assert!(!planned.stdout.contains("ClusterRole eks-console"), "the role is adopted as it is: {}", planned.stdout);
     assert!(!planned.stdout.contains("+ RBAC binding"), "the binding is adopted: {}", planned.stdout);
-    assert!(planned.stdout.contains("eks-console-dashboard-full-access-binding binds group"), "{}", planned.stdout);
+    assert!(
+        planned
+            .stdout
+            .contains("RBAC binding eks-console-dashboard-full-access-binding (as declared: adopted, not duplicated)"),
+        "{}",
+        planned.stdout
+    );
     assert_eq!(accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]).code, 0);
     let bindings = cluster_role_bindings(&sb).await;
     assert_eq!(bindings.len(), 1, "never duplicated: {bindings:?}");

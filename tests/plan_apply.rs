@@ -279,7 +279,7 @@ async fn json_plans_and_saved_plans_refuse_a_changed_cluster() {
     let f = file.to_str().unwrap();
     let json = accessctl(&sb, &["plan", "-f", f, "--output", "json"]);
     let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON plan");
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     let ids: BTreeSet<&str> =
         plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(

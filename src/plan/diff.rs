@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Problem;
 use super::{Action, Change, ClusterPlan, EntrySpec, Target};
+use super::{Kept, KeptObject, KeptReason, KubernetesPart, Note, Problem};
 use crate::access::{Known, RoleKind, Rule};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
 use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
@@ -149,9 +149,7 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         return;
     }
     if let Some(why) = &live.kube_unreachable {
-        plan.notes.push(format!(
-            "RBAC roles cannot be read ({why}); their changes are planned once the cluster serves its API"
-        ));
+        plan.notes.push(Note::KubernetesNotServing { part: KubernetesPart::Roles, why: why.clone() });
         return;
     }
     let unmanaged = |name: &str, namespace: &Option<String>| match &live.rbac {
@@ -248,7 +246,8 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 depends_on: vec![],
             });
         } else {
-            plan.kept.push(format!("{} {} (prune is off)", role_kind(&l.namespace), l.name));
+            let object = KeptObject::Role { name: l.name.clone(), namespace: l.namespace.clone() };
+            plan.kept.push(Kept { object, reason: KeptReason::PruneOff });
         }
     }
 }
@@ -280,11 +279,11 @@ fn bound_elsewhere(live: &LiveCluster, owner: &str, name: &str, namespace: &Opti
         .map(|b| b.name.as_str())
         .collect();
     if !others.is_empty() {
-        plan.notes.push(format!(
-            "the {} {name} changes, and bindings this configuration does not own use it too ({}): their subjects' access changes with it",
-            role_kind(namespace),
-            others.join(", ")
-        ));
+        plan.notes.push(Note::RoleUsedElsewhere {
+            role_kind: role_kind(namespace),
+            role: name.to_string(),
+            bindings: others.iter().map(|b| b.to_string()).collect(),
+        });
     }
 }
 
@@ -337,12 +336,7 @@ fn adoptable<'a>(live: &'a LiveCluster, group: &str, target: &BindingTarget) -> 
 fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -> Vec<Change> {
     let Some(want) = desired.authentication_mode else { return vec![] };
     if want < live.mode {
-        plan.notes.push(format!(
-            "the cluster is already in {}; EKS cannot move it back to {}. Set `authentication-mode \"{}\"`.",
-            live.mode.as_str(),
-            want.as_str(),
-            live.mode.as_str()
-        ));
+        plan.notes.push(Note::ModeCannotGoBack { live: live.mode, declared: want });
         return vec![];
     }
     let mut steps = Vec::new();
@@ -541,7 +535,8 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                 depends_on: vec![],
             }),
             ownership::Undeclared::Keep(why) => {
-                plan.kept.push(format!("access entry {principal} ({}, {why})", l.entry_type.as_str()));
+                let object = KeptObject::AccessEntry { principal: principal.clone(), entry_type: l.entry_type };
+                plan.kept.push(Kept { object, reason: why.into() });
             }
         }
     }
@@ -556,8 +551,7 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         return;
     }
     if let Some(why) = &live.kube_unreachable {
-        plan.notes
-            .push(format!("aws-auth cannot be read ({why}); its changes are planned once the cluster serves its API"));
+        plan.notes.push(Note::KubernetesNotServing { part: KubernetesPart::AwsAuth, why: why.clone() });
         return;
     }
     let empty = AwsAuthData::default();
@@ -597,12 +591,16 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
     if aws_auth::equivalent(before, &merged.data) && live.aws_auth.is_some() && !claims_changed {
         return;
     }
-    let mut kept: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kept: Vec<(KeptReason, usize)> = vec![];
     for (_, why) in &undeclared.kept {
-        *kept.entry(why.to_string()).or_default() += 1;
+        let reason = KeptReason::from(why.clone());
+        match kept.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => kept.push((reason, 1)),
+        }
     }
-    for (why, n) in kept {
-        plan.kept.push(format!("{n} aws-auth mapping(s) kept in place ({why})"));
+    for (reason, count) in kept {
+        plan.kept.push(Kept { object: KeptObject::AwsAuthMappings { count }, reason });
     }
     plan.changes.push(Change {
         id: "aws-auth".into(),
@@ -629,9 +627,7 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         return;
     }
     if let Some(why) = &live.kube_unreachable {
-        plan.notes.push(format!(
-            "RBAC bindings cannot be read ({why}); their changes are planned once the cluster serves its API"
-        ));
+        plan.notes.push(Note::KubernetesNotServing { part: KubernetesPart::Bindings, why: why.clone() });
         return;
     }
     let mut wanted: BTreeMap<String, LiveBinding> = BTreeMap::new();
@@ -674,10 +670,11 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             if before == Some(w) {
                 // Already there, and its role went away (deleted by hand): say so, but do not
                 // block every other change (a revocation among them) on it.
-                plan.notes.push(format!(
-                    "the binding of group {} exists, but its {kind:?} {role} does not: it grants nothing",
-                    w.group
-                ));
+                plan.notes.push(Note::BindingToMissingRole {
+                    group: w.group.clone(),
+                    role_kind: format!("{kind:?}"),
+                    role: role.clone(),
+                });
             } else {
                 plan.problems.push(problem(false));
             }
@@ -689,10 +686,8 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         if before.is_none()
             && let Some(existing) = adoptable(live, &w.group, &w.target)
         {
-            plan.kept.push(format!(
-                "RBAC binding {} binds group {} as declared: adopted, not duplicated",
-                existing.name, w.group
-            ));
+            let object = KeptObject::Binding { name: existing.name.clone(), namespace: existing.namespace.clone() };
+            plan.kept.push(Kept { object, reason: KeptReason::Adopted });
             continue;
         }
         let depends_on: Vec<String> = role_change.map(|(id, _, _)| id.clone()).into_iter().collect();
@@ -729,7 +724,8 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 depends_on: vec![],
             });
         } else {
-            plan.kept.push(format!("RBAC binding {} (prune is off)", l.name));
+            let object = KeptObject::Binding { name: l.name.clone(), namespace: l.namespace.clone() };
+            plan.kept.push(Kept { object, reason: KeptReason::PruneOff });
         }
     }
 }

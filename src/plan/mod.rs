@@ -20,7 +20,7 @@ use crate::aws_auth::Mapping;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, EntryType};
 
 /// Bumped when the JSON shape changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
@@ -62,12 +62,12 @@ pub struct ClusterPlan {
     /// the cluster no longer matches it.
     pub fingerprint: String,
     pub changes: Vec<Change>,
-    /// What is live but not in the configuration, and stays (prune off, or not accessctl's).
-    pub kept: Vec<String>,
+    /// What is live but not in the configuration, and stays, and why.
+    pub kept: Vec<Kept>,
     /// Changes that need `--allow KIND` to be applied.
     pub guards: Vec<Guard>,
     /// Things the reviewer should know (a Kubernetes API that could not be read, …).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// What makes this plan wrong to apply at all (a binding to a role that does not exist, a
     /// cluster in another account than the file says): `plan` and `apply` stop on any.
     #[serde(default)]
@@ -272,6 +272,146 @@ impl Problem {
             Problem::TooManyOwners { .. } => "let fewer configurations declare this entry",
             Problem::WrongAccount { .. } => "correct `account` in the file, or point accessctl at the right account",
             Problem::WrongRegion { .. } => "correct `region` in the file",
+        }
+    }
+}
+
+/// Something live that the plan leaves as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    pub object: KeptObject,
+    pub reason: KeptReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum KeptObject {
+    AccessEntry {
+        principal: String,
+        #[serde(rename = "type")]
+        entry_type: EntryType,
+    },
+    /// aws-auth mappings, counted (listing them is aws-auth's own business).
+    AwsAuthMappings {
+        count: usize,
+    },
+    Binding {
+        name: String,
+        namespace: Option<String>,
+    },
+    Role {
+        name: String,
+        namespace: Option<String>,
+    },
+}
+
+/// Why it stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum KeptReason {
+    /// No configuration claims it (made by hand, by eksctl, by EKS).
+    NotManaged,
+    /// Other configurations own it.
+    OwnedByOthers {
+        owners: Vec<String>,
+    },
+    Protected,
+    PruneOff,
+    /// It is what the files declare, made by someone else: adopted as it is.
+    Adopted,
+}
+
+impl From<crate::ownership::KeptBecause> for KeptReason {
+    fn from(k: crate::ownership::KeptBecause) -> KeptReason {
+        use crate::ownership::KeptBecause as K;
+        match k {
+            K::NotManaged => KeptReason::NotManaged,
+            K::OwnedByOthers(o) => KeptReason::OwnedByOthers { owners: o.iter().map(str::to_string).collect() },
+            K::Protected => KeptReason::Protected,
+            K::PruneOff => KeptReason::PruneOff,
+        }
+    }
+}
+
+impl std::fmt::Display for KeptReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeptReason::NotManaged => f.write_str("not created by accessctl"),
+            KeptReason::OwnedByOthers { owners } => write!(f, "owned by {}", owners.join(", ")),
+            KeptReason::Protected => f.write_str("protected"),
+            KeptReason::PruneOff => f.write_str("prune is off"),
+            KeptReason::Adopted => f.write_str("as declared: adopted, not duplicated"),
+        }
+    }
+}
+
+impl std::fmt::Display for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.reason;
+        match &self.object {
+            KeptObject::AccessEntry { principal, entry_type } => {
+                write!(f, "access entry {principal} ({}, {r})", entry_type.as_str())
+            }
+            KeptObject::AwsAuthMappings { count } => write!(f, "{count} aws-auth mapping(s) kept in place ({r})"),
+            KeptObject::Binding { name, namespace } => {
+                write!(f, "RBAC binding {name}{} ({r})", in_namespace(namespace))
+            }
+            KeptObject::Role { name, namespace: None } => write!(f, "ClusterRole {name} ({r})"),
+            KeptObject::Role { name, namespace: Some(ns) } => write!(f, "Role {name} in namespace `{ns}` ({r})"),
+        }
+    }
+}
+
+/// What the reviewer should know about a plan that is not a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Note {
+    /// A part of the Kubernetes side could not be read because the cluster does not serve its
+    /// API yet: its changes wait.
+    KubernetesNotServing { part: KubernetesPart, why: String },
+    /// The file asks for a mode EKS cannot go back to.
+    ModeCannotGoBack { live: AuthMode, declared: AuthMode },
+    /// A binding that exists binds to a role that does not.
+    BindingToMissingRole { group: String, role_kind: String, role: String },
+    /// A role the plan changes is used by bindings this configuration does not own.
+    RoleUsedElsewhere { role_kind: String, role: String, bindings: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KubernetesPart {
+    AwsAuth,
+    Bindings,
+    Roles,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::KubernetesNotServing { part, why } => {
+                let what = match part {
+                    KubernetesPart::AwsAuth => "aws-auth cannot be read",
+                    KubernetesPart::Bindings => "RBAC bindings cannot be read",
+                    KubernetesPart::Roles => "RBAC roles cannot be read",
+                };
+                write!(f, "{what} ({why}); the changes are planned once the cluster serves its API")
+            }
+            Note::ModeCannotGoBack { live, declared } => write!(
+                f,
+                "the cluster is already in {}; EKS cannot move it back to {}. Set `authentication-mode \"{}\"`.",
+                live.as_str(),
+                declared.as_str(),
+                live.as_str()
+            ),
+            Note::BindingToMissingRole { group, role_kind, role } => {
+                write!(f, "the binding of group {group} exists, but its {role_kind} {role} does not: it grants nothing")
+            }
+            Note::RoleUsedElsewhere { role_kind, role, bindings } => write!(
+                f,
+                "the {role_kind} {role} changes, and bindings this configuration does not own use it too ({}): \
+                 their subjects' access changes with it",
+                bindings.join(", ")
+            ),
         }
     }
 }
