@@ -123,23 +123,45 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     })
 }
 
-/// A kubeconfig with one context per sandbox cluster (the first is current).
+/// A kubeconfig with one context per sandbox cluster (the first is current), written with kube's
+/// own `Kubeconfig` type.
 pub fn kubeconfig(sandbox: &Sandbox, clusters: &[String]) -> String {
     use base64::Engine;
+    use kube::config::{AuthInfo, Cluster, Context, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext};
     let ca = base64::engine::general_purpose::STANDARD.encode(sandbox.ca_pem());
-    let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
-    for c in clusters {
-        out.push_str(&format!(
-            "- name: {c}\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n",
-            sandbox.kube_url(c)
-        ));
-    }
-    out.push_str("users:\n- name: sandbox\n  user:\n    token: sandbox\ncontexts:\n");
-    for c in clusters {
-        out.push_str(&format!("- name: {c}\n  context:\n    cluster: {c}\n    user: sandbox\n"));
-    }
-    if let Some(first) = clusters.first() {
-        out.push_str(&format!("current-context: {first}\n"));
-    }
-    out
+    let config = Kubeconfig {
+        api_version: Some("v1".into()),
+        kind: Some("Config".into()),
+        clusters: clusters
+            .iter()
+            .map(|c| NamedCluster {
+                name: c.clone(),
+                cluster: Some(Cluster {
+                    server: Some(sandbox.kube_url(c)),
+                    certificate_authority_data: Some(ca.clone()),
+                    ..Cluster::default()
+                }),
+                other: Default::default(),
+            })
+            .collect(),
+        auth_infos: vec![NamedAuthInfo {
+            name: "sandbox".into(),
+            auth_info: Some(AuthInfo {
+                token: Some(crate::sandbox::access::STATIC_ADMIN_TOKEN.to_string().into()),
+                ..AuthInfo::default()
+            }),
+            other: Default::default(),
+        }],
+        contexts: clusters
+            .iter()
+            .map(|c| NamedContext {
+                name: c.clone(),
+                context: Some(Context { cluster: c.clone(), user: Some("sandbox".into()), ..Context::default() }),
+                other: Default::default(),
+            })
+            .collect(),
+        current_context: clusters.first().cloned(),
+        ..Kubeconfig::default()
+    };
+    serde_yaml_ng::to_string(&config).unwrap_or_default()
 }
