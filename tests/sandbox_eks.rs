@@ -657,3 +657,52 @@ async fn state_survives_a_restart_when_persisted() {
     second.stop().await;
     std::fs::remove_file(&path).unwrap();
 }
+
+/// EKS's request limit, as the sandbox plays it: a token bucket per account and region. Beyond
+/// it calls are throttled as EKS throttles (429 ThrottlingException); another region has its own
+/// bucket; and a plan that needs many more calls than the burst still goes through, only slower.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_rate_is_limited_per_account_and_region() {
+    use aws_sdk_eks::config::retry::RetryConfig;
+    let entries: String = (0..40)
+        .map(|i| {
+            format!(
+                "      - principalArn: arn:aws:iam::111122223333:role/r{i}\n        policies:\n          AmazonEKSViewPolicy: []\n"
+            )
+        })
+        .collect();
+    let seed = format!("clusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n{entries}");
+    let sb =
+        common::sandbox(&seed, common::Faults { rate_per_second: 20.0, burst: 5, ..common::Faults::default() }).await;
+    let client = |region: &str| {
+        aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::Config::builder()
+                .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+                .region(aws_sdk_eks::config::Region::new(region.to_string()))
+                .endpoint_url(sb.url())
+                .credentials_provider(aws_sdk_eks::config::Credentials::new("sandbox", "sandbox", None, None, "t"))
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        )
+    };
+    let eu = client("eu-west-1");
+    let mut throttled = 0;
+    for _ in 0..15 {
+        if let Err(e) = eu.describe_cluster().name("c").send().await {
+            assert_eq!(ProvideErrorMetadata::code(&e), Some("ThrottlingException"), "{e:?}");
+            throttled += 1;
+        }
+    }
+    assert!(throttled >= 5, "a burst of 5 lets 15 back-to-back calls through: {throttled} throttled");
+    // Another region spends another bucket.
+    client("us-east-1").describe_cluster().name("c").send().await.expect("us-east-1 has calls left");
+
+    // 80-odd calls against a burst of 5 at 20 per second: slower, and through.
+    let file = common::temp_file("rate", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let started = std::time::Instant::now();
+    let run = common::accessctl_as(&sb, common::ADMIN, &["plan", "-f", &file]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("arn:aws:iam::111122223333:role/r39"), "every entry was read: {}", run.stdout);
+    assert!(sb.counters().faults.get("RateLimited").copied().unwrap_or(0) > 0, "the limit was reached");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

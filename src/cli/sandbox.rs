@@ -45,6 +45,13 @@ pub struct Args {
     /// Make authentication-mode updates fail
     #[arg(long)]
     pub fail_updates: bool,
+    /// EKS's request limit per account and region, in calls per second (0: none); beyond it calls
+    /// are answered 429 ThrottlingException. Also settable at runtime (POST /_sandbox/faults).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// How many calls the rate limit lets through at once (default: one second's worth)
+    #[arg(long, default_value_t = 0)]
+    pub burst: u32,
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
@@ -70,6 +77,8 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             update_duration_ms: args.update_duration_ms,
             fail_updates: args.fail_updates,
             kube_error_rate: 0.0,
+            rate_per_second: args.rate,
+            burst: args.burst,
         },
         ..Options::default()
     };

@@ -26,6 +26,34 @@ pub struct Faults {
     pub fail_updates: bool,
     /// Fraction (0–1) of Kubernetes calls answered 500 (etcd trouble, webhook timeouts).
     pub kube_error_rate: f64,
+    /// EKS's request limit, as a token bucket per account and region: calls per second it
+    /// refills (0: no limit). Beyond it a call is answered 429 ThrottlingException, as EKS does.
+    pub rate_per_second: f64,
+    /// How many calls the bucket holds when full (0: one second's worth).
+    pub burst: u32,
+}
+
+/// One account and region's bucket of EKS calls.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    tokens: f64,
+    refilled: std::time::Instant,
+}
+
+impl Bucket {
+    /// Takes a call's token if there is one, refilling for the time since the last call.
+    pub fn take(bucket: &mut Option<Bucket>, rate: f64, burst: u32, now: std::time::Instant) -> bool {
+        let capacity = if burst == 0 { rate.ceil().max(1.0) } else { f64::from(burst) };
+        let b = bucket.get_or_insert(Bucket { tokens: capacity, refilled: now });
+        b.tokens = (b.tokens + now.duration_since(b.refilled).as_secs_f64() * rate).min(capacity);
+        b.refilled = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// What the fault dice decided for one call.
@@ -33,6 +61,8 @@ pub struct Faults {
 pub enum Injected {
     None,
     Throttle,
+    /// Over the account's request rate (the token bucket), not the dice.
+    RateLimited,
     ServerError,
     Unavailable,
     Drop,

@@ -114,6 +114,7 @@ impl Sandbox {
             rng: fastrand::Rng::with_seed(options.rng_seed),
             state_file: options.state_file.clone(),
             before_next_kube_write: None,
+            buckets: Default::default(),
         });
         let app = axum::Router::new().fallback(server::handle).with_state(Arc::clone(&shared));
         let (tx, rx) = watch::channel(false);

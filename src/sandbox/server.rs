@@ -36,6 +36,8 @@ pub struct Inner {
     pub counters: Counters,
     pub rng: fastrand::Rng,
     pub state_file: Option<PathBuf>,
+    /// EKS's request rate, per (account, region) of the signing credential.
+    pub buckets: std::collections::HashMap<(String, String), Option<super::faults::Bucket>>,
 }
 
 impl Shared {
@@ -73,7 +75,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Re
             kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await
         }
         None => security_token_service(&shared, &method, &parts.headers, &query, &body),
-        _ => elastic_kubernetes_service(&shared, &method, &segments, &query, &body).await,
+        _ => elastic_kubernetes_service(&shared, &method, &parts.headers, &segments, &query, &body).await,
     }
 }
 
@@ -113,9 +115,25 @@ fn eks_error(e: &EksError) -> Response {
     )
 }
 
+/// The (account, region) whose request rate a signed call spends: the signing credential's
+/// account, and the region of its credential scope.
+fn rate_key(inner: &Inner, headers: &HeaderMap) -> (String, String) {
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let account = sts::signing_key(authorization, &[])
+        .and_then(|key| inner.world.credentials.get(&key).map(|c| c.account.clone()))
+        .unwrap_or_default();
+    let region = authorization
+        .and_then(|h| h.split("Credential=").nth(1))
+        .and_then(|scope| scope.split('/').nth(2))
+        .unwrap_or_default()
+        .to_string();
+    (account, region)
+}
+
 async fn elastic_kubernetes_service(
     shared: &Arc<Shared>,
     method: &Method,
+    headers: &HeaderMap,
     segments: &[String],
     query: &[(String, String)],
     body: &Bytes,
@@ -133,7 +151,14 @@ async fn elastic_kubernetes_service(
         let mut inner = shared.lock();
         inner.counters.call(operation);
         let faults = inner.faults.clone();
-        let injected = faults.roll(&mut inner.rng);
+        let mut injected = faults.roll(&mut inner.rng);
+        if faults.rate_per_second > 0.0 && injected == Injected::None {
+            let key = rate_key(&inner, headers);
+            let bucket = inner.buckets.entry(key).or_default();
+            if !super::faults::Bucket::take(bucket, faults.rate_per_second, faults.burst, std::time::Instant::now()) {
+                injected = Injected::RateLimited;
+            }
+        }
         if injected != Injected::None {
             inner.counters.fault(injected);
         }
@@ -144,7 +169,7 @@ async fn elastic_kubernetes_service(
     }
     match injected {
         Injected::Drop => return dropped(),
-        Injected::Throttle => return eks_error(&EksError::throttling()),
+        Injected::Throttle | Injected::RateLimited => return eks_error(&EksError::throttling()),
         Injected::ServerError => return eks_error(&EksError::server()),
         Injected::Unavailable => return eks_error(&EksError::unavailable()),
         Injected::None => {}
