@@ -53,6 +53,20 @@ impl Endpoints {
     }
 }
 
+/// What makes two clusters' clients the same: their region and the role assumed for them.
+pub fn clients_key(cluster: &Cluster) -> String {
+    match &cluster.assume_role {
+        None => cluster.region.clone(),
+        Some(a) => format!(
+            "{}|{}|{}|{}",
+            cluster.region,
+            a.role_arn,
+            a.session_name.as_deref().unwrap_or_default(),
+            a.external_id.as_deref().unwrap_or_default()
+        ),
+    }
+}
+
 pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterClients {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(cluster.region.clone()))
@@ -65,8 +79,9 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
                 .build(),
         );
     // Throttling and 5xx are retried by the SDK with jittered backoff (8 attempts, unless the
-    // standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE settings say otherwise); apply adds the
-    // eventual-consistency retries the SDK cannot know about.
+    // standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE settings say otherwise: `AWS_RETRY_MODE=adaptive`
+    // trades speed for surviving sustained throttling); apply adds the eventual-consistency
+    // retries the SDK cannot know about.
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
     }

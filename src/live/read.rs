@@ -522,11 +522,22 @@ fn binding(
 }
 
 /// Reads every cluster of the configuration at once.
+/// Reads every cluster at once. Clusters reached the same way (region, assumed role) share one
+/// SDK configuration and its clients: one credential chain and assumed-role session, one
+/// connection pool, one retry state.
 pub async fn read_all(
     clusters: &[Cluster],
     endpoints: &Endpoints,
 ) -> Vec<Result<(LiveCluster, Connection), ReadError>> {
-    futures_util::future::join_all(clusters.iter().map(|c| read_cluster(c, endpoints))).await
+    let mut shared: BTreeMap<String, ClusterClients> = BTreeMap::new();
+    for c in clusters {
+        let key = super::aws::clients_key(c);
+        if let std::collections::btree_map::Entry::Vacant(slot) = shared.entry(key) {
+            slot.insert(clients_for(c, endpoints).await);
+        }
+    }
+    futures_util::future::join_all(clusters.iter().map(|c| read_with(c, shared[&super::aws::clients_key(c)].clone())))
+        .await
 }
 
 /// Every Role, ClusterRole, RoleBinding and ClusterRoleBinding of the cluster, as the access
