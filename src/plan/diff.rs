@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Change, ClusterPlan, EntrySpec, Target};
 use super::{Kept, KeptObject, KeptReason, KubernetesPart, Note, Problem};
-use crate::access::{Known, RoleKind, Rule};
+use crate::access::{Known, RoleKind};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
 use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
@@ -156,13 +156,7 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         Known::Known(rbac) => rbac.roles.iter().find(|r| r.name == name && r.namespace == *namespace),
         Known::Unknown(_) => None,
     };
-    let same = |a: &[Rule], b: &[Rule]| {
-        let mut a: Vec<String> = a.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
-        let mut b: Vec<String> = b.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
-        a.sort();
-        b.sort();
-        a == b
-    };
+    let same = crate::access::rbac::same_rules;
     let mut declared = BTreeSet::new();
     for d in &desired.roles {
         let key = binding_key(&d.name, d.namespace.as_deref());

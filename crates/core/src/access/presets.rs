@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::rbac::{Rbac, Rule};
+use super::rbac::{Rbac, Rule, same_rules};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Preset {
@@ -40,13 +40,7 @@ pub fn rules(name: &str) -> Option<Vec<Rule>> {
 
 /// The preset whose rules are exactly `rules` (in any order), if one is.
 pub fn recognise(rules: &[Rule]) -> Option<&'static Preset> {
-    let sorted = |r: &[Rule]| {
-        let mut v: Vec<String> = r.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect();
-        v.sort();
-        v
-    };
-    let wanted = sorted(rules);
-    all().iter().find(|p| sorted(&p.rules) == wanted)
+    all().iter().find(|p| same_rules(&p.rules, rules))
 }
 
 /// Whether `name` is a ClusterRole the API server itself keeps (and reconciles): the defaults

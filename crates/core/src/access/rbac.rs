@@ -58,6 +58,16 @@ impl Rule {
     }
 }
 
+/// Whether two lists of rules are the same rules, in any order (as RBAC reads them).
+pub fn same_rules(a: &[Rule], b: &[Rule]) -> bool {
+    let sorted = |r: &[Rule]| {
+        let mut v: Vec<String> = r.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect();
+        v.sort();
+        v
+    };
+    sorted(a) == sorted(b)
+}
+
 /// A ClusterRole (`namespace` None) or a Role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Role {
