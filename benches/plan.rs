@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
-use accessctl::sandbox::{Faults, Options, Sandbox, Seed};
+use accessctl_sandbox::{Faults, Options, Sandbox, Seed};
 
 const ENTRIES: usize = 3000;
 /// accessctl reads 16 entries at once, each with DescribeAccessEntry and

@@ -30,11 +30,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use common::Run;
+use common::{Accessctl, Run, Served};
 use serde_json::Value;
 
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
@@ -107,15 +106,15 @@ impl Keys {
 /// `accessctl sandbox`, running, with a scratch directory of its own (seed, kubeconfigs,
 /// access.kdl); both go when it is dropped.
 struct Running {
-    child: Child,
+    served: Served,
     url: String,
     dir: PathBuf,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.served.child.kill();
+        let _ = self.served.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -130,24 +129,13 @@ impl Running {
         std::fs::write(dir.join("seed.yaml"), seed).expect("seed written");
         std::fs::write(dir.join("access.kdl"), "cluster \"demo\" {\n    region \"eu-west-1\"\n}\n")
             .expect("access.kdl");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-            .args(["sandbox", "--listen", "127.0.0.1:0", "--seed"])
+        let served = Accessctl::new()
+            .args(&["sandbox", "--listen", "127.0.0.1:0", "--seed"])
             .arg(dir.join("seed.yaml"))
             .arg("--kubeconfig")
             .arg(dir.join("admin.kubeconfig"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("accessctl sandbox starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the sandbox's first line");
-        // Keep draining, so the sandbox never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let url = first.trim().rsplit(' ').next().unwrap_or_default().to_string();
-        let sb = Running { child, url, dir };
-        assert!(sb.url.starts_with("http://127.0.0.1:"), "unexpected first line: {first}");
-        sb
+            .serve();
+        Running { url: served.url.clone(), served, dir }
     }
 
     /// The kubeconfig `accessctl sandbox --kubeconfig` wrote: the static administrator token,
@@ -231,20 +219,22 @@ impl Running {
         (text(&out["AssumedRoleUser"]["Arn"]), keys)
     }
 
+    /// accessctl `args` against this sandbox, as its administrator.
+    fn accessctl(&self, args: &[&str]) -> Accessctl {
+        let admin = Keys::admin();
+        Accessctl::new().endpoint(&self.url).credentials((admin.id, admin.secret, None::<&str>)).args(args)
+    }
+
     /// `accessctl explain PRINCIPAL --output json` on the live state, as the administrator, with
     /// `request` flags (`--verb … --resource … -n …`) or none: the exit code and `now`, the
     /// explanation of what is granted at this moment.
     fn explain(&self, principal: &str, request: &[&str]) -> (i32, Value) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_accessctl"));
-        Keys::admin().apply(&mut cmd, &self.dir);
-        let run = Run::from(
-            cmd.args(["explain", principal, "--cluster", "demo", "-f"])
-                .arg(self.dir.join("access.kdl"))
-                .args(["--endpoint-url", &self.url, "--output", "json"])
-                .args(request)
-                .output()
-                .expect("accessctl explain runs"),
-        );
+        let run = self
+            .accessctl(&["explain", principal, "--cluster", "demo", "--output", "json", "-f"])
+            .arg(self.dir.join("access.kdl"))
+            .args(request)
+            .status_in(&[0, 3, 4])
+            .run();
         let out: Value = serde_json::from_str(&run.stdout)
             .unwrap_or_else(|e| panic!("explain printed no JSON ({e}):\n{}\n{}", run.stdout, run.stderr));
         (run.code, out["now"].clone())
@@ -508,7 +498,7 @@ fn a_console_group_bound_to_nothing_then_to_the_view_cluster_role() {
     // The default world, with keys for its console user bob.
     let seed = format!(
         "users:\n  - arn: {BOB}\n    accessKeyId: AKIABOB\n    secretAccessKey: bob-secret\n{}",
-        include_str!("../src/sandbox/default-seed.yaml")
+        include_str!("../crates/sandbox/src/default-seed.yaml")
     );
     let sb = Running::start("console", &seed);
     let bob = sb.kubeconfig_for("bob", &Keys::user("AKIABOB", "bob-secret"));
@@ -579,7 +569,7 @@ fn the_console_fix_written_in_access_kdl_and_applied() {
     require_clients();
     let seed = format!(
         "users:\n  - arn: {BOB}\n    accessKeyId: AKIABOB\n    secretAccessKey: bob-secret\n{}",
-        include_str!("../src/sandbox/default-seed.yaml")
+        include_str!("../crates/sandbox/src/default-seed.yaml")
     );
     let sb = Running::start("console-fix", &seed);
     let bob = sb.kubeconfig_for("bob", &Keys::user("AKIABOB", "bob-secret"));
@@ -602,22 +592,10 @@ fn the_console_fix_written_in_access_kdl_and_applied() {
         ),
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accessctl"));
-    Keys::admin().apply(&mut cmd, &sb.dir);
-    let applied = Run::from(
-        cmd.args(["apply", "--auto-approve", "-f"])
-            .arg(&file)
-            .args(["--endpoint-url", &sb.url])
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("accessctl apply runs"),
-    );
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    assert!(
-        applied.stdout.contains("+ ClusterRole eks-console-dashboard-full-access-clusterrole"),
-        "{}",
-        applied.stdout
-    );
+    sb.accessctl(&["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .stdout_has("+ ClusterRole eks-console-dashboard-full-access-clusterrole")
+        .run();
 
     let run = sb.kubectl(&bob, &["get", "pods"]);
     succeeds(&run, "", "No resources found in default namespace.");

@@ -34,8 +34,7 @@ async fn cluster_role_bindings(sb: &Sandbox) -> Vec<ClusterRoleBinding> {
 async fn a_binding_to_a_role_that_exists_nowhere_is_refused_before_any_write() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let file = temp_file("nothing", &console(""));
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
-    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
+    let planned = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file]).status(1).run();
     assert!(
         planned.stderr.contains(&format!(
             "group `{GROUP}` is bound to the ClusterRole `{ROLE}`, which neither the files declare nor the cluster has"
@@ -44,17 +43,15 @@ async fn a_binding_to_a_role_that_exists_nowhere_is_refused_before_any_write() {
         planned.stderr
     );
     assert!(planned.stderr.contains("preset=\"eks-console-full-access\""), "the fix is named: {}", planned.stderr);
-    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).status(1).run();
     assert!(aws_auth_of(&sb, "c").await.is_none(), "nothing was written");
     assert!(cluster_role_bindings(&sb).await.is_empty());
     // explain, offline, says the binding grants nothing.
-    let explained = accessctl_as(
-        &sb,
-        ADMIN,
-        &["explain", BOB, "--offline", "--cluster", "c", "-f", &file, "--verb", "list", "--resource", "pods"],
-    );
-    assert_eq!(explained.code, 3, "refused: {}\n{}", explained.stdout, explained.stderr);
+    let explained = Accessctl::new()
+        .sandbox(&sb)
+        .args(&["explain", BOB, "--offline", "--cluster", "c", "-f", &file, "--verb", "list", "--resource", "pods"])
+        .status(3)
+        .run();
     assert!(
         explained.stdout.contains(&format!("clusterrole.rbac.authorization.k8s.io \"{ROLE}\" not found")),
         "the API server's own reason: {}",
@@ -66,16 +63,14 @@ async fn a_binding_to_a_role_that_exists_nowhere_is_refused_before_any_write() {
 async fn a_declared_role_is_created_updated_and_pruned_and_a_binding_never_outlives_it() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let file = temp_file("preset", &console(&preset()));
-    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).run();
     let client = kube_of(&sb, "c").await;
     let roles: Api<ClusterRole> = Api::all(client);
     let made = roles.get(ROLE).await.unwrap();
     let preset = accessctl::access::presets::rules("eks-console-full-access").unwrap();
     assert_eq!(made.rules.as_ref().map(Vec::len), Some(preset.len()));
     assert_eq!(made.metadata.labels.as_ref().unwrap()["app.kubernetes.io/managed-by"], "accessctl");
-    let plan = accessctl_as(&sb, ADMIN, &["plan", "--detailed-exitcode", "-f", &file]);
-    assert_eq!(plan.code, 0, "converged: {}", plan.stdout);
+    Accessctl::new().sandbox(&sb).args(&["plan", "--detailed-exitcode", "-f", &file]).run();
 
     // The same role with rules of its own: updated in place.
     let own = format!(
@@ -83,16 +78,18 @@ async fn a_declared_role_is_created_updated_and_pruned_and_a_binding_never_outli
          verbs \"get\" \"list\"\n        }}\n    }}\n"
     );
     let file = temp_file("own-rules", &console(&own));
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
-    assert!(planned.stdout.contains(&format!("~ ClusterRole {ROLE}")), "{}", planned.stdout);
-    assert!(planned.stdout.contains("- get, list on nodes, namespaces, pods"), "{}", planned.stdout);
-    assert_eq!(accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]).code, 0);
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", &file])
+        .stdout_has(&format!("~ ClusterRole {ROLE}"))
+        .stdout_has("- get, list on nodes, namespaces, pods")
+        .run();
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).run();
     assert_eq!(roles.get(ROLE).await.unwrap().rules.unwrap().len(), 1);
 
     // Pruning the role while its binding stays declared is refused; both go together.
     let orphan = temp_file("orphan", &console("").replace("    aws-auth", "    prune #true\n    aws-auth"));
-    let refused = accessctl_as(&sb, ADMIN, &["plan", "-f", &orphan]);
-    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    let refused = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &orphan]).status(1).run();
     assert!(refused.stderr.contains("which this plan deletes"), "{}", refused.stderr);
     let neither = temp_file(
         "neither",
@@ -102,11 +99,9 @@ async fn a_declared_role_is_created_updated_and_pruned_and_a_binding_never_outli
         ),
     );
     // Bob loses what the role gave him: a guarded change.
-    let guarded = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &neither]);
-    assert_eq!(guarded.code, 1, "{}", guarded.stdout);
+    let guarded = Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &neither]).status(1).run();
     assert!(guarded.stdout.contains("user/bob can no longer do anything"), "{}", guarded.stdout);
-    let pruned = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "--allow", "access-loss", "-f", &neither]);
-    assert_eq!(pruned.code, 0, "{}\n{}", pruned.stdout, pruned.stderr);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "--allow", "access-loss", "-f", &neither]).run();
     assert!(roles.get_opt(ROLE).await.unwrap().is_none());
     assert!(cluster_role_bindings(&sb).await.is_empty());
 }
@@ -156,7 +151,7 @@ async fn the_console_manifest_applied_by_hand_is_adopted_not_duplicated_and_impo
         .unwrap();
 
     let file = temp_file("adopt", &console(&preset()));
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
+    let planned = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file]).run();
     assert!(!planned.stdout.contains("ClusterRole eks-console"), "the role is adopted as it is: {}", planned.stdout);
     assert!(!planned.stdout.contains("+ RBAC binding"), "the binding is adopted: {}", planned.stdout);
     assert!(
@@ -166,14 +161,13 @@ async fn the_console_manifest_applied_by_hand_is_adopted_not_duplicated_and_impo
         "{}",
         planned.stdout
     );
-    assert_eq!(accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]).code, 0);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).run();
     let bindings = cluster_role_bindings(&sb).await;
     assert_eq!(bindings.len(), 1, "never duplicated: {bindings:?}");
-    assert_eq!(accessctl_as(&sb, ADMIN, &["plan", "--detailed-exitcode", "-f", &file]).code, 0);
+    Accessctl::new().sandbox(&sb).args(&["plan", "--detailed-exitcode", "-f", &file]).run();
 
     // import writes the RBAC half, the role as its preset, and plans nothing with it.
-    let imported = accessctl_as(&sb, ADMIN, &["import", "--cluster", "c", "--region", "eu-west-1"]);
-    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let imported = Accessctl::new().sandbox(&sb).args(&["import", "--cluster", "c", "--region", "eu-west-1"]).run();
     assert!(
         imported.stdout.contains(&format!("cluster-role \"{ROLE}\" preset=\"eks-console-full-access\"")),
         "{}",
@@ -185,12 +179,7 @@ async fn the_console_manifest_applied_by_hand_is_adopted_not_duplicated_and_impo
         imported.stdout
     );
     let again = temp_file("imported", &imported.stdout);
-    let replanned = accessctl_as(&sb, ADMIN, &["plan", "--detailed-exitcode", "-f", &again]);
-    assert_eq!(
-        replanned.code, 0,
-        "import → plan is empty:\n{}\n{}\n{}",
-        imported.stdout, replanned.stdout, replanned.stderr
-    );
+    Accessctl::new().sandbox(&sb).args(&["plan", "--detailed-exitcode", "-f", &again]).run();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,14 +194,15 @@ async fn import_writes_a_custom_role_with_its_rules_and_plans_nothing() {
              group-binding \"log-readers\" role=\"pod-log-reader\" namespace=\"default\"\n}}\n"
         ),
     );
-    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    let imported = accessctl_as(&sb, ADMIN, &["import", "--cluster", "c", "--region", "eu-west-1"]);
-    assert!(imported.stdout.contains("role \"pod-log-reader\" namespace=\"default\" {"), "{}", imported.stdout);
-    assert!(imported.stdout.contains("resources \"pods\" \"pods/log\""), "{}", imported.stdout);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).run();
+    let imported = Accessctl::new()
+        .sandbox(&sb)
+        .args(&["import", "--cluster", "c", "--region", "eu-west-1"])
+        .stdout_has("role \"pod-log-reader\" namespace=\"default\" {")
+        .stdout_has("resources \"pods\" \"pods/log\"")
+        .run();
     let again = temp_file("custom-imported", &imported.stdout);
-    let replanned = accessctl_as(&sb, ADMIN, &["plan", "--detailed-exitcode", "-f", &again]);
-    assert_eq!(replanned.code, 0, "{}\n{}\n{}", imported.stdout, replanned.stdout, replanned.stderr);
+    Accessctl::new().sandbox(&sb).args(&["plan", "--detailed-exitcode", "-f", &again]).run();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,8 +212,7 @@ async fn a_file_naming_another_account_is_refused_before_any_write() {
         "account",
         &console(&preset()).replace("region \"eu-west-1\"", "region \"eu-west-1\"\n    account \"999999999999\""),
     );
-    let run = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    let run = Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).status(1).run();
     assert!(
         run.stderr.contains("the file says account 999999999999, but the cluster belongs to account 111122223333"),
         "{}",
@@ -252,8 +241,7 @@ async fn a_role_another_tool_manages_is_not_rewritten() {
         .await
         .unwrap();
     let file = temp_file("helm", &console(&preset()));
-    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    let run = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file]).status(1).run();
     assert!(
         run.stderr.contains(&format!(
             "the ClusterRole `{ROLE}` exists and is not accessctl's to rewrite: its rules are kept by Helm, which manages it"
@@ -271,7 +259,7 @@ async fn a_role_another_owner_still_binds_is_not_pruned() {
     };
     let owned = |owner: &str| format!("region \"eu-west-1\"\n    owner \"{owner}\"\n    prune #true\n");
     let a = temp_file("bound-a", &console(&preset()).replacen("region \"eu-west-1\"\n", &owned("team-a"), 1));
-    assert_eq!(accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &a]).code, 0);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &a]).run();
     // team-b binds its own group to team-a's role.
     let b = temp_file(
         "bound-b",
@@ -283,11 +271,9 @@ async fn a_role_another_owner_still_binds_is_not_pruned() {
             ),
         ),
     );
-    let run = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &b]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &b]).run();
     // team-a stops declaring the role: its prune would leave team-b's binding bound to nothing.
     let a = temp_file("bound-a2", &with_owner("team-a", ""));
-    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &a]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    let run = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &a]).status(1).run();
     assert!(run.stderr.contains("would be deleted, but accessctl.team-b:b-console"), "{}", run.stderr);
 }

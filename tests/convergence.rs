@@ -7,11 +7,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use accessctl::apply::{ApplyOptions, apply_cluster};
+use accessctl::apply::{ApplyError, ApplyOptions, apply_cluster};
 use accessctl::config::{self, SourceFile};
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
 use accessctl::model::Cluster;
+use accessctl::plan::ChangeId;
 use accessctl::plan::diff::diff;
 use common::*;
 
@@ -86,13 +87,13 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quick-start.kdl")).unwrap();
     let desired = cluster(&quick_start);
     let total = {
-        let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
+        let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
         let (live, _) = read_cluster(&desired, &Endpoints::sandbox(sb.url())).await.unwrap();
         diff(&desired, &live).changes.len()
     };
     assert!(total >= 7, "the quick start has {total} changes");
     for stop_after in 0..total {
-        let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
+        let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
         let endpoints = Endpoints::sandbox(sb.url());
         let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
         let plan = diff(&desired, &live);
@@ -106,20 +107,17 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
         .await;
         // Stopping ends a wait on a mode update at once (EKS goes on with it); nothing else fails.
         assert!(
-            report.failed.iter().all(|(_, why)| why.contains("interrupted while waiting")),
+            report.failed.iter().all(|(_, why)| matches!(why, ApplyError::InterruptedWaiting(_))),
             "stop after {stop_after}: {report:?}"
         );
 
         // The next run sees exactly the remainder, and converges.
         let (live, conn) = read_cluster(&desired, &endpoints).await.unwrap();
         let remainder = diff(&desired, &live);
-        let remaining: std::collections::BTreeSet<&str> = remainder.changes.iter().map(|c| c.id.as_str()).collect();
+        let remaining: std::collections::BTreeSet<&ChangeId> = remainder.changes.iter().map(|c| &c.id).collect();
         for done in &report.done {
-            if done != "aws-auth" {
-                assert!(
-                    !remaining.contains(done.as_str()),
-                    "stop after {stop_after}: {done} was done but is planned again"
-                );
+            if *done != ChangeId::AwsAuth {
+                assert!(!remaining.contains(done), "stop after {stop_after}: {done} was done but is planned again");
             }
         }
         let report = apply_cluster(&remainder, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use accessctl::access::desired;
 use accessctl::config::{self, SourceFile};
 use accessctl::explain::{Caller, Explanation, Source, Verdict, explain};
@@ -123,24 +121,22 @@ async fn access_entries_win_over_aws_auth_in_api_and_config_map() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_answers_with_exit_codes_and_json() {
-    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, Faults::default()).await;
-    let run = |principal: &str, extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_accessctl"))
-            .args(["explain", principal, "--cluster", "demo", "-f", "examples/quick-start.kdl", "--endpoint-url"])
-            .arg(sb.url())
-            .args(extra)
-            .env("AWS_ACCESS_KEY_ID", "sandbox")
-            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap()
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, Faults::default()).await;
+    let explain = |principal: &str| {
+        Accessctl::new().sandbox(&sb).args(&[
+            "explain",
+            principal,
+            "--cluster",
+            "demo",
+            "-f",
+            "examples/quick-start.kdl",
+        ])
     };
-    let me = run("me", &[]);
-    assert_eq!(me.status.code(), Some(0), "{}", String::from_utf8_lossy(&me.stdout));
-    assert!(String::from_utf8_lossy(&me.stdout).contains("system:masters"));
-    let admin = run("arn:aws:sts::111122223333:assumed-role/platform-admin/ci", &["--output", "json"]);
-    assert_eq!(admin.status.code(), Some(4), "no access before apply");
-    let json: serde_json::Value = serde_json::from_slice(&admin.stdout).unwrap();
+    explain("me").stdout_has("system:masters").stderr("").run();
+    // No access before apply.
+    let admin =
+        explain("arn:aws:sts::111122223333:assumed-role/platform-admin/ci").args(&["--output", "json"]).status(4).run();
+    let json: serde_json::Value = serde_json::from_str(&admin.stdout).unwrap();
     assert_eq!(json["now"]["verdict"], "no-access");
     assert_eq!(json["after_apply"]["verdict"], "access");
     assert_eq!(json["after_apply"]["source"], "access-entry");

@@ -1,63 +1,27 @@
-//! `import` then `plan` plans no changes: on the 2022-style seed, on a cluster accessctl already
-//! manages, on a cluster with a mapping the language refuses, and on a large generated cluster.
+//! `import` survives the round trip (validate, fmt --check, plan with no changes): on the
+//! 2022-style seed, on a cluster accessctl already manages, on a cluster with a mapping the
+//! language refuses, and on a large generated cluster.
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
-
-fn run(sb: &Sandbox, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(args)
-        .arg("--endpoint-url")
-        .arg(sb.url())
-        .env("AWS_ACCESS_KEY_ID", "sandbox")
-        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Imports `clusters`, checks the file validates, and that planning it changes nothing.
-fn import_then_plan_is_empty(sb: &Sandbox, region: &str, clusters: &[&str]) -> String {
-    let file = std::env::temp_dir().join(format!("accessctl-import-{}-{}.kdl", std::process::id(), fastrand::u32(..)));
-    let path = file.to_str().unwrap();
-    let mut args = vec!["import", "--region", region, "--out", path];
-    for c in clusters {
-        args.extend(["--cluster", c]);
-    }
-    let (code, _, err) = run(sb, &args);
-    assert_eq!(code, 0, "{err}");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let (code, out, err) = run(sb, &["plan", "-f", path, "--detailed-exitcode"]);
-    assert_eq!(code, 0, "import then plan must plan nothing:\n{text}\n{out}\n{err}");
-    assert!(out.contains("No changes."), "{out}");
-    std::fs::remove_file(&file).unwrap();
-    text
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_2022_style_cluster() {
-    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, Faults::default()).await;
-    let text = import_then_plan_is_empty(&sb, "eu-west-1", &["demo"]);
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, Faults::default()).await;
+    let text = import_round_trip(&sb, "eu-west-1", &["demo"]);
     assert!(text.contains("authentication-mode \"CONFIG_MAP\""));
     assert!(text.contains("map-user \"bob\" username=\"bob\""), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_accessctl_manages_with_eks_made_entries_marked() {
-    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
-    let (code, out, err) =
-        run(&sb, &["apply", "-f", "examples/quick-start.kdl", "--auto-approve", "--allow", "one-way-mode"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    let text = import_then_plan_is_empty(&sb, "eu-west-1", &["demo"]);
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, updates_take(20)).await;
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "-f", "examples/quick-start.kdl", "--auto-approve", "--allow", "one-way-mode"])
+        .run();
+    let text = import_round_trip(&sb, "eu-west-1", &["demo"]);
     assert!(text.contains("// a node role: EKS makes these entries"), "{text}");
     assert!(text.contains("// not made by accessctl: EKS makes an admin entry like this for the cluster's creator\n    access-entry \"ci-cluster-creator\""), "{text}");
     assert!(text.contains("access-entry \"demo-ng-gpu\" type=\"EC2_LINUX\""), "{text}");
@@ -69,7 +33,7 @@ async fn a_cluster_accessctl_manages_with_eks_made_entries_marked() {
 async fn mappings_the_language_refuses_stay_as_comments() {
     let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123\n        username: admin:{{SessionName}}\n        kubernetesGroups: [admins]\n        tags: {team: platform}\n        policies:\n          AmazonEKSAdminPolicy: [dev-*, ops]\n    awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/teams/dev/deployer\n          username: deployer\n          groups: [deployers]\n";
     let sb = sandbox(seed, Faults::default()).await;
-    let text = import_then_plan_is_empty(&sb, "eu-west-1", &["c"]);
+    let text = import_round_trip(&sb, "eu-west-1", &["c"]);
     assert!(text.contains("// not imported: arn:aws:iam::111122223333:role/teams/dev/deployer has a path"), "{text}");
     assert!(text.contains("principal \"sso-admin\" \"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123\""), "{text}");
     assert!(text.contains("namespaces \"dev-*\" \"ops\""), "{text}");
@@ -90,7 +54,7 @@ async fn a_large_generated_cluster() {
         seed.push_str(&format!("        - rolearn: arn:aws:iam::111122223333:role/legacy-{i}\n          username: legacy-{i}\n          groups: [legacy]\n"));
     }
     let sb = sandbox(&seed, Faults::default()).await;
-    let text = import_then_plan_is_empty(&sb, "eu-west-1", &["big"]);
+    let text = import_round_trip(&sb, "eu-west-1", &["big"]);
     // The 1,500 seeded and the admin entry EKS made for the cluster's creator.
     assert_eq!(text.matches("access-entry ").count(), 1500 + 1);
     assert_eq!(text.matches("map-role ").count(), 200);
@@ -107,7 +71,7 @@ async fn a_role_mapped_twice_and_a_malformed_account_import_as_a_valid_file() {
         "        - sso:\n            permissionSetName: ViewOnly\n            accountID: \"111122223333\"\n          groups: [viewers]\n      mapUsers:",
     );
     let sb = sandbox(&seed, Faults::default()).await;
-    let text = import_then_plan_is_empty(&sb, "eu-west-1", &["c"]);
+    let text = import_round_trip(&sb, "eu-west-1", &["c"]);
     assert!(text.contains("// not imported: arn:aws:iam::111122223333:role/ops is mapped again later"), "{text}");
     assert!(text.contains("// not imported: an `sso:` item for permission set ViewOnly"), "{text}");
     assert!(text.contains("username=\"ops-admin\""), "{text}");

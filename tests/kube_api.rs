@@ -175,7 +175,7 @@ async fn rbac_bindings_on_apiserver() {
 
 #[tokio::test]
 async fn the_seeded_aws_auth_is_served() {
-    let target = sandbox_kube(accessctl::sandbox::seed::DEFAULT_SEED, "demo").await;
+    let target = sandbox_kube(accessctl_sandbox::seed::DEFAULT_SEED, "demo").await;
     let api: Api<ConfigMap> = Api::namespaced(target.client, "kube-system");
     let cm = api.get("aws-auth").await.unwrap();
     let roles = &cm.data.unwrap()["mapRoles"];

@@ -8,8 +8,9 @@ use common::*;
 const SSO_ROLE: &str =
     "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c";
 
-fn plan(sb: &Sandbox, file: &str) -> Run {
-    accessctl_as(sb, ADMIN, &["plan", "--detailed-exitcode", "-f", file])
+/// `plan --detailed-exitcode` (0 no changes, 1 error, 2 changes).
+fn plan(sb: &Sandbox, file: &str) -> Accessctl {
+    Accessctl::new().sandbox(sb).args(&["plan", "--detailed-exitcode", "-f", file])
 }
 
 /// An unreadable aws-auth is not an empty one: the plan fails, it never says "No changes" and
@@ -20,12 +21,12 @@ async fn an_unreadable_kubernetes_api_fails_the_plan_instead_of_hiding_the_guard
     let sb = sandbox(seed, Faults { kube_error_rate: 1.0, ..Faults::default() }).await;
     let file =
         temp_file("unreadable", "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n");
-    let planned = plan(&sb, &file);
-    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
-    assert!(planned.stderr.contains("Kubernetes API cannot be read"), "{}", planned.stderr);
-    assert!(!planned.stdout.contains("No changes"), "{}", planned.stdout);
-    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file]);
-    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    plan(&sb, &file).status(1).stderr_has("Kubernetes API cannot be read").stdout_lacks("No changes").run();
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file])
+        .status(1)
+        .run();
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
     assert_eq!(
         c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
@@ -48,10 +49,18 @@ async fn self_access_sees_a_caller_whose_role_has_a_path() {
             "cluster \"c\" {{\n    region \"eu-west-1\"\n    access-entry \"{SSO_ROLE}\" {{\n        policy \"AmazonEKSViewPolicy\"\n    }}\n}}\n"
         ),
     );
-    let planned = accessctl_as(&sb, (&key, &secret, Some(&token)), &["plan", "-f", &file]);
-    assert!(planned.stdout.contains("! guard self-access"), "{}\n{}", planned.stdout, planned.stderr);
-    let applied = accessctl_as(&sb, (&key, &secret, Some(&token)), &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 1, "refused without --allow self-access: {}", applied.stdout);
+    Accessctl::new()
+        .sandbox(&sb)
+        .credentials((&key, &secret, Some(&token)))
+        .args(&["plan", "-f", &file])
+        .stdout_has("! guard self-access")
+        .run();
+    let applied = Accessctl::new()
+        .sandbox(&sb)
+        .credentials((&key, &secret, Some(&token)))
+        .args(&["apply", "--auto-approve", "-f", &file])
+        .status(1)
+        .run();
     assert!(applied.stderr.contains("--allow self-access"), "{}", applied.stderr);
 }
 
@@ -64,16 +73,17 @@ async fn an_entry_that_grants_nothing_does_not_replace_a_masters_mapping() {
         "empty-entry",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:user/carol\"\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert!(planned.stdout.contains("! guard api-lockout"), "{}", planned.stdout);
-    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/carol"), "{}", planned.stdout);
+    plan(&sb, &file)
+        .status(2)
+        .stdout_has("! guard api-lockout")
+        .stdout_has("arn:aws:iam::111122223333:user/carol")
+        .run();
     // With a policy that lets carol act, the same move is not a lockout.
     let file = temp_file(
         "admin-entry",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n    access-entry \"arn:aws:iam::111122223333:user/carol\" {\n        policy \"AmazonEKSClusterAdminPolicy\"\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert!(!planned.stdout.contains("guard api-lockout"), "{}", planned.stdout);
+    plan(&sb, &file).status(2).stdout_lacks("guard api-lockout").run();
 }
 
 /// A node role whose EC2_LINUX entry becomes STANDARD loses `system:nodes`.
@@ -85,9 +95,11 @@ async fn a_node_entry_replaced_by_a_standard_one_is_a_node_lockout() {
         "node",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:role/nodes\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert!(planned.stdout.contains("! guard node-access"), "{}\n{}", planned.stdout, planned.stderr);
-    assert!(planned.stdout.contains("arn:aws:iam::111122223333:role/nodes"), "{}", planned.stdout);
+    plan(&sb, &file)
+        .status(2)
+        .stdout_has("! guard node-access")
+        .stdout_has("arn:aws:iam::111122223333:role/nodes")
+        .run();
 }
 
 /// An ownership annotation accessctl cannot read is not "accessctl manages nothing": the plan
@@ -104,9 +116,7 @@ async fn an_unreadable_ownership_annotation_fails_the_plan() {
         "annotation",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    prune #true\n    aws-auth {\n        map-user \"arn:aws:iam::111122223333:user/dave\" {\n            groups \"viewers\"\n        }\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
-    assert!(planned.stderr.contains("accessctl.io/managed-mappings"), "{}", planned.stderr);
+    plan(&sb, &file).status(1).stderr_has("accessctl.io/managed-mappings").run();
 }
 
 /// A saved plan is bound to the files and the live state it came from, and its guards are the
@@ -122,8 +132,7 @@ async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
         "cluster \"c\" {\n    region \"eu-west-1\"\n    assume-role \"arn:aws:iam::111122223333:role/accessctl\" external-id=\"s3cr3t-id\"\n    authentication-mode \"API\"\n}\n",
     );
     let saved = format!("{file}.plan.json");
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &file, "--out", &saved]);
-    assert_eq!(planned.code, 0, "{}\n{}", planned.stdout, planned.stderr);
+    Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file, "--out", &saved]).run();
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(!text.contains("s3cr3t-id"), "the external id stays out of the plan");
     #[cfg(unix)]
@@ -135,17 +144,18 @@ async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
     let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
     plan["clusters"][0]["guards"] = serde_json::json!([]);
     std::fs::write(&saved, serde_json::to_vec(&plan).unwrap()).unwrap();
-    let applied = accessctl_as(&sb, ADMIN, &["apply", &saved, "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    let applied = Accessctl::new().sandbox(&sb).args(&["apply", &saved, "--auto-approve", "-f", &file]).status(1).run();
     assert!(applied.stderr.contains("--allow one-way-mode"), "{}", applied.stderr);
     // Made from other files: refused.
     let other = temp_file(
         "other",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    assume-role \"arn:aws:iam::111122223333:role/accessctl\"\n}\n",
     );
-    let applied =
-        accessctl_as(&sb, ADMIN, &["apply", &saved, "--auto-approve", "--allow", "one-way-mode", "-f", &other]);
-    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    let applied = Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", &saved, "--auto-approve", "--allow", "one-way-mode", "-f", &other])
+        .status(1)
+        .run();
     assert!(applied.stderr.contains("is not what"), "{}", applied.stderr);
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
     assert_eq!(
@@ -153,8 +163,13 @@ async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
         "API_AND_CONFIG_MAP"
     );
     // A missing plan file is named.
-    let missing = accessctl_as(&sb, ADMIN, &["apply", "/nonexistent/plan.json", "-f", &file]);
-    assert!(missing.stderr.contains("/nonexistent/plan.json"), "{}", missing.stderr);
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "/nonexistent/plan.json", "-f", &file])
+        .status(1)
+        .stdout("")
+        .stderr_has("/nonexistent/plan.json")
+        .run();
 }
 
 /// The lockout analysis is done again from fresh reads right before the one-way step to API: a
@@ -164,9 +179,11 @@ async fn a_saved_plan_is_checked_against_the_files_and_its_guards_recomputed() {
 async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
     use std::sync::atomic::AtomicBool;
 
-    use accessctl::apply::{ApplyOptions, apply_cluster};
+    use accessctl::apply::{ApplyError, ApplyOptions, apply_cluster};
     use accessctl::live::aws::Endpoints;
     use accessctl::live::read::read_cluster;
+    use accessctl::model::AuthMode;
+    use accessctl::plan::ChangeId;
     use accessctl::plan::diff::diff;
 
     let seed = "clusters:\n  - name: c\n    authenticationMode: API_AND_CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::111122223333:user/sandbox-admin\n          groups: [system:masters]\n";
@@ -179,7 +196,7 @@ async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
         .remove(0);
     let (live, conn) = read_cluster(&desired, &Endpoints::sandbox(sb.url())).await.unwrap();
     let plan = diff(&desired, &live);
-    assert!(plan.guards.iter().all(|g| !g.principals.iter().any(|p| p.contains("dave"))));
+    assert!(plan.guards.iter().all(|g| !g.principals.iter().any(|p| p.principal.contains("dave"))));
     // Someone maps dave as an administrator after the plan was reviewed.
     sb.with_world(|w| {
         let mut c = w.clusters.remove("c").unwrap();
@@ -189,9 +206,13 @@ async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
     });
     let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     let (id, why) = report.failed.first().expect("the step to API is not taken");
-    assert!(id.starts_with("mode"), "{report:?}");
-    assert!(why.contains("arn:aws:iam::111122223333:user/dave"), "{why}");
-    assert!(report.done.iter().any(|d| d.contains("user/carol")), "the rest of the plan applies: {report:?}");
+    assert!(matches!(id, Some(ChangeId::AuthMode { to: AuthMode::Api })), "{report:?}");
+    assert!(matches!(why, ApplyError::NewLockout(_)), "{why}");
+    assert!(why.to_string().contains("arn:aws:iam::111122223333:user/dave"), "{why}");
+    assert!(
+        report.done.iter().any(|d| d.to_string().contains("user/carol")),
+        "the rest of the plan applies: {report:?}"
+    );
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
     assert_eq!(
         c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(),
@@ -209,15 +230,10 @@ async fn ctrl_c_while_waiting_for_a_mode_update_stops_at_once() {
         "ctrl-c",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API_AND_CONFIG_MAP\"\n}\n",
     );
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file, "--endpoint-url", &sb.url()])
-        .env("AWS_ACCESS_KEY_ID", "sandbox")
-        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "--auto-approve", "--allow", "one-way-mode", "-f", &file])
+        .spawn();
     // Wait until it is waiting on the update (it has asked DescribeUpdate), bounded.
     let started = std::time::Instant::now();
     while sb.counters().calls.get("DescribeUpdate").copied().unwrap_or(0) == 0 {
@@ -245,11 +261,8 @@ async fn an_entry_that_takes_over_a_mapping_with_less_is_guarded() {
         "takeover",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:user/bob\" {\n        groups \"readers\"\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert!(planned.stdout.contains("! guard access-loss"), "{}", planned.stdout);
-    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/bob"), "{}", planned.stdout);
-    let applied = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &file]);
-    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    plan(&sb, &file).status(2).stdout_has("! guard access-loss").stdout_has("arn:aws:iam::111122223333:user/bob").run();
+    let applied = Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &file]).status(1).run();
     assert!(applied.stderr.contains("--allow access-loss"), "{}", applied.stderr);
 }
 
@@ -263,8 +276,8 @@ async fn an_arn_spelled_differently_is_the_same_entry() {
         "case",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    access-entry \"arn:aws:iam::111122223333:user/Carol\" {\n        policy \"AmazonEKSViewPolicy\"\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert_eq!(planned.code, 0, "the same entry, nothing to change:\n{}", planned.stdout);
+    // The same entry: nothing to change.
+    plan(&sb, &file).run();
     let second = eks(&sb.url())
         .create_access_entry()
         .cluster_name("c")
@@ -290,23 +303,31 @@ async fn explain_speaks_of_the_session_the_role_and_the_creator() {
     let json = |run: &Run| -> serde_json::Value {
         serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}\n{}", run.stdout, run.stderr))
     };
-    let me = accessctl_as(
-        &sb,
-        (&key, &secret, Some(&token)),
-        &["explain", "me", "--cluster", "c", "-f", &file, "--output", "json"],
-    );
-    assert_eq!(me.code, 0, "{}\n{}", me.stdout, me.stderr);
+    let me = Accessctl::new()
+        .sandbox(&sb)
+        .credentials((&key, &secret, Some(&token)))
+        .args(&["explain", "me", "--cluster", "c", "-f", &file, "--output", "json"])
+        .run();
     assert_eq!(json(&me)["now"]["username"], "deploy:ci");
-    let role = accessctl_as(
-        &sb,
-        ADMIN,
-        &["explain", "arn:aws:iam::111122223333:role/deployer", "--cluster", "c", "-f", &file, "--output", "json"],
-    );
-    assert_eq!(role.code, 0, "{}\n{}", role.stdout, role.stderr);
+    let role = Accessctl::new()
+        .sandbox(&sb)
+        .args(&[
+            "explain",
+            "arn:aws:iam::111122223333:role/deployer",
+            "--cluster",
+            "c",
+            "-f",
+            &file,
+            "--output",
+            "json",
+        ])
+        .run();
     assert_eq!(json(&role)["now"]["source"], "access-entry");
     assert_eq!(json(&role)["now"]["unresolved"][0], "{{SessionName}}");
-    let creator = accessctl_as(&sb, ADMIN, &["explain", "me", "--cluster", "old", "-f", &file, "--output", "json"]);
-    assert_eq!(creator.code, 0, "{}\n{}", creator.stdout, creator.stderr);
+    let creator = Accessctl::new()
+        .sandbox(&sb)
+        .args(&["explain", "me", "--cluster", "old", "-f", &file, "--output", "json"])
+        .run();
     assert_eq!(json(&creator)["now"]["source"], "cluster-creator");
 }
 
@@ -320,6 +341,5 @@ async fn a_node_mapping_that_loses_its_node_username_is_a_node_lockout() {
         "node-username",
         "cluster \"c\" {\n    region \"eu-west-1\"\n    aws-auth {\n        map-role \"arn:aws:iam::111122223333:role/nodes\" username=\"node-{{SessionName}}\" {\n            groups \"system:bootstrappers\" \"system:nodes\"\n        }\n    }\n}\n",
     );
-    let planned = plan(&sb, &file);
-    assert!(planned.stdout.contains("! guard node-access"), "{}\n{}", planned.stdout, planned.stderr);
+    plan(&sb, &file).status(2).stdout_has("! guard node-access").run();
 }

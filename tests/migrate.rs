@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use accessctl::config::{self, source};
 use accessctl::explain::{Caller, Verdict, explain};
 use accessctl::live::access::from_live;
@@ -51,19 +49,9 @@ struct Env {
 }
 
 impl Env {
-    fn run(&self, args: &[&str]) -> (i32, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-            .args(args)
-            .args(["-f", self.file.to_str().unwrap(), "--endpoint-url", &self.sb.url()])
-            .env("AWS_ACCESS_KEY_ID", "sandbox")
-            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-        )
+    /// accessctl `args` on the team's file, against the sandbox.
+    fn accessctl(&self, args: &[&str]) -> Accessctl {
+        Accessctl::new().sandbox(&self.sb).args(args).arg("-f").arg(&self.file)
     }
 
     async fn verdicts(&self) -> Vec<Verdict> {
@@ -90,8 +78,7 @@ async fn setup(seed: &str) -> Env {
     )
     .unwrap();
     let env = Env { sb, file };
-    let (code, out) = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(code, 0, "{out}");
+    env.accessctl(&["apply", "--auto-approve"]).run();
     env
 }
 
@@ -101,16 +88,11 @@ async fn migrates_in_two_stages_and_everyone_keeps_access() {
     let before = env.verdicts().await;
     assert_eq!(before, vec![Verdict::Access; 4], "everyone gets in through aws-auth to begin with");
 
-    let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("migration stage 1 of 2"), "{out}");
-    let (code, out) = env.run(&["apply", "--auto-approve", "--allow", "one-way-mode"]);
-    assert_eq!(code, 0, "{out}");
+    env.accessctl(&["migrate", "--cluster", "shop", "--write"]).stdout_has("migration stage 1 of 2").run();
+    env.accessctl(&["apply", "--auto-approve", "--allow", "one-way-mode"]).run();
     assert_eq!(env.verdicts().await, before, "stage one changes nobody's access");
 
-    let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("migration stage 2 of 2"), "{out}");
+    env.accessctl(&["migrate", "--cluster", "shop", "--write"]).stdout_has("migration stage 2 of 2").run();
     let text = std::fs::read_to_string(&env.file).unwrap();
     assert!(text.contains("authentication-mode \"API\"") && !text.contains("aws-auth"), "{text}");
     // The RBAC half stays: bob's entry carries his group, still bound to the console's role.
@@ -122,37 +104,39 @@ async fn migrates_in_two_stages_and_everyone_keeps_access() {
         "{text}"
     );
     assert!(text.contains("preset=\"eks-console-full-access\""), "{text}");
-    let (code, out) = env.run(&["apply", "--auto-approve", "--allow", "one-way-mode"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(!out.contains("api-lockout"), "{out}");
+    env.accessctl(&["apply", "--auto-approve", "--allow", "one-way-mode"])
+        .stdout_lacks("api-lockout")
+        .stderr_lacks("api-lockout")
+        .run();
 
     let c = eks(&env.sb.url()).describe_cluster().name("shop").send().await.unwrap();
     assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API");
     assert_eq!(env.verdicts().await, before, "after the migration everyone who had access still has it");
-    let (code, out) = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "{out}");
+    env.accessctl(&["plan", "--detailed-exitcode"]).run();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn map_accounts_blocks_the_final_step_and_says_who_would_lose_access() {
     let seed = format!("{SEED}      mapAccounts: |\n        - \"444455556666\"\n");
     let env = setup(&seed).await;
-    env.run(&["migrate", "--cluster", "shop", "--write"]);
-    let (code, out) = env.run(&["apply", "--auto-approve", "--allow", "one-way-mode"]);
-    assert_eq!(code, 0, "{out}");
-    let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("migration stage 1 of 2"), "stage two must not be offered:\n{out}");
-    assert!(out.contains("account 444455556666") && out.contains("mapAccounts"), "{out}");
+    env.accessctl(&["migrate", "--cluster", "shop", "--write"]).run();
+    env.accessctl(&["apply", "--auto-approve", "--allow", "one-way-mode"]).run();
+    // Stage two is not offered.
+    env.accessctl(&["migrate", "--cluster", "shop", "--write"])
+        .stdout_has("migration stage 1 of 2")
+        .stdout_has("account 444455556666")
+        .stdout_has("mapAccounts")
+        .run();
     let text = std::fs::read_to_string(&env.file).unwrap();
     assert!(!text.contains("authentication-mode \"API\""), "{text}");
 
     // Forcing API by hand is caught by the plan's guard, which names them.
     let forced = text.replace("authentication-mode \"API_AND_CONFIG_MAP\"", "authentication-mode \"API\"");
     std::fs::write(&env.file, forced).unwrap();
-    let (code, out) = env.run(&["apply", "--auto-approve", "--allow", "one-way-mode"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("every principal of account 444455556666"), "{out}");
+    env.accessctl(&["apply", "--auto-approve", "--allow", "one-way-mode"])
+        .status(1)
+        .stdout_has("every principal of account 444455556666")
+        .run();
 }
 
 /// The mapping the authenticator really uses is the one migrated: a role mapped twice gets one
@@ -188,8 +172,10 @@ clusters:
 "
     );
     let env = setup(&seed).await;
-    let (code, out) = env.run(&["migrate", "--cluster", "shop", "--write"]);
-    assert_eq!(code, 0, "{out}");
+    env.accessctl(&["migrate", "--cluster", "shop", "--write"])
+        .stdout_has("role/ghost: IAM has no such role")
+        .stdout_has("role/teams/deployer has a path and never matched")
+        .run();
     let text = std::fs::read_to_string(&env.file).unwrap();
     assert_eq!(text.matches("access-entry").count(), 2, "one entry per principal:\n{text}");
     assert!(
@@ -198,7 +184,5 @@ clusters:
     );
     assert!(text.contains(&format!("access-entry \"{sso}\" username=\"sso-admin\"")), "{text}");
     assert_eq!(text.matches("AmazonEKSClusterAdminPolicy").count(), 2, "{text}");
-    assert!(out.contains("role/ghost: IAM has no such role"), "{out}");
-    assert!(out.contains("role/teams/deployer has a path and never matched"), "{out}");
     assert!(!text.contains("deployer"), "nothing is written for a mapping that granted nothing:\n{text}");
 }

@@ -33,14 +33,11 @@ fn config(owner: &str, mapped: &[&str], entries: &[&str]) -> String {
 }
 
 fn apply(sb: &Sandbox, file: &str) {
-    let run = accessctl_as(sb, ADMIN, &["apply", "--auto-approve", "-f", file]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    Accessctl::new().sandbox(sb).args(&["apply", "--auto-approve", "-f", file]).run();
 }
 
 fn plan_is_empty(sb: &Sandbox, file: &str) -> bool {
-    let run = accessctl_as(sb, ADMIN, &["plan", "--detailed-exitcode", "-f", file]);
-    assert_ne!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    run.code == 0
+    Accessctl::new().sandbox(sb).args(&["plan", "--detailed-exitcode", "-f", file]).status_in(&[0, 2]).run().code == 0
 }
 
 /// The role names mapped in aws-auth and those with an access entry.
@@ -73,8 +70,11 @@ async fn two_owners_that_prune_one_cluster_keep_each_others_access() {
     // team-a stops declaring its own mapping and the shared one: its own goes, the shared stays
     // (team-b still declares it), and team-b's are untouched.
     let a = temp_file("owner-a2", &config("team-a", &[], &["ea"]));
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &a]);
-    assert!(planned.stdout.contains("lets go of role:arn:aws:iam::111122223333:role/shared"), "{}", planned.stdout);
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", &a])
+        .stdout_has("lets go of role:arn:aws:iam::111122223333:role/shared")
+        .run();
     apply(&sb, &a);
     assert_eq!(live(&sb).await, (set(&["shared", "b1"]), set(&["ea", "eb"])));
     assert!(plan_is_empty(&sb, &a) && plan_is_empty(&sb, &b));
@@ -106,8 +106,7 @@ async fn an_entry_another_owner_created_is_claimed_before_that_owner_may_prune_i
     // team-b declares the same entry: its plan claims it (a change of its own), so team-a's
     // prune only lets go of it.
     let b = temp_file("claim-b", &config("team-b", &[], &["e"]));
-    let planned = accessctl_as(&sb, ADMIN, &["plan", "-f", &b]);
-    assert!(planned.stdout.contains("owned by team-a, team-b"), "{}", planned.stdout);
+    Accessctl::new().sandbox(&sb).args(&["plan", "-f", &b]).stdout_has("owned by team-a, team-b").run();
     apply(&sb, &b);
     assert!(plan_is_empty(&sb, &b));
     let a = temp_file("claim-a2", &config("team-a", &[], &[]));
@@ -126,18 +125,13 @@ async fn an_entry_another_owner_created_is_claimed_before_that_owner_may_prune_i
 #[test]
 fn an_invalid_owner_is_a_diagnostic() {
     let file = temp_file("bad-owner", "cluster \"c\" {\n    region \"eu-west-1\"\n    owner \"Team A\"\n}\n");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["validate", &file])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let run = Run::from(run);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("invalid_owner") && run.stderr.contains("`Team A` cannot be an owner"),
-        "{}",
-        run.stderr
-    );
+    Accessctl::new()
+        .args(&["validate", &file])
+        .status(1)
+        .stdout("")
+        .stderr_has("invalid_owner")
+        .stderr_has("`Team A` cannot be an owner")
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,8 +146,7 @@ async fn two_owners_declaring_one_principal_differently_is_refused_before_any_wr
              groups \"other\"\n        }}\n    }}\n    access-entry \"{ROLE}/e\" {{\n        policy \"AmazonEKSAdminPolicy\"\n    }}\n}}\n"
         ),
     );
-    let run = accessctl_as(&sb, ADMIN, &["apply", "--auto-approve", "-f", &b]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let run = Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &b]).status(1).run();
     assert!(
         run.stderr.contains(&format!("access entry {ROLE}/e is declared differently by owner `team-a`")),
         "{}",

@@ -4,36 +4,16 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use accessctl::config::{self, source};
 use common::*;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 
-/// Runs accessctl against the sandbox, with a home whose `~/.kube/config` has a context per
-/// sandbox cluster (for files that reach Kubernetes through a kubeconfig context).
-fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let home = std::env::temp_dir().join(format!("accessctl-home-{}-{}", std::process::id(), sandbox.addr().port()));
-    std::fs::create_dir_all(home.join(".kube")).unwrap();
-    let kubeconfig = accessctl::cli::sandbox::kubeconfig(sandbox, &sandbox.cluster_names());
-    std::fs::write(home.join(".kube/config"), kubeconfig).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(args)
-        .arg("--endpoint-url")
-        .arg(sandbox.url())
-        .env("HOME", &home)
-        .env("AWS_ACCESS_KEY_ID", "sandbox")
-        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("accessctl runs");
-    Run::from(out)
+/// accessctl `args` against the sandbox.
+fn accessctl(sandbox: &Sandbox, args: &[&str]) -> Accessctl {
+    Accessctl::new().sandbox(sandbox).args(args)
 }
 
 const ALL_GUARDS: &[&str] = &[
@@ -49,7 +29,7 @@ const ALL_GUARDS: &[&str] = &[
     "access-loss",
 ];
 
-fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Run {
+fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Accessctl {
     let mut args = vec!["apply", "--auto-approve"];
     for f in files {
         args.extend(["-f", f]);
@@ -58,7 +38,7 @@ fn apply(sandbox: &Sandbox, files: &[&str], extra: &[&str]) -> Run {
     accessctl(sandbox, &args)
 }
 
-fn plan(sandbox: &Sandbox, files: &[&str]) -> Run {
+fn plan(sandbox: &Sandbox, files: &[&str]) -> Accessctl {
     let mut args = vec!["plan", "--detailed-exitcode"];
     for f in files {
         args.extend(["-f", f]);
@@ -115,30 +95,24 @@ async fn every_example_converges_apply_then_plan_is_empty_and_apply_is_idempoten
     ];
     for example in examples {
         let sb = sandbox(&seed_for(&[example]), updates_take(50)).await;
-        let first = apply(&sb, &[example], ALL_GUARDS);
-        assert_eq!(first.code, 0, "{example}: apply failed\n{}\n{}", first.stdout, first.stderr);
-        let after = plan(&sb, &[example]);
-        assert_eq!(after.code, 0, "{example}: plan after apply is not empty\n{}\n{}", after.stdout, after.stderr);
+        apply(&sb, &[example], ALL_GUARDS).run();
+        let after = plan(&sb, &[example]).run();
         assert!(after.stdout.contains("No changes."), "{example}:\n{}", after.stdout);
-        let again = apply(&sb, &[example], &[]);
-        assert_eq!(again.code, 0, "{example}: second apply\n{}\n{}", again.stdout, again.stderr);
+        let again = apply(&sb, &[example], &[]).run();
         assert!(!again.stdout.contains('✓'), "{example}: the second apply changed something\n{}", again.stdout);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_start_moves_the_2022_cluster_to_access_entries_keeping_aws_auth() {
-    let sb = sandbox(accessctl::sandbox::seed::DEFAULT_SEED, updates_take(100)).await;
-    let planned = plan(&sb, &["examples/quick-start.kdl"]);
-    assert_eq!(planned.code, 2, "{}", planned.stderr);
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, updates_take(100)).await;
+    let planned = plan(&sb, &["examples/quick-start.kdl"]).status(2).run();
     insta::assert_snapshot!("quick_start_plan", planned.stdout);
 
-    let refused = apply(&sb, &["examples/quick-start.kdl"], &[]);
-    assert_eq!(refused.code, 1);
+    let refused = apply(&sb, &["examples/quick-start.kdl"], &[]).status(1).run();
     assert!(refused.stderr.contains("--allow one-way-mode"), "{}", refused.stderr);
 
-    let applied = apply(&sb, &["examples/quick-start.kdl"], &["--allow", "one-way-mode"]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    apply(&sb, &["examples/quick-start.kdl"], &["--allow", "one-way-mode"]).run();
     let cm = aws_auth_of(&sb, "demo").await.unwrap();
     let data = cm.data.unwrap();
     for kept in ["demo-ng-general", "demo-ng-gpu", "demo-fargate-pods"] {
@@ -187,8 +161,7 @@ async fn config_map_to_api_in_stages_without_locking_out_nodes() {
         updates_take(50),
     )
     .await;
-    let stage1 = apply(&sb, &["examples/config-map-to-api.kdl"], &["--allow", "one-way-mode"]);
-    assert_eq!(stage1.code, 0, "{}\n{}", stage1.stdout, stage1.stderr);
+    apply(&sb, &["examples/config-map-to-api.kdl"], &["--allow", "one-way-mode"]).run();
 
     // Stage two: API, and aws-auth no longer declared.
     let dir = tempdir("stage2");
@@ -202,16 +175,14 @@ async fn config_map_to_api_in_stages_without_locking_out_nodes() {
     std::fs::write(&file, stage2).unwrap();
     let file = file.to_str().unwrap();
 
-    let planned = plan(&sb, &[file]);
-    assert_eq!(planned.code, 2, "{}", planned.stderr);
+    let planned = plan(&sb, &[file]).status(2).run();
     assert!(planned.stdout.contains("~ authentication mode API_AND_CONFIG_MAP → API"), "{}", planned.stdout);
     assert!(
         !planned.stdout.contains("guard api-lockout"),
         "every aws-auth principal has an entry:\n{}",
         planned.stdout
     );
-    let applied = apply(&sb, &[file], &["--allow", "one-way-mode"]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    apply(&sb, &[file], &["--allow", "one-way-mode"]).run();
     let c = eks(&sb.url()).describe_cluster().name("legacy").send().await.unwrap();
     assert_eq!(c.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str(), "API");
     let nodes = eks(&sb.url())
@@ -222,7 +193,7 @@ async fn config_map_to_api_in_stages_without_locking_out_nodes() {
         .await
         .unwrap();
     assert_eq!(nodes.access_entry().unwrap().r#type(), Some("EC2_LINUX"));
-    assert_eq!(plan(&sb, &[file]).code, 0);
+    plan(&sb, &[file]).run();
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
@@ -252,12 +223,13 @@ async fn moving_to_api_with_aws_auth_only_principals_is_guarded_and_lists_them()
     let file = dir.join("access.kdl");
     std::fs::write(&file, "cluster \"c\" {\n    region \"eu-west-1\"\n    authentication-mode \"API\"\n}\n").unwrap();
     let file = file.to_str().unwrap();
-    let planned = plan(&sb, &[file]);
-    assert!(planned.stdout.contains("! guard api-lockout"), "{}", planned.stdout);
-    assert!(planned.stdout.contains("arn:aws:iam::111122223333:user/carol"), "{}", planned.stdout);
-    assert!(planned.stdout.contains("every principal of account 444455556666"), "{}", planned.stdout);
-    let refused = apply(&sb, &[file], &["--allow", "one-way-mode"]);
-    assert_eq!(refused.code, 1);
+    plan(&sb, &[file])
+        .status(2)
+        .stdout_has("! guard api-lockout")
+        .stdout_has("arn:aws:iam::111122223333:user/carol")
+        .stdout_has("every principal of account 444455556666")
+        .run();
+    let refused = apply(&sb, &[file], &["--allow", "one-way-mode"]).status(1).run();
     assert!(refused.stderr.contains("--allow api-lockout"), "{}", refused.stderr);
     let c = eks(&sb.url()).describe_cluster().name("c").send().await.unwrap();
     assert_eq!(
@@ -277,22 +249,22 @@ async fn json_plans_and_saved_plans_refuse_a_changed_cluster() {
     )
     .unwrap();
     let f = file.to_str().unwrap();
-    let json = accessctl(&sb, &["plan", "-f", f, "--output", "json"]);
+    let json = accessctl(&sb, &["plan", "-f", f, "--output", "json"]).run();
     let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON plan");
-    assert_eq!(plan["format_version"], 2);
-    let ids: BTreeSet<&str> =
-        plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(plan["format_version"], 3);
+    let ids: Vec<&serde_json::Value> =
+        plan["clusters"][0]["changes"].as_array().unwrap().iter().map(|c| &c["id"]).collect();
+    let dev = "arn:aws:iam::111122223333:role/dev";
     assert_eq!(
         ids,
-        BTreeSet::from([
-            "entry:arn:aws:iam::111122223333:role/dev",
-            "policy:arn:aws:iam::111122223333:role/dev:AmazonEKSViewPolicy"
-        ])
+        [
+            &serde_json::json!({"kind": "access-entry", "principal": dev}),
+            &serde_json::json!({"kind": "policy-association", "principal": dev, "policy": "AmazonEKSViewPolicy"}),
+        ]
     );
 
     let saved = dir.join("plan.json");
-    let out = accessctl(&sb, &["plan", "-f", f, "--out", saved.to_str().unwrap()]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    accessctl(&sb, &["plan", "-f", f, "--out", saved.to_str().unwrap()]).run();
     eks(&sb.url())
         .create_access_entry()
         .cluster_name("c")
@@ -300,20 +272,17 @@ async fn json_plans_and_saved_plans_refuse_a_changed_cluster() {
         .send()
         .await
         .unwrap();
-    let refused = accessctl(&sb, &["apply", saved.to_str().unwrap(), "-f", f, "--auto-approve"]);
-    assert_eq!(refused.code, 1);
+    let refused = accessctl(&sb, &["apply", saved.to_str().unwrap(), "-f", f, "--auto-approve"]).status(1).run();
     assert!(refused.stderr.contains("changed since"), "{}", refused.stderr);
     let fresh = dir.join("plan2.json");
-    accessctl(&sb, &["plan", "-f", f, "--out", fresh.to_str().unwrap()]);
-    let applied = accessctl(&sb, &["apply", fresh.to_str().unwrap(), "-f", f, "--auto-approve"]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    accessctl(&sb, &["plan", "-f", f, "--out", fresh.to_str().unwrap()]).run();
+    accessctl(&sb, &["apply", fresh.to_str().unwrap(), "-f", f, "--auto-approve"]).run();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_file_never_reaches_the_network() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
-    let run = apply(&sb, &["tests/bad/entry-rules.kdl"], &[]);
-    assert_eq!(run.code, 1);
+    let run = apply(&sb, &["tests/bad/entry-rules.kdl"], &[]).status(1).run();
     assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
     assert_eq!(sb.counters().total(), 0, "calls were made: {:?}", sb.counters());
 }
@@ -330,18 +299,16 @@ async fn converges_through_throttling_storms_server_errors_and_eventual_consiste
         ..Faults::default()
     };
     let sb = sandbox(&seed_for(&["examples/namespaced-developers.kdl"]), faults).await;
-    let run = apply(&sb, &["examples/namespaced-developers.kdl"], ALL_GUARDS);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    apply(&sb, &["examples/namespaced-developers.kdl"], ALL_GUARDS).run();
     sb.set_faults(Faults::default());
-    assert_eq!(plan(&sb, &["examples/namespaced-developers.kdl"]).code, 0);
+    plan(&sb, &["examples/namespaced-developers.kdl"]).run();
     assert!(sb.counters().faults.values().sum::<u64>() > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_bindings_are_created_as_accessctl_rbac() {
     let sb = sandbox(&seed_for(&["examples/console-access.kdl"]), Faults::default()).await;
-    let run = apply(&sb, &["examples/console-access.kdl"], ALL_GUARDS);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    apply(&sb, &["examples/console-access.kdl"], ALL_GUARDS).run();
     let client = kube_of(&sb, "shop").await;
     let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client);
     let b = crbs
@@ -387,10 +354,8 @@ async fn aws_auth_and_rbac_converge_on_a_real_kube_apiserver() {
     )
     .unwrap();
     let f = file.to_str().unwrap();
-    let applied = apply(&sb, &[f], &[]);
-    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    let after = plan(&sb, &[f]);
-    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
+    apply(&sb, &[f], &[]).run();
+    plan(&sb, &[f]).run();
 
     let data = cms.get("aws-auth").await.unwrap().data.unwrap();
     assert!(data["mapRoles"].contains("role/real-nodes"), "the node mapping was lost: {data:?}");
@@ -459,10 +424,8 @@ async fn the_console_examples_apply_on_a_real_kube_apiserver() {
         std::fs::write(&file, text).unwrap();
         let f = file.to_str().unwrap();
         let sb = sandbox(&seed_for(&[example]), updates_take(0)).await;
-        let applied = apply(&sb, &[f], ALL_GUARDS);
-        assert_eq!(applied.code, 0, "{example}:\n{}\n{}", applied.stdout, applied.stderr);
-        let after = plan(&sb, &[f]);
-        assert_eq!(after.code, 0, "{example} converges on a real API server:\n{}\n{}", after.stdout, after.stderr);
+        apply(&sb, &[f], ALL_GUARDS).run();
+        plan(&sb, &[f]).run();
     }
 
     let reviews: Api<SubjectAccessReview> = Api::all(client.clone());

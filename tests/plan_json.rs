@@ -27,8 +27,7 @@ const SEED: &str = "clusters:
 async fn the_plan_json_keeps_its_shape() {
     let sb = sandbox(SEED, updates_take(0)).await;
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/plan.kdl");
-    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", file, "--output", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = Accessctl::new().sandbox(&sb).args(&["plan", "-f", file, "--output", "json"]).run();
     let mut plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan --output json prints JSON");
     for cluster in plan["clusters"].as_array_mut().expect("clusters") {
         assert_eq!(cluster["fingerprint"].as_str().map(str::len), Some(64), "a SHA-256 digest");

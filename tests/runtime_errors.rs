@@ -23,7 +23,7 @@ fn fails_with(run: &Run, code: &str, help: &str) {
 async fn every_cluster_that_cannot_be_read_is_named_with_its_cause() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
     let file = temp_file("two", TWO);
-    let run = accessctl_as(&sb, ADMIN, &["plan", "-f", &file]);
+    let run = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file]).status(1).run();
     fails_with(&run, "accessctl::aws::not_found", "no such cluster in this account and region");
     assert!(
         run.stderr.contains("cluster `missing`: DescribeCluster failed: ResourceNotFoundException"),
@@ -32,7 +32,12 @@ async fn every_cluster_that_cannot_be_read_is_named_with_its_cause() {
     );
     assert!(!run.stderr.contains("cluster `c`"), "the readable cluster is not an error:\n{}", run.stderr);
 
-    let run = accessctl_as(&sb, ("AKIAUNKNOWN", "nope", None), &["plan", "-f", &file]);
+    let run = Accessctl::new()
+        .sandbox(&sb)
+        .credentials(("AKIAUNKNOWN", "nope", None::<&str>))
+        .args(&["plan", "-f", &file])
+        .status(1)
+        .run();
     fails_with(&run, "accessctl::aws::invalid_credentials", "AWS does not know these credentials");
     assert!(run.stderr.contains("cannot read live state (2 of the clusters)"), "{}", run.stderr);
 }
@@ -42,18 +47,8 @@ async fn throttling_that_outlasts_the_retries_is_not_called_a_credentials_proble
     let sb = sandbox(ONE_API_CLUSTER, Faults { throttle_rate: 1.0, ..Faults::default() }).await;
     let file = temp_file("throttled", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
     // Two attempts (the standard AWS_MAX_ATTEMPTS setting), so that giving up comes soon.
-    let url = sb.url();
     let run = tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
-            .args(["plan", "-f", &file, "--endpoint-url", &url])
-            .env("AWS_ACCESS_KEY_ID", "sandbox")
-            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-            .env("AWS_MAX_ATTEMPTS", "2")
-            .env_remove("AWS_PROFILE")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        Run::from(out)
+        Accessctl::new().sandbox(&sb).args(&["plan", "-f", &file]).env("AWS_MAX_ATTEMPTS", "2").status(1).run()
     })
     .await
     .unwrap();
@@ -63,33 +58,23 @@ async fn throttling_that_outlasts_the_retries_is_not_called_a_credentials_proble
 #[test]
 fn no_credentials_anywhere_says_where_they_are_looked_for() {
     let file = temp_file("no-credentials", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["plan", "-f", &file, "--endpoint-url", "http://127.0.0.1:9", "--timeout", "2"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    fails_with(&Run::from(out), "accessctl::aws::no_credentials", "set AWS_PROFILE");
+    // The builder's environment has no credentials, profiles or instance metadata.
+    let run =
+        Accessctl::new().args(&["plan", "-f", &file, "--timeout", "2"]).endpoint("http://127.0.0.1:9").status(1).run();
+    fails_with(&run, "accessctl::aws::no_credentials", "set AWS_PROFILE");
 }
 
 #[test]
 fn an_endpoint_that_cannot_be_reached_is_said_so() {
     // Nothing listens on the discard port of loopback.
     let file = temp_file("unreachable", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["plan", "-f", &file, "--endpoint-url", "http://127.0.0.1:9", "--timeout", "1"])
-        .env("AWS_ACCESS_KEY_ID", "sandbox")
-        .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-        .env_remove("AWS_PROFILE")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let run = Run::from(out);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = Accessctl::new()
+        .args(&["plan", "-f", &file, "--timeout", "1"])
+        .endpoint("http://127.0.0.1:9")
+        .credentials(ADMIN)
+        .status(1)
+        .stderr_has("--endpoint-url")
+        .run();
     let said = ["accessctl::aws::unreachable", "accessctl::aws::timed_out"];
     assert!(said.iter().any(|c| run.stderr.contains(c)), "{}", run.stderr);
-    assert!(run.stderr.contains("--endpoint-url"), "the help names the setting to check:\n{}", run.stderr);
 }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use accessctl::sandbox::{Options, Sandbox};
+use accessctl_sandbox::{Options, Sandbox};
 use proptest::prelude::*;
 
 fn send(addr: std::net::SocketAddr, method: &str, target: &str, content_type: &str, body: &[u8]) -> Option<u16> {

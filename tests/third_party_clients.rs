@@ -2,43 +2,30 @@
 //! third-party clients — the `aws` CLI and `kubectl` — pointed at it. Ignored, with the reason,
 //! where those clients are not installed (build.rs); `.ci/run` installs both, and under CI they run.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
+use common::{Accessctl, Served};
+
+/// `accessctl sandbox` as a process, and the kubeconfig it wrote.
 struct Running {
-    child: Child,
+    _served: Served,
     url: String,
     kubeconfig: std::path::PathBuf,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.kubeconfig);
-    }
-}
-
 fn start_sandbox() -> Running {
-    let kubeconfig = std::env::temp_dir().join(format!("accessctl-kubeconfig-{}", std::process::id()));
+    let kubeconfig = common::scratch("kubeconfig").join("config");
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--update-duration-ms", "200", "--kubeconfig"])
+    let served = Accessctl::new()
+        .args(&["sandbox", "--listen", "127.0.0.1:0", "--update-duration-ms", "200", "--kubeconfig"])
         .arg(&kubeconfig)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("accessctl sandbox starts");
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
-    // Keep draining, so the sandbox never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {first}");
+        .serve();
     eprintln!("accessctl sandbox was serving after {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
-    Running { child, url, kubeconfig }
+    Running { url: served.url.clone(), _served: served, kubeconfig }
 }
 
 fn aws(sandbox: &Running, args: &[&str]) -> (bool, String) {
@@ -108,12 +95,7 @@ fn kubectl_reads_aws_auth_from_the_sandbox() {
 #[test]
 #[cfg_attr(not(tool_aws), ignore = "needs the aws CLI: pip install awscli")]
 fn the_printed_exports_work_and_a_bad_state_folder_is_refused() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["sandbox", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Accessctl::new().args(&["sandbox", "--listen", "127.0.0.1:0"]).spawn();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut text = String::new();
     while !text.contains("Ctrl-C stops it.") {
@@ -144,11 +126,9 @@ fn the_printed_exports_work_and_a_bad_state_folder_is_refused() {
         .unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("demo"), "{out:?}");
 
-    let refused = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--state", "/nonexistent-folder/state.json"])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not exist"), "{refused:?}");
+    Accessctl::new()
+        .args(&["sandbox", "--listen", "127.0.0.1:0", "--state", "/nonexistent-folder/state.json"])
+        .status(1)
+        .stderr_has("does not exist")
+        .run();
 }

@@ -5,46 +5,29 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::Run;
-
-fn accessctl(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_accessctl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("accessctl runs");
-    Run::from(out)
-}
+use common::Accessctl;
 
 #[test]
 fn every_example_is_valid_together_and_alone() {
-    let all = accessctl(&["validate", "examples/"]);
-    assert_eq!(all.code, 0, "{}", all.stderr);
-    assert!(all.stderr.is_empty(), "examples must not warn:\n{}", all.stderr);
-    assert!(all.stdout.contains("10 cluster(s)"), "{}", all.stdout);
+    // Examples must not warn.
+    Accessctl::new().args(&["validate", "examples/"]).stdout_has("10 cluster(s)").stderr("").run();
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let rel = format!("examples/{}", path.file_name().unwrap().to_string_lossy());
-        let run = accessctl(&["validate", &rel]);
-        assert_eq!(run.code, 0, "{rel}:\n{}", run.stderr);
+        Accessctl::new().args(&["validate", &rel]).stderr("").run();
     }
 }
 
 #[test]
 fn examples_are_in_canonical_layout() {
-    let run = accessctl(&["fmt", "--check", "examples/"]);
-    assert_eq!(run.code, 0, "run `accessctl fmt examples/`:\n{}", run.stdout);
+    Accessctl::new().args(&["fmt", "--check", "examples/"]).run();
 }
 
 fn bad(case: &str) {
-    let run = accessctl(&["validate", &format!("tests/bad/{case}")]);
-    assert_eq!(run.code, 1, "a bad file must fail validation:\n{}", run.stderr);
-    assert!(run.stdout.is_empty());
+    let run = Accessctl::new().args(&["validate", &format!("tests/bad/{case}")]).status(1).stdout("").run();
     insta::assert_snapshot!(case.trim_end_matches(".kdl"), run.stderr);
 }
 
@@ -90,22 +73,24 @@ fn duplicates_across_files_show_both_places() {
 
 #[test]
 fn a_missing_file_is_an_error_not_a_panic() {
-    let run = accessctl(&["validate", "tests/bad/does-not-exist.kdl"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("does-not-exist.kdl"), "{}", run.stderr);
+    Accessctl::new()
+        .args(&["validate", "tests/bad/does-not-exist.kdl"])
+        .status(1)
+        .stderr_has("does-not-exist.kdl")
+        .stderr_lacks("panicked")
+        .run();
 }
 
 #[test]
 fn fmt_check_reports_files_out_of_layout() {
-    let dir = std::env::temp_dir().join(format!("accessctl-fmt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("fmt");
     let file = dir.join("a.kdl");
     std::fs::write(&file, "cluster a {region \"eu-west-1\"}").unwrap();
     let path = file.to_str().unwrap();
-    assert_eq!(accessctl(&["fmt", "--check", path]).code, 2);
-    assert_eq!(accessctl(&["fmt", path]).code, 0);
+    Accessctl::new().args(&["fmt", "--check", path]).status(2).run();
+    Accessctl::new().args(&["fmt", path]).run();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "cluster \"a\" {\n    region \"eu-west-1\"\n}\n");
-    assert_eq!(accessctl(&["fmt", "--check", path]).code, 0);
+    Accessctl::new().args(&["fmt", "--check", path]).run();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -19,16 +19,14 @@ const ATTEMPTS: u32 = 12;
 pub async fn write(kube: &kube::Client, request: &MergeRequest<'_>) -> Result<(), ApplyError> {
     let api: Api<ConfigMap> = Api::namespaced(kube.clone(), "kube-system");
     for attempt in 0..ATTEMPTS {
-        let current = with_retries(|| api.get_opt("aws-auth"))
-            .await
-            .map_err(|e| ApplyError::Kubernetes(super::kube_message(&e)))?;
+        let current = with_retries(|| api.get_opt("aws-auth")).await.map_err(super::kube_error)?;
         let (live, claims) = match &current {
             Some(cm) => {
                 let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
-                let parsed = AwsAuthData::parse(&data).map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+                let parsed = AwsAuthData::parse(&data).map_err(|e| ApplyError::AwsAuthUnreadable(e.to_string()))?;
                 let annotation = cm.metadata.annotations.as_ref().and_then(|a| a.get(aws_auth::MANAGED_ANNOTATION));
                 let claims = aws_auth::claims_from_annotation(annotation.map(String::as_str))
-                    .map_err(|e| ApplyError::Kubernetes(e.to_string()))?;
+                    .map_err(|e| ApplyError::AwsAuthUnreadable(e.to_string()))?;
                 (parsed, claims)
             }
             None => (AwsAuthData::default(), Claims::new()),
@@ -67,8 +65,8 @@ pub async fn write(kube: &kube::Client, request: &MergeRequest<'_>) -> Result<()
                 let ceiling = (20u64 << attempt.min(5)).min(500);
                 tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(ceiling / 4..=ceiling))).await;
             }
-            Err(e) => return Err(ApplyError::Kubernetes(super::kube_message(&e))),
+            Err(e) => return Err(super::kube_error(e)),
         }
     }
-    Err(ApplyError::Kubernetes("aws-auth kept changing under accessctl; try again".into()))
+    Err(ApplyError::AwsAuthContended)
 }

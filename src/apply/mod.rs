@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_eks::error::ProvideErrorMetadata;
 use aws_sdk_eks::types::{AccessScope as EksScope, AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
 use futures_util::StreamExt;
-use serde::Serialize;
 
+use crate::live::failure::Failure;
 use crate::live::read::{Connection, OWNERSHIP_TAG, aws_message};
 use crate::model::{AccessScope, AuthMode, EntryType, policy};
 use crate::ownership::Owners;
 use crate::plan::graph::ChangeGraph;
-use crate::plan::{Action, Change, ClusterPlan, EntrySpec, Target};
+use crate::plan::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -41,12 +41,13 @@ impl Default for ApplyOptions {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct Report {
     pub cluster: String,
-    pub done: Vec<String>,
-    pub failed: Vec<(String, String)>,
-    pub not_started: Vec<String>,
+    pub done: Vec<ChangeId>,
+    /// The changes that failed, and why (`None`: the plan itself could not be ordered).
+    pub failed: Vec<(Option<ChangeId>, ApplyError)>,
+    pub not_started: Vec<ChangeId>,
     pub interrupted: bool,
 }
 
@@ -56,16 +57,36 @@ impl Report {
     }
 }
 
+/// Why one change could not be made. Each kind has a stable code and, where there is one, the
+/// fix (`code`, `help`); the AWS kinds carry the classification runtime errors use everywhere.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error("{operation}: {message}")]
-    Aws { operation: &'static str, message: String },
+    Aws { operation: &'static str, failure: Failure, message: String },
+    #[error("DescribeCluster answered an authentication mode accessctl does not know: `{0}`")]
+    UnknownMode(String),
     #[error("the authentication-mode update {id} ended {status}: {detail}")]
     UpdateFailed { id: String, status: String, detail: String },
-    #[error("timed out after {0:?} waiting for {1}")]
-    Timeout(Duration, String),
-    #[error("Kubernetes: {0}")]
-    Kubernetes(String),
+    #[error("timed out after {after:?} waiting for the authentication-mode update {update}")]
+    UpdateTimeout { after: Duration, update: String },
+    #[error("Kubernetes: {message}")]
+    Kubernetes {
+        message: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("kube-system/aws-auth cannot be merged into: {0}")]
+    AwsAuthUnreadable(String),
+    #[error("aws-auth kept changing under accessctl (12 rounds of read, merge, write); try again")]
+    AwsAuthContended,
+    #[error("the role {0} was created by someone else since the plan; it is not taken over: run plan again")]
+    RoleTakenMeanwhile(String),
+    #[error("the role {0} kept changing under accessctl; try again")]
+    RoleContended(String),
+    #[error("a binding named {0} already exists and binds other subjects or another role; it is not overwritten")]
+    BindingConflict(String),
+    #[error("the changes depend on each other in a cycle")]
+    Cycle,
     #[error("the Kubernetes API of this cluster is not reachable, so {0} cannot be written")]
     NoKubernetes(String),
     #[error("interrupted before it started")]
@@ -80,14 +101,62 @@ pub enum ApplyError {
     ChangedSincePlan(String),
 }
 
-/// A Kubernetes error as a person reads it: the API server's own message where there is one.
-pub use crate::live::kubernetes::kube_message;
+impl ApplyError {
+    /// The stable code, as diagnostics have.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApplyError::Aws { failure, .. } => failure.code(),
+            ApplyError::UnknownMode(_) => "accessctl::apply::unknown_mode",
+            ApplyError::UpdateFailed { .. } => "accessctl::apply::update_failed",
+            ApplyError::UpdateTimeout { .. } => "accessctl::apply::update_timeout",
+            ApplyError::Kubernetes { .. } => "accessctl::kubernetes::write_failed",
+            ApplyError::AwsAuthUnreadable(_) => "accessctl::kubernetes::aws_auth_unreadable",
+            ApplyError::AwsAuthContended | ApplyError::RoleContended(_) => "accessctl::kubernetes::contended",
+            ApplyError::RoleTakenMeanwhile(_) | ApplyError::BindingConflict(_) => "accessctl::kubernetes::conflict",
+            ApplyError::Cycle => "accessctl::apply::cycle",
+            ApplyError::NoKubernetes(_) => "accessctl::kubernetes::unreachable",
+            ApplyError::Interrupted | ApplyError::InterruptedWaiting(_) => "accessctl::apply::interrupted",
+            ApplyError::NewLockout(_) => "accessctl::apply::new_lockout",
+            ApplyError::ChangedSincePlan(_) => "accessctl::apply::changed_since_plan",
+        }
+    }
+
+    /// What to do about it, where accessctl knows.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ApplyError::Aws { failure, .. } => Some(failure.help()),
+            ApplyError::UpdateTimeout { .. } => {
+                Some("EKS goes on with the update: run `accessctl plan` later, or raise --update-timeout")
+            }
+            ApplyError::Kubernetes { source: kube::Error::Api(s), .. } if s.code == 403 => Some(
+                "the applying principal may not write this object: give it RBAC on roles, bindings and \
+                 kube-system/aws-auth, or cluster admin",
+            ),
+            ApplyError::AwsAuthContended | ApplyError::RoleContended(_) => {
+                Some("another writer keeps changing it: run `accessctl apply` again once it is quiet")
+            }
+            ApplyError::NoKubernetes(_) => {
+                Some("check the cluster's endpoint access (public, or a private endpoint reachable from here)")
+            }
+            ApplyError::NewLockout(_) | ApplyError::ChangedSincePlan(_) => {
+                Some("run `accessctl plan` again and review what changed")
+            }
+            _ => None,
+        }
+    }
+}
 
 fn aws<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     operation: &'static str,
     e: &aws_sdk_eks::error::SdkError<E>,
 ) -> ApplyError {
-    ApplyError::Aws { operation, message: aws_message(e) }
+    ApplyError::Aws { operation, failure: Failure::of(e), message: aws_message(e) }
+}
+
+/// A Kubernetes write that failed: the API server's own message where there is one, and the
+/// error itself kept.
+pub(crate) fn kube_error(source: kube::Error) -> ApplyError {
+    ApplyError::Kubernetes { message: crate::live::kubernetes::kube_message(&source), source }
 }
 
 fn code<E: ProvideErrorMetadata>(e: &aws_sdk_eks::error::SdkError<E>) -> (&str, &str) {
@@ -128,13 +197,13 @@ pub async fn apply_cluster(
     let graph = ChangeGraph::build(plan);
     let levels = match graph.levels(&plan.cluster) {
         Ok(l) => l,
-        Err(e) => {
-            report.failed.push(("plan".into(), e.to_string()));
+        Err(_) => {
+            report.failed.push((None, ApplyError::Cycle));
             return report;
         }
     };
     // A failed change stops what depends on it, not what is independent of it.
-    let mut blocked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut blocked: std::collections::BTreeSet<ChangeId> = std::collections::BTreeSet::new();
     for level in levels {
         let (runnable, waiting): (Vec<&Change>, Vec<&Change>) =
             level.into_iter().partition(|c| !c.depends_on.iter().any(|d| blocked.contains(d)));
@@ -156,7 +225,7 @@ pub async fn apply_cluster(
             let change = runnable.remove(step);
             on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
             blocked.insert(change.id.clone());
-            report.failed.push((change.id.clone(), e.to_string()));
+            report.failed.push((Some(change.id.clone()), e));
         }
         let mut results = futures_util::stream::iter(runnable)
             .map(|change| async move {
@@ -189,12 +258,12 @@ pub async fn apply_cluster(
                     on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
                     report.interrupted = true;
                     blocked.insert(change.id.clone());
-                    report.failed.push((change.id.clone(), e.to_string()));
+                    report.failed.push((Some(change.id.clone()), e));
                 }
                 Err(e) => {
                     on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
                     blocked.insert(change.id.clone());
-                    report.failed.push((change.id.clone(), e.to_string()));
+                    report.failed.push((Some(change.id.clone()), e));
                 }
             }
         }
@@ -215,8 +284,8 @@ async fn recheck_before_api(plan: &ClusterPlan, conn: &Connection) -> Result<(),
     for guard in fresh.guards.iter().filter(|g| g.kind != crate::plan::GuardKind::AccessLoss) {
         let reviewed = plan.guards.iter().find(|g| g.kind == guard.kind);
         for p in &guard.principals {
-            if !reviewed.is_some_and(|g| g.principals.contains(p)) {
-                unseen.push(format!("{p} ({})", guard.kind.as_str()));
+            if !reviewed.is_some_and(|g| g.principals.iter().any(|r| r.principal == p.principal)) {
+                unseen.push(format!("{} ({})", p.principal, guard.kind.as_str()));
             }
         }
     }
@@ -381,10 +450,7 @@ async fn current_mode(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<AuthMo
     let d = eks.describe_cluster().name(cluster).send().await.map_err(|e| aws("DescribeCluster", &e))?;
     match d.cluster().and_then(|c| c.access_config()).and_then(|a| a.authentication_mode()) {
         None => Ok(AuthMode::ConfigMap),
-        Some(m) => AuthMode::parse(m.as_str()).ok_or_else(|| ApplyError::Aws {
-            operation: "DescribeCluster",
-            message: format!("unknown authentication mode `{}`", m.as_str()),
-        }),
+        Some(m) => AuthMode::parse(m.as_str()).ok_or_else(|| ApplyError::UnknownMode(m.as_str().to_string())),
     }
 }
 
@@ -412,7 +478,7 @@ pub async fn wait_update(
                 return Err(ApplyError::UpdateFailed { id: id.to_string(), status, detail });
             }
             _ if started.elapsed() > timeout => {
-                return Err(ApplyError::Timeout(timeout, format!("authentication-mode update {id}")));
+                return Err(ApplyError::UpdateTimeout { after: timeout, update: id.to_string() });
             }
             _ => {
                 attempt += 1;

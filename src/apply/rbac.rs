@@ -116,10 +116,7 @@ where
                     && existing.meta().labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).map(String::as_str)
                         != Some(role.owner) =>
             {
-                return Err(ApplyError::Kubernetes(format!(
-                    "the role {} was created by someone else since the plan; it is not taken over: run plan again",
-                    role.name
-                )));
+                return Err(ApplyError::RoleTakenMeanwhile(role.name.to_string()));
             }
             Some(mut existing) => {
                 set_rules(&mut existing, rules);
@@ -136,7 +133,7 @@ where
             Err(e) => return Err(k8s(e)),
         }
     }
-    Err(ApplyError::Kubernetes(format!("the role {} kept changing under accessctl; try again", role.name)))
+    Err(ApplyError::RoleContended(role.name.to_string()))
 }
 
 fn subjects(group: &str) -> Option<Vec<Subject>> {
@@ -159,7 +156,7 @@ fn role_ref(target: &BindingTarget) -> RoleRef {
 }
 
 fn k8s(e: kube::Error) -> ApplyError {
-    ApplyError::Kubernetes(super::kube_message(&e))
+    super::kube_error(e)
 }
 
 pub async fn write(
@@ -221,13 +218,7 @@ where
         Err(kube::Error::Api(s)) if s.code == 409 => {
             let name = binding.meta().name.clone().unwrap_or_default();
             let existing = with_retries(|| api.get(&name)).await.map_err(k8s)?;
-            if what(&existing) == what(binding) {
-                Ok(())
-            } else {
-                Err(ApplyError::Kubernetes(format!(
-                    "a binding named {name} already exists and binds other subjects or another role; it is not overwritten"
-                )))
-            }
+            if what(&existing) == what(binding) { Ok(()) } else { Err(ApplyError::BindingConflict(name)) }
         }
         Err(e) => Err(k8s(e)),
     }

@@ -25,12 +25,19 @@ pub struct Args {
     /// Apply without asking
     #[arg(long)]
     pub auto_approve: bool,
-    /// Accept a guarded change: one-way-mode, api-lockout, self-access, node-access (repeatable)
-    #[arg(long = "allow", value_enum)]
+    /// Accept a guarded change (repeatable)
+    #[arg(long = "allow", value_parser = guard_names())]
     pub allow: Vec<GuardKind>,
     /// How long an authentication-mode update may take, in seconds
     #[arg(long, default_value_t = 1800)]
     pub update_timeout: u64,
+}
+
+/// `--allow` takes the guards' names as the plan prints them.
+fn guard_names() -> impl clap::builder::TypedValueParser<Value = GuardKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(GuardKind::ALL.map(GuardKind::as_str))
+        .map(|name| name.parse::<GuardKind>().expect("a possible value names a guard"))
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
@@ -148,7 +155,13 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                 if r.interrupted { " (interrupted)" } else { "" }
             );
             for (id, e) in &r.failed {
-                println!("  failed {id}: {e}");
+                match id {
+                    Some(id) => println!("  failed {id}: {e} [{}]", e.code()),
+                    None => println!("  failed: {e} [{}]", e.code()),
+                }
+                if let Some(help) = e.help() {
+                    println!("    help: {help}");
+                }
             }
             for id in &r.not_started {
                 println!("  not started {id}");
@@ -157,6 +170,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         if !ok {
             println!("Run `accessctl plan` to see what remains; `accessctl apply` again converges.");
         }
+        #[cfg(feature = "sandbox")]
         if target.sandbox.is_some() {
             eprintln!(
                 "note: the embedded sandbox ends with this command, and what was applied to it with it. To keep a \

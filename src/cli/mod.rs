@@ -10,6 +10,7 @@ pub mod import;
 pub mod migrate;
 pub mod plan;
 pub mod progress;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schema;
 pub mod target;
@@ -50,6 +51,7 @@ pub enum Command {
     /// Print the language's schema
     Schema(schema::Args),
     /// Run a local EKS + Kubernetes endpoint (no AWS account needed)
+    #[cfg(feature = "sandbox")]
     Sandbox(sandbox::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::Args),
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Migrate(args) => migrate::exec(args),
         Command::Fmt(args) => fmt::exec(args),
         Command::Schema(args) => schema::exec(args),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::exec(args),
         Command::Completions(args) => completions::exec(args),
     }

@@ -12,6 +12,7 @@ use crate::live::read::{Connection, LiveCluster, read_all};
 use crate::model::Configuration;
 use crate::plan::{FORMAT_VERSION, Plan, diff};
 use crate::render::{self, Style};
+#[cfg(feature = "sandbox")]
 use crate::sandbox::{Options, Sandbox, Seed};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -23,9 +24,11 @@ pub struct TargetArgs {
     #[arg(long)]
     pub endpoint_url: Option<String>,
     /// Run against an embedded local sandbox (no AWS account): its default world, or --sandbox-seed
+    #[cfg(feature = "sandbox")]
     #[arg(long)]
     pub sandbox: bool,
     /// The YAML fixture the embedded sandbox starts from
+    #[cfg(feature = "sandbox")]
     #[arg(long, requires = "sandbox")]
     pub sandbox_seed: Option<PathBuf>,
     /// Only these clusters (repeatable)
@@ -41,6 +44,7 @@ pub struct Target {
     pub config: Configuration,
     pub endpoints: Endpoints,
     /// Kept alive for the command's duration.
+    #[cfg(feature = "sandbox")]
     pub sandbox: Option<Sandbox>,
 }
 
@@ -74,19 +78,25 @@ pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
 
 pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result<Target> {
     let timeout = std::time::Duration::from_secs(args.timeout);
-    let mut endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false, timeout };
-    let mut sandbox = None;
-    if args.sandbox {
-        let seed = match &args.sandbox_seed {
-            Some(path) => Seed::parse(&std::fs::read_to_string(path).into_diagnostic()?).into_diagnostic()?,
-            None => Seed::default_seed(),
-        };
-        let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
-        // The embedded sandbox needs no AWS account.
-        endpoints = Endpoints { timeout, ..Endpoints::sandbox(sb.url()) };
-        sandbox = Some(sb);
+    let endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false, timeout };
+    #[cfg(not(feature = "sandbox"))]
+    return Ok(Target { config, endpoints });
+    #[cfg(feature = "sandbox")]
+    {
+        let mut endpoints = endpoints;
+        let mut sandbox = None;
+        if args.sandbox {
+            let seed = match &args.sandbox_seed {
+                Some(path) => Seed::parse(&std::fs::read_to_string(path).into_diagnostic()?).into_diagnostic()?,
+                None => Seed::default_seed(),
+            };
+            let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
+            // The embedded sandbox needs no AWS account.
+            endpoints = Endpoints { timeout, ..Endpoints::sandbox(sb.url()) };
+            sandbox = Some(sb);
+        }
+        Ok(Target { config, endpoints, sandbox })
     }
-    Ok(Target { config, endpoints, sandbox })
 }
 
 /// Reads every cluster and diffs it. Read failures are reported per cluster.

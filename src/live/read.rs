@@ -9,7 +9,6 @@ use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ListParams};
-use serde::Serialize;
 
 use super::aws::{ClusterClients, Endpoints, clients_for};
 use super::failure::Failure;
@@ -17,96 +16,14 @@ use super::kubernetes::with_retries;
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, policy};
-use crate::ownership::{DEFAULT_OWNER, Owners};
-
-/// Label on every RBAC object accessctl manages.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "accessctl";
-/// Label on those objects naming the configuration that owns them (absent: the default owner).
-pub const OWNER_LABEL: &str = "accessctl.io/owner";
-/// Tag on every access entry accessctl creates or adopts: the owners that claim it.
-pub const OWNERSHIP_TAG: &str = "accessctl.io/managed";
+use crate::ownership::DEFAULT_OWNER;
+pub use accessctl_core::live::{
+    LiveAwsAuth, LiveBinding, LiveCluster, LiveEntry, LiveRole, MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL,
+    OWNERSHIP_TAG, binding_key,
+};
 
 /// How many entries are described at once per cluster.
 const ENTRY_CONCURRENCY: usize = 16;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveCluster {
-    pub name: String,
-    pub status: String,
-    pub mode: AuthMode,
-    /// The account that owns the cluster (from its ARN).
-    pub account: Option<String>,
-    /// The region the cluster's ARN names.
-    pub arn_region: Option<String>,
-    /// The IAM principal applying (an assumed-role session shown as its role).
-    pub caller: String,
-    /// The caller exactly as STS reports it (a session with its name): who the access model
-    /// authenticates when it asks about the caller.
-    #[serde(skip)]
-    pub caller_arn: String,
-    pub endpoint: Option<String>,
-    #[serde(skip)]
-    pub ca: Option<String>,
-    pub entries: BTreeMap<String, LiveEntry>,
-    /// `None` when the ConfigMap does not exist (or the cluster cannot serve it yet).
-    pub aws_auth: Option<LiveAwsAuth>,
-    pub bindings: BTreeMap<String, LiveBinding>,
-    /// The ClusterRoles and Roles accessctl manages (every owner's), by namespace/name.
-    pub roles: BTreeMap<String, LiveRole>,
-    /// Every Role, ClusterRole and binding of the cluster, for the access model.
-    #[serde(skip)]
-    pub rbac: crate::access::Known<crate::access::Rbac>,
-    /// Why the Kubernetes side could not be read, if it could not: only while the cluster does not
-    /// serve its API yet (an ACTIVE cluster whose API cannot be read is an error, not "empty").
-    pub kube_unreachable: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LiveEntry {
-    pub principal: String,
-    #[serde(rename = "type")]
-    pub entry_type: EntryType,
-    pub username: String,
-    pub groups: Vec<String>,
-    pub tags: BTreeMap<String, String>,
-    pub arn: String,
-    /// Policy short name → scope.
-    pub policies: BTreeMap<String, AccessScope>,
-}
-
-impl LiveEntry {
-    /// The configurations that claim this entry (none: accessctl never wrote or adopted it).
-    pub fn owners(&self) -> Owners {
-        self.tags.get(OWNERSHIP_TAG).map(|v| Owners::parse(v)).unwrap_or_default()
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveAwsAuth {
-    pub resource_version: String,
-    pub data: AwsAuthData,
-    pub claims: aws_auth::Claims,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LiveBinding {
-    pub name: String,
-    pub namespace: Option<String>,
-    pub group: String,
-    pub target: BindingTarget,
-    /// The configuration that owns it.
-    pub owner: String,
-}
-
-/// A ClusterRole (`namespace` None) or Role labelled as accessctl's.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LiveRole {
-    pub name: String,
-    pub namespace: Option<String>,
-    pub rules: Vec<crate::access::Rule>,
-    pub owner: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -494,11 +411,6 @@ fn live_role(
         })
         .collect();
     LiveRole { name: meta.name.clone().unwrap_or_default(), namespace, rules, owner: owner_of(meta) }
-}
-
-/// Bindings are keyed by namespace and name.
-pub fn binding_key(name: &str, namespace: Option<&str>) -> String {
-    format!("{}/{name}", namespace.unwrap_or(""))
 }
 
 fn binding(

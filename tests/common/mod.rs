@@ -2,24 +2,12 @@
 
 #![allow(dead_code)]
 
-pub use accessctl::sandbox::{Faults, Options, Sandbox, Seed};
+pub use accessctl_sandbox::{Faults, Options, Sandbox, Seed};
 
-/// What a run of the accessctl binary left: exit code and output.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
+mod run;
+#[allow(unused_imports)]
+pub use run::*;
 
-impl From<std::process::Output> for Run {
-    fn from(out: std::process::Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
 use aws_sdk_eks::config::{BehaviorVersion, Credentials, Region};
 
 /// A sandbox with the given seed (YAML) and faults, on a free loopback port.
@@ -99,7 +87,7 @@ pub async fn kube_of(sandbox: &Sandbox, cluster: &str) -> kube::Client {
     accessctl::live::kubernetes::connect(
         c.endpoint().expect("an endpoint"),
         c.certificate_authority().and_then(|a| a.data()),
-        accessctl::sandbox::access::STATIC_ADMIN_TOKEN.into(),
+        accessctl_sandbox::access::STATIC_ADMIN_TOKEN.into(),
     )
     .expect("kube client")
 }
@@ -109,29 +97,6 @@ pub async fn aws_auth_of(sandbox: &Sandbox, cluster: &str) -> Option<k8s_openapi
     let client = kube_of(sandbox, cluster).await;
     kube::api::Api::namespaced(client, "kube-system").get_opt("aws-auth").await.expect("reading aws-auth")
 }
-
-/// Runs the accessctl binary against `sandbox` with the given AWS credentials (access key,
-/// secret, optional session token); nothing of the caller's own AWS environment leaks in.
-pub fn accessctl_as(sandbox: &Sandbox, credentials: (&str, &str, Option<&str>), args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_accessctl"));
-    cmd.args(args)
-        .arg("--endpoint-url")
-        .arg(sandbox.url())
-        .env("AWS_ACCESS_KEY_ID", credentials.0)
-        .env("AWS_SECRET_ACCESS_KEY", credentials.1)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if let Some(token) = credentials.2 {
-        cmd.env("AWS_SESSION_TOKEN", token);
-    }
-    Run::from(cmd.output().expect("accessctl runs"))
-}
-
-/// The sandbox's default identity (`sandbox-admin`).
-pub const ADMIN: (&str, &str, Option<&str>) = ("sandbox", "sandbox", None);
 
 /// A session of `role_arn` from the sandbox's STS, as (key, secret, token).
 pub async fn assume(sandbox: &Sandbox, role_arn: &str, session: &str) -> (String, String, String) {

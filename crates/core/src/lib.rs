@@ -8,6 +8,12 @@
 
 pub mod access;
 pub mod aws_auth;
+pub mod config;
+pub mod explain;
+pub mod import;
+pub mod live;
+pub mod migrate;
 pub mod migration;
 pub mod model;
 pub mod ownership;
+pub mod plan;

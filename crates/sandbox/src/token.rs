@@ -1,5 +1,5 @@
 //! Verifying EKS bearer tokens as the authenticator does (reference §5.2), for the sandbox's
-//! Kubernetes API: the format checks 1–8 (the core's [`crate::access::token::parse`], proven
+//! Kubernetes API: the format checks 1–8 (the core's [`accessctl_core::access::token::parse`], proven
 //! against aws-iam-authenticator's token tests), then the SigV4 signature itself, recomputed with the
 //! secret of the access key (the sandbox knows the credentials it hands out), with the
 //! `x-k8s-aws-id` header bound to the cluster being called. A token minted for another cluster,
@@ -7,7 +7,7 @@
 
 use std::time::SystemTime;
 
-use crate::access::token::TokenFormatError;
+use accessctl_core::access::token::TokenFormatError;
 
 /// Who a verified token belongs to: the access key that signed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn verify(
     secret_of: impl Fn(&str) -> Option<String>,
 ) -> Result<TokenIdentity, TokenError> {
     // The sandbox's clusters are in the `aws` partition.
-    let presigned = crate::access::token::parse(token, "aws", None, now).map_err(|e| match e {
+    let presigned = accessctl_core::access::token::parse(token, "aws", None, now).map_err(|e| match e {
         TokenFormatError::Format(why) => TokenError::Format(why),
         TokenFormatError::Expired => TokenError::Expired,
     })?;
@@ -48,7 +48,7 @@ pub fn verify(
     let session = presigned.param("X-Amz-Security-Token").map(str::to_string);
     let creds = aws_credential_types::Credentials::new(key, secret.as_str(), session, None, "sandbox");
     let (_, expected) =
-        crate::live::token::presign(creds, &presigned.host, region, cluster, presigned.date, presigned.expires)
+        accessctl_token::presign(creds, &presigned.host, region, cluster, presigned.date, presigned.expires)
             .map_err(|_| TokenError::Signature)?;
     if Some(expected.as_str()) != presigned.param("X-Amz-Signature") {
         return Err(TokenError::Signature);
@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    use crate::live::token::mint_with;
+    use accessctl_token::mint_with;
 
     fn creds() -> aws_credential_types::Credentials {
         aws_credential_types::Credentials::new("sandbox", "sandbox", None, None, "t")

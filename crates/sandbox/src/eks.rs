@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::faults::Faults;
 use super::world::{Association, ClusterState, EntryState, Update, World};
-use crate::model::arn::{PrincipalArn, PrincipalKind};
-use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
-use crate::model::{AuthMode, policy};
+use accessctl_core::model::arn::{PrincipalArn, PrincipalKind};
+use accessctl_core::model::rules::{EntryType, EntryViolation, check_group, check_username};
+use accessctl_core::model::{AuthMode, policy};
 
 /// An EKS error: the exception name (sent as `x-amzn-ErrorType` and `__type`), its HTTP status,
 /// and the message.
@@ -356,8 +356,10 @@ fn create_cluster(world: &mut World, call: &Call<'_>, now: u64) -> EksResult {
     let region = "eu-west-1";
     let mut c = ClusterState::new(name, region, &account, mode, bootstrap, now);
     // The creator is the IAM principal behind the caller (a session becomes its role).
-    c.creator =
-        crate::access::Caller::parse(&world.identity.arn).ok().and_then(|c| c.principal()).map(|p| p.to_string());
+    c.creator = accessctl_core::access::Caller::parse(&world.identity.arn)
+        .ok()
+        .and_then(|c| c.principal())
+        .map(|p| p.to_string());
     c.tags = string_map(&b["tags"]).unwrap_or_default();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         world.put_namespace(&mut c, ns, now);

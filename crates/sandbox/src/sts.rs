@@ -4,7 +4,7 @@
 //! an earlier AssumeRole handed out).
 
 use super::world::World;
-use crate::model::PrincipalArn;
+use accessctl_core::model::PrincipalArn;
 
 /// The access key of a signed call: from the `Authorization` header's `Credential=` or from a
 /// presigned URL's `X-Amz-Credential`.
@@ -39,7 +39,7 @@ pub fn answer(world: &mut World, access_key: Option<&str>, params: &[(String, St
             let Some(role) = get("RoleArn") else { return error(400, "ValidationError", "RoleArn is required") };
             let session = get("RoleSessionName").unwrap_or("accessctl");
             let role = match PrincipalArn::parse(role) {
-                Ok(p) if p.kind == crate::model::PrincipalKind::Role => p,
+                Ok(p) if p.kind == accessctl_core::model::PrincipalKind::Role => p,
                 _ => return error(400, "ValidationError", "RoleArn is not a role ARN"),
             };
             if session.len() < 2

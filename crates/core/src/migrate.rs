@@ -14,12 +14,12 @@
 use kdl::{KdlDocument, KdlNode};
 use serde::Serialize;
 
-use accessctl_core::migration::{Nothing, Outcome, Refusal, RolePath, RolePaths, propose};
+use crate::migration::{Nothing, Outcome, Refusal, RolePath, RolePaths, propose};
 
 use crate::aws_auth::AwsAuthData;
 use crate::config::SourceFile;
 use crate::config::fmt::quote;
-use crate::live::read::LiveCluster;
+use crate::live::LiveCluster;
 use crate::model::{AuthMode, Cluster, EntryType, PrincipalArn};
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::seed::{Seed, SeedCluster};
-use crate::model::arn::PrincipalArn;
-use crate::model::rules::EntryType;
-use crate::model::{AuthMode, policy};
+use accessctl_core::model::arn::PrincipalArn;
+use accessctl_core::model::rules::EntryType;
+use accessctl_core::model::{AuthMode, policy};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct World {
@@ -155,7 +155,7 @@ impl World {
         );
         for u in &seed.users {
             let account = u.arn.split(':').nth(4).unwrap_or_default().to_string();
-            if PrincipalArn::parse(&u.arn).map(|p| p.kind) != Ok(crate::model::PrincipalKind::User) {
+            if PrincipalArn::parse(&u.arn).map(|p| p.kind) != Ok(accessctl_core::model::PrincipalKind::User) {
                 return Err(format!("users: {} is not an IAM user ARN", u.arn));
             }
             credentials.insert(
@@ -205,7 +205,10 @@ impl World {
         // A cluster the seed says nothing about was created by the sandbox's own identity: it then
         // holds the creator's admin access (hidden in CONFIG_MAP, an entry in the API modes).
         cluster.creator = c.creator.clone().or_else(|| {
-            crate::access::Caller::parse(&self.identity.arn).ok().and_then(|c| c.principal()).map(|p| p.to_string())
+            accessctl_core::access::Caller::parse(&self.identity.arn)
+                .ok()
+                .and_then(|c| c.principal())
+                .map(|p| p.to_string())
         });
         cluster.node_roles = c.node_roles.clone();
         cluster.fargate_roles = c.fargate_roles.clone();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::{Change, ClusterPlan};
+use super::{Change, ChangeId, ClusterPlan};
 
 pub struct ChangeGraph<'p> {
     pub graph: DiGraph<&'p Change, ()>,
@@ -20,13 +20,13 @@ pub struct CycleError(pub String);
 impl<'p> ChangeGraph<'p> {
     pub fn build(plan: &'p ClusterPlan) -> ChangeGraph<'p> {
         let mut graph = DiGraph::new();
-        let mut index: HashMap<&str, NodeIndex> = HashMap::new();
+        let mut index: HashMap<&ChangeId, NodeIndex> = HashMap::new();
         for c in &plan.changes {
-            index.insert(c.id.as_str(), graph.add_node(c));
+            index.insert(&c.id, graph.add_node(c));
         }
         for c in &plan.changes {
             for dep in &c.depends_on {
-                if let (Some(&from), Some(&to)) = (index.get(dep.as_str()), index.get(c.id.as_str())) {
+                if let (Some(&from), Some(&to)) = (index.get(dep), index.get(&c.id)) {
                     graph.add_edge(from, to, ());
                 }
             }
@@ -64,7 +64,7 @@ impl<'p> ChangeGraph<'p> {
                 "  n{} [label=\"{} {}\"];\n",
                 n.index(),
                 c.action.symbol(),
-                c.id.replace('"', "\\\"")
+                c.id.to_string().replace('"', "\\\"")
             ));
         }
         for e in self.graph.edge_indices() {

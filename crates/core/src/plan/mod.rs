@@ -20,7 +20,7 @@ use crate::aws_auth::Mapping;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, EntryType};
 
 /// Bumped when the JSON shape changes incompatibly.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
@@ -99,11 +99,41 @@ impl Action {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
-    /// Stable within a plan: `mode:API`, `entry:<arn>`, `policy:<arn>:<policy>`, `aws-auth`, …
-    pub id: String,
+    pub id: ChangeId,
     pub action: Action,
     pub target: Target,
-    pub depends_on: Vec<String>,
+    /// The changes that must be done before this one.
+    pub depends_on: Vec<ChangeId>,
+}
+
+/// What a change is to: stable within a plan, and the same for the same object in the next
+/// plan. In the JSON an object with a `kind`; for people (`Display`) a short address such as
+/// `entry:arn:aws:iam::111122223333:role/dev`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ChangeId {
+    AuthMode { to: AuthMode },
+    AccessEntry { principal: String },
+    EntryTags { principal: String },
+    PolicyAssociation { principal: String, policy: String },
+    AwsAuth,
+    Role { name: String, namespace: Option<String> },
+    GroupBinding { name: String, namespace: Option<String> },
+}
+
+impl std::fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ns = |namespace: &Option<String>| namespace.clone().unwrap_or_default();
+        match self {
+            ChangeId::AuthMode { to } => write!(f, "mode:{}", to.as_str()),
+            ChangeId::AccessEntry { principal } => write!(f, "entry:{principal}"),
+            ChangeId::EntryTags { principal } => write!(f, "tags:{principal}"),
+            ChangeId::PolicyAssociation { principal, policy } => write!(f, "policy:{principal}:{policy}"),
+            ChangeId::AwsAuth => f.write_str("aws-auth"),
+            ChangeId::Role { name, namespace } => write!(f, "role:{}/{name}", ns(namespace)),
+            ChangeId::GroupBinding { name, namespace } => write!(f, "binding:{}/{name}", ns(namespace)),
+        }
+    }
 }
 
 /// The comparable state of an access entry.
@@ -177,7 +207,7 @@ pub enum Target {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GuardKind {
     /// A step of the authentication mode: EKS never moves it back.
@@ -194,6 +224,15 @@ pub enum GuardKind {
 }
 
 impl GuardKind {
+    pub const ALL: [GuardKind; 5] = [
+        GuardKind::OneWayMode,
+        GuardKind::ApiLockout,
+        GuardKind::SelfAccess,
+        GuardKind::NodeAccess,
+        GuardKind::AccessLoss,
+    ];
+
+    /// The name `--allow` takes and the plan's JSON uses.
     pub fn as_str(self) -> &'static str {
         match self {
             GuardKind::OneWayMode => "one-way-mode",
@@ -205,12 +244,48 @@ impl GuardKind {
     }
 }
 
+impl std::str::FromStr for GuardKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<GuardKind, String> {
+        GuardKind::ALL.into_iter().find(|k| k.as_str() == name).ok_or_else(|| format!("no guard is named `{name}`"))
+    }
+}
+
+/// A change that needs `--allow KIND`: data, which the renderer puts into words.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Guard {
     pub kind: GuardKind,
-    pub message: String,
-    /// The principals concerned (who would be locked out, whose access goes).
-    pub principals: Vec<String>,
+    /// The one-way step (`one-way-mode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<ModeStep>,
+    /// The principals concerned: who would be locked out, whose access goes, and how.
+    pub principals: Vec<Concerned>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeStep {
+    pub from: AuthMode,
+    pub to: AuthMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concerned {
+    /// As the configuration names it (an ARN, or the account for mapAccounts).
+    pub principal: String,
+    pub loses: Loss,
+    /// Its access now could not be read (an unreachable Kubernetes API): the guard assumes the worst.
+    #[serde(default)]
+    pub access_now_unknown: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// It would no longer get in, or could do nothing.
+    AllAccess,
+    /// It keeps some access but not its cluster-wide admin rights.
+    ClusterAdmin,
 }
 
 /// Why a plan cannot be applied at all. Each is found before any write.

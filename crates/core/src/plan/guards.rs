@@ -11,10 +11,10 @@
 //! `system:nodes`; a role with a path is the same principal as its session.
 
 use super::after::state_after_plan;
-use super::{ClusterPlan, Guard, GuardKind, Target};
+use super::{ClusterPlan, Concerned, Guard, GuardKind, Loss, ModeStep, Target};
 use crate::access::{self, Authentication, Caller, ClusterAccess, Offline, Request, Via};
-use crate::live::access::from_live;
-use crate::live::read::LiveCluster;
+use crate::live::LiveCluster;
+use crate::live::from_live;
 use crate::model::{AuthMode, Cluster, EntryType, PrincipalArn, PrincipalKind};
 
 /// A principal's standing on a cluster, as far as the guards care.
@@ -109,7 +109,7 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         if let Target::AuthMode { from, to } = &c.target {
             guards.push(Guard {
                 kind: GuardKind::OneWayMode,
-                message: format!("authentication mode {} → {} cannot be undone", from.as_str(), to.as_str()),
+                step: Some(ModeStep { from: *from, to: *to }),
                 principals: vec![],
             });
         }
@@ -121,59 +121,34 @@ pub fn check(_desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     let (mut locked, mut nodes_lost, mut self_loss, mut downgraded) = (vec![], vec![], vec![], vec![]);
     for (label, caller) in principals([&before, &after], &live.caller, &live.caller_arn) {
         let (b, a) = (standing(&before, &caller), standing(&after, &caller));
-        let unknown = if b.unknown { " (its access now cannot be read)" } else { "" };
+        let concerned = |loses| Concerned { principal: label.clone(), loses, access_now_unknown: b.unknown };
         if b.node && !a.node {
-            nodes_lost.push(format!("{label}{unknown}"));
+            nodes_lost.push(concerned(Loss::AllAccess));
         } else if to_api && ((b.access && !a.access) || (b.authenticated && !a.authenticated)) {
-            locked.push(format!("{label}{unknown}"));
+            locked.push(concerned(Loss::AllAccess));
         } else if label != live.caller && a.authenticated && b.access && (!a.access || (b.admin && !a.admin)) {
             // Still let in after the plan (so not removed on purpose), but with less.
-            let what = if a.access { "loses its cluster-wide admin rights" } else { "can no longer do anything" };
-            downgraded.push(format!("{label} {what}{unknown}"));
+            downgraded.push(concerned(if a.access { Loss::ClusterAdmin } else { Loss::AllAccess }));
         }
         if label == live.caller {
             if b.access && !a.access {
-                self_loss.push("it can no longer do anything on the cluster".to_string());
+                self_loss.push(concerned(Loss::AllAccess));
             } else if b.admin && !a.admin {
-                self_loss.push("it loses its cluster-wide admin rights".to_string());
+                self_loss.push(concerned(Loss::ClusterAdmin));
             }
         }
     }
     if !locked.is_empty() {
-        guards.push(Guard {
-            kind: GuardKind::ApiLockout,
-            message: format!(
-                "moving to API ignores aws-auth: {} principal(s) that get in now would not, or could do nothing (no \
-                 access entry, or one that grants nothing): they would be locked out",
-                locked.len()
-            ),
-            principals: locked,
-        });
+        guards.push(Guard { kind: GuardKind::ApiLockout, step: None, principals: locked });
     }
     if !self_loss.is_empty() {
-        guards.push(Guard {
-            kind: GuardKind::SelfAccess,
-            message: format!("the applying principal loses access: {}", self_loss.join("; ")),
-            principals: vec![live.caller.clone()],
-        });
+        guards.push(Guard { kind: GuardKind::SelfAccess, step: None, principals: self_loss });
     }
     if !downgraded.is_empty() {
-        guards.push(Guard {
-            kind: GuardKind::AccessLoss,
-            message: format!(
-                "{} principal(s) the configuration keeps lose access they have now (an entry that takes over a \
-                 mapping, a policy or group that grants less)",
-                downgraded.len()
-            ),
-            principals: downgraded,
-        });
+        guards.push(Guard { kind: GuardKind::AccessLoss, step: None, principals: downgraded });
     }
     if !nodes_lost.is_empty() {
-        guards.push(Guard {
-            kind: GuardKind::NodeAccess,
-            message: format!("{} node or Fargate role(s) lose their access", nodes_lost.len()),
-            principals: nodes_lost,
-        });
+        guards.push(Guard { kind: GuardKind::NodeAccess, step: None, principals: nodes_lost });
     }
     plan.guards = guards;
 }

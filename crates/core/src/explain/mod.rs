@@ -6,7 +6,7 @@
 //! `authorize` whether it is allowed and by which rule — the same functions the sandbox enforces
 //! with. This module only turns their answers into findings and fixes in access.kdl terms. The
 //! state reasoned over comes from the files ([`crate::access::desired::from_config`]), from live
-//! reads ([`crate::live::access::from_live`]) or from live state with the plan applied
+//! reads ([`crate::live::from_live`]) or from live state with the plan applied
 //! ([`crate::plan::after::state_after_plan`]).
 
 pub mod render;

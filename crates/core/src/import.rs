@@ -11,7 +11,7 @@ use std::fmt::Write;
 use crate::access::{Known, RoleKind, presets};
 use crate::aws_auth::MappingKind;
 use crate::config::fmt::quote;
-use crate::live::read::{LiveCluster, OWNERSHIP_TAG};
+use crate::live::{LiveCluster, OWNERSHIP_TAG};
 use crate::model::{AccessScope, EntryType, PrincipalArn, PrincipalKind};
 
 /// One cluster as read, with what the import needs besides the live state.
@@ -233,7 +233,7 @@ fn cluster(out: &mut String, c: &ImportedCluster<'_>, names: &Names) {
 /// so import → plan stays empty. A binding to a role that does not exist is left out, said why.
 fn rbac_of_groups(out: &mut String, live: &LiveCluster) {
     let Known::Known(rbac) = &live.rbac else { return };
-    let in_force = |a: &crate::live::read::LiveAwsAuth| -> Vec<String> {
+    let in_force = |a: &crate::live::LiveAwsAuth| -> Vec<String> {
         let m = &a.data.mappings;
         (0..m.len())
             .filter(|i| crate::access::authn::mapping_in_force(m, *i))
@@ -275,7 +275,7 @@ fn rbac_of_groups(out: &mut String, live: &LiveCluster) {
                 };
                 let key = (role_namespace.cloned(), b.role_name.clone());
                 let owned_by =
-                    live.roles.get(&crate::live::read::binding_key(&b.role_name, role_namespace.map(String::as_str)));
+                    live.roles.get(&crate::live::binding_key(&b.role_name, role_namespace.map(String::as_str)));
                 let text = match owned_by {
                     // Another configuration's role: this one binds to it, it does not declare it.
                     Some(r) if r.owner != crate::ownership::DEFAULT_OWNER => {

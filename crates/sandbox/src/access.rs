@@ -11,11 +11,11 @@
 use serde_json::{Value, json};
 
 use super::world::{ClusterState, World, object_key, rfc3339};
-use crate::access::{
+use accessctl_core::access::{
     self, Association, Caller, ClusterAccess, Entry, Identity, Known, Lookups, Outcome, Rbac, Request, Via,
 };
-use crate::aws_auth::AwsAuthData;
-use crate::model::{AccessScope, PrincipalArn, policy};
+use accessctl_core::aws_auth::AwsAuthData;
+use accessctl_core::model::{AccessScope, PrincipalArn, policy};
 
 /// The static bearer token of the sandbox's kubeconfig.
 pub const STATIC_ADMIN_TOKEN: &str = "sandbox";
@@ -173,7 +173,7 @@ pub fn self_subject_access_review(
     let decision = access::authorize(&cluster_access(cluster), identity, &req);
     let mut status_body = json!({"allowed": decision.allowed()});
     if let access::Decision::Allowed { grant } = &decision {
-        status_body["reason"] = json!(crate::explain::describe_grant(grant));
+        status_body["reason"] = json!(accessctl_core::explain::describe_grant(grant));
     }
     Ok(json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
               "metadata": {"creationTimestamp": null}, "spec": spec, "status": status_body}))

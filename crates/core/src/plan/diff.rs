@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Change, ClusterPlan, EntrySpec, Target};
+use super::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
 use super::{Kept, KeptObject, KeptReason, KubernetesPart, Note, Problem};
 use crate::access::{Known, RoleKind};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
-use crate::live::read::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
+use crate::live::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
 use crate::ownership::{self, DEFAULT_OWNER, Owners};
 
@@ -97,7 +97,7 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
     let mode_steps = mode_changes(desired, live, &mut plan);
     // Entry work waits for access entries to exist in the mode; the step to API waits for all
     // entry work, so nobody loses access between the two.
-    let entries_wait_for: Vec<String> = mode_steps
+    let entries_wait_for: Vec<ChangeId> = mode_steps
         .iter()
         .filter(|c| matches!(c.target, Target::AuthMode { to: AuthMode::ApiAndConfigMap, .. }))
         .map(|c| c.id.clone())
@@ -193,7 +193,7 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             bound_elsewhere(live, &desired.owner, &d.name, &d.namespace, plan);
         }
         plan.changes.push(Change {
-            id: format!("role:{key}"),
+            id: ChangeId::Role { name: d.name.clone(), namespace: d.namespace.clone() },
             action: if before.is_some() { Action::Update } else { Action::Create },
             target: Target::Role {
                 name: d.name.clone(),
@@ -228,7 +228,7 @@ fn roles(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
                 continue;
             }
             plan.changes.push(Change {
-                id: format!("role:{key}"),
+                id: ChangeId::Role { name: l.name.clone(), namespace: l.namespace.clone() },
                 action: Action::Delete,
                 target: Target::Role {
                     name: l.name.clone(),
@@ -335,10 +335,10 @@ fn mode_changes(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) -
     }
     let mut steps = Vec::new();
     let mut from = live.mode;
-    let mut previous: Option<String> = None;
+    let mut previous: Option<ChangeId> = None;
     while from < want {
         let Some(to) = from.next() else { break };
-        let id = format!("mode:{}", to.as_str());
+        let id = ChangeId::AuthMode { to };
         steps.push(Change {
             id: id.clone(),
             action: Action::Update,
@@ -361,7 +361,13 @@ fn entry_matches(d: &AccessEntry, want: &EntrySpec, l: &LiveEntry) -> bool {
         && policies == l.policies.iter().collect::<BTreeMap<_, _>>()
 }
 
-fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut Vec<Change>, plan: &mut ClusterPlan) {
+fn entries(
+    desired: &Cluster,
+    live: &LiveCluster,
+    wait_for: &[ChangeId],
+    out: &mut Vec<Change>,
+    plan: &mut ClusterPlan,
+) {
     let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.identity_key()).collect();
     let key_of = |arn: &str| PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string());
     let mut declared = BTreeSet::new();
@@ -393,8 +399,8 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
             });
             continue;
         }
-        let entry_id = format!("entry:{principal}");
-        let mut policy_deps: Vec<String> = wait_for.to_vec();
+        let entry_id = ChangeId::AccessEntry { principal: principal.to_string() };
+        let mut policy_deps: Vec<ChangeId> = wait_for.to_vec();
         match live_entry {
             None => {
                 out.push(Change {
@@ -456,7 +462,7 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                 }
                 if !add.is_empty() {
                     out.push(Change {
-                        id: format!("tags:{principal}"),
+                        id: ChangeId::EntryTags { principal: principal.to_string() },
                         action: Action::Update,
                         target: Target::EntryTags {
                             principal: principal.clone(),
@@ -478,7 +484,7 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
                 continue;
             }
             out.push(Change {
-                id: format!("policy:{principal}:{}", p.policy),
+                id: ChangeId::PolicyAssociation { principal: principal.to_string(), policy: p.policy.clone() },
                 action: if before.is_some() { Action::Update } else { Action::Create },
                 target: Target::PolicyAssociation {
                     principal: principal.clone(),
@@ -492,7 +498,7 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         for (name, scope) in &live_policies {
             if !d.policies.iter().any(|p| &p.policy == name) {
                 out.push(Change {
-                    id: format!("policy:{principal}:{name}"),
+                    id: ChangeId::PolicyAssociation { principal: principal.to_string(), policy: name.clone() },
                     action: Action::Delete,
                     target: Target::PolicyAssociation {
                         principal: principal.clone(),
@@ -512,13 +518,13 @@ fn entries(desired: &Cluster, live: &LiveCluster, wait_for: &[String], out: &mut
         let owners = l.owners();
         match ownership::undeclared(&owners, &desired.owner, desired.prune, protected.contains(&key_of(principal))) {
             ownership::Undeclared::Delete => out.push(Change {
-                id: format!("entry:{principal}"),
+                id: ChangeId::AccessEntry { principal: principal.to_string() },
                 action: Action::Delete,
                 target: Target::AccessEntry { principal: principal.clone(), before: Some(live_spec(l)), after: None },
                 depends_on: vec![],
             }),
             ownership::Undeclared::Release => out.push(Change {
-                id: format!("tags:{principal}"),
+                id: ChangeId::EntryTags { principal: principal.to_string() },
                 action: Action::Update,
                 target: Target::EntryTags {
                     principal: principal.clone(),
@@ -597,7 +603,7 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         plan.kept.push(Kept { object: KeptObject::AwsAuthMappings { count }, reason });
     }
     plan.changes.push(Change {
-        id: "aws-auth".into(),
+        id: ChangeId::AwsAuth,
         action: if rv.is_some() { Action::Update } else { Action::Create },
         target: Target::AwsAuth {
             resource_version: rv,
@@ -632,7 +638,7 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         wanted.insert(key, LiveBinding { name, namespace, group: b.group.clone(), target: b.target.clone(), owner });
     }
     // (change id, role key, deleted) of the roles this plan writes: a binding waits for its role.
-    let role_changes: Vec<(String, String, bool)> = plan
+    let role_changes: Vec<(ChangeId, String, bool)> = plan
         .changes
         .iter()
         .filter_map(|c| match &c.target {
@@ -684,9 +690,9 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
             plan.kept.push(Kept { object, reason: KeptReason::Adopted });
             continue;
         }
-        let depends_on: Vec<String> = role_change.map(|(id, _, _)| id.clone()).into_iter().collect();
+        let depends_on: Vec<ChangeId> = role_change.map(|(id, _, _)| id.clone()).into_iter().collect();
         plan.changes.push(Change {
-            id: format!("binding:{key}"),
+            id: ChangeId::GroupBinding { name: w.name.clone(), namespace: w.namespace.clone() },
             action: if before.is_some() { Action::Replace } else { Action::Create },
             target: Target::GroupBinding {
                 name: w.name.clone(),
@@ -705,7 +711,7 @@ fn bindings(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         }
         if desired.prune {
             plan.changes.push(Change {
-                id: format!("binding:{key}"),
+                id: ChangeId::GroupBinding { name: l.name.clone(), namespace: l.namespace.clone() },
                 action: Action::Delete,
                 target: Target::GroupBinding {
                     name: l.name.clone(),

@@ -3,7 +3,10 @@
 //!
 //! `world` is the state, `seed` its starting point, `eks`/`sts`/`kube` the three APIs, `faults`
 //! the injected failures and call counters, `server` the HTTP front. `Sandbox` starts it in-process
-//! (tests, `plan --sandbox`) and `cli::sandbox` runs it as a command.
+//! (tests, `plan --sandbox`) and the binary's `accessctl sandbox` runs it as a command.
+//!
+//! It answers from accessctl's access model (`accessctl-core`): the same `authenticate` and
+//! `authorize` that `explain` and the plan's guards call enforce every request here.
 
 pub mod access;
 pub mod eks;

@@ -5,7 +5,7 @@
 
 use super::sts::xml;
 use super::world::World;
-use crate::model::{PrincipalArn, PrincipalKind};
+use accessctl_core::model::{PrincipalArn, PrincipalKind};
 
 /// The IAM actions served here.
 pub const ACTIONS: &[&str] = &["GetRole"];

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Action, Change, ClusterPlan, EntrySpec, Plan, Target};
-use crate::live::read::OWNERSHIP_TAG;
+use super::{Action, Change, ClusterPlan, EntrySpec, Guard, GuardKind, Loss, Plan, Target};
+use crate::live::OWNERSHIP_TAG;
 use crate::model::{AccessScope, BindingTarget};
 
 pub fn human(plan: &Plan) -> String {
@@ -49,9 +49,16 @@ fn cluster(out: &mut String, c: &ClusterPlan) {
         render_change(out, change);
     }
     for g in &c.guards {
-        let _ = writeln!(out, "  ! guard {}: {}", g.kind.as_str(), g.message);
+        let _ = writeln!(out, "  ! guard {}: {}", g.kind.as_str(), guard_message(g));
         for p in &g.principals {
-            let _ = writeln!(out, "      {p}");
+            let loses = match (g.kind, p.loses) {
+                // The guard's sentence already says what these lose.
+                (GuardKind::ApiLockout | GuardKind::NodeAccess, _) => "",
+                (_, Loss::AllAccess) => " can no longer do anything",
+                (_, Loss::ClusterAdmin) => " loses its cluster-wide admin rights",
+            };
+            let unknown = if p.access_now_unknown { " (its access now cannot be read)" } else { "" };
+            let _ = writeln!(out, "      {}{loses}{unknown}", p.principal);
         }
     }
     for k in &c.kept {
@@ -220,4 +227,25 @@ fn rule_line(r: &crate::access::Rule) -> String {
         r.api_groups.iter().map(|g| if g.is_empty() { "core".into() } else { g.clone() }).collect();
     let names = if r.resource_names.is_empty() { String::new() } else { format!(" named {}", list(&r.resource_names)) };
     format!("{} on {}{names} ({})", list(&r.verbs), list(&r.resources), list(&groups))
+}
+
+/// A guard in words.
+fn guard_message(g: &Guard) -> String {
+    let n = g.principals.len();
+    match g.kind {
+        GuardKind::OneWayMode => match g.step {
+            Some(step) => format!("authentication mode {} → {} cannot be undone", step.from.as_str(), step.to.as_str()),
+            None => "an authentication-mode step cannot be undone".to_string(),
+        },
+        GuardKind::ApiLockout => format!(
+            "moving to API ignores aws-auth: {n} principal(s) that get in now would not, or could do nothing (no \
+             access entry, or one that grants nothing): they would be locked out"
+        ),
+        GuardKind::SelfAccess => "the applying principal loses access".to_string(),
+        GuardKind::AccessLoss => format!(
+            "{n} principal(s) the configuration keeps lose access they have now (an entry that takes over a \
+             mapping, a policy or group that grants less)"
+        ),
+        GuardKind::NodeAccess => format!("{n} node or Fargate role(s) lose their access"),
+    }
 }

@@ -14,7 +14,7 @@ use super::diagnostic::{Code, ConfigDiagnostic, did_you_mean};
 use super::source::SourceFile;
 
 /// The schema's own text, as shipped in `schema/`.
-pub const SCHEMA_TEXT: &str = include_str!("../../schema/access.schema.kdl");
+pub const SCHEMA_TEXT: &str = include_str!("../../../../schema/access.schema.kdl");
 
 /// The parent name used for top-level nodes.
 pub const DOCUMENT: &str = "document";

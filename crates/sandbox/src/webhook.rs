@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 
 use super::world::World;
-use crate::access::{self, Caller, ClusterAccess, Known, Rbac};
+use accessctl_core::access::{self, Caller, ClusterAccess, Known, Rbac};
 
 /// Answers a TokenReview for `cluster`.
 pub fn token_review(world: &World, cluster: &str, body: &[u8]) -> Value {
@@ -73,7 +73,7 @@ pub fn subject_access_review(world: &World, cluster: &str, body: &[u8]) -> Value
     // Only what the entry's policies grant: the API server's own RBAC decides the rest.
     let policies_only = access::Identity { groups: vec![], username: String::new(), ..identity };
     match access::authorize(&access, &policies_only, &request) {
-        access::Decision::Allowed { grant } => answer(true, crate::explain::describe_grant(&grant)),
+        access::Decision::Allowed { grant } => answer(true, accessctl_core::explain::describe_grant(&grant)),
         _ => answer(false, String::new()),
     }
 }

@@ -18,7 +18,7 @@ use super::eks::{self, Call, EksError};
 use super::faults::{Counters, Faults, Injected};
 use super::world::{World, now_ms};
 use super::{access, kube, sts};
-use crate::access::Outcome;
+use accessctl_core::access::Outcome;
 
 /// Everything the handlers share.
 pub struct Shared {
@@ -271,7 +271,7 @@ async fn kubernetes(
     let path = format!("/{}", segments[2..].join("/"));
     let watch = query.iter().any(|(k, v)| k == "watch" && (v == "true" || v == "1"));
     let field_selector = query.iter().find(|(k, _)| k == "fieldSelector").map(|(_, v)| v.as_str());
-    let request = crate::access::Request::from_http_query(method.as_str(), &path, watch, field_selector);
+    let request = accessctl_core::access::Request::from_http_query(method.as_str(), &path, watch, field_selector);
     let identity = match (&bearer, inner.world.clusters.get(&cluster)) {
         (_, None) => None,
         (access::Bearer::StaticAdmin, Some(_)) => Some(access::static_admin()),

@@ -1,0 +1,146 @@
+//! Live state as the access model reads it: what EKS and the cluster's Kubernetes API hold now.
+//! The binary reads it (`live::read`); everything that reasons about it — the plan, explain,
+//! import, migrate — takes these types.
+//!
+//! What could not be read stays unknown: aws-auth behind an unreachable Kubernetes API is not
+//! "no aws-auth", RBAC that could not be listed is not "no bindings", and EKS never says who
+//! created a cluster.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::access::{Association, ClusterAccess, Entry, Known};
+use crate::aws_auth::{self, AwsAuthData};
+use crate::model::rules::EntryType;
+use crate::model::{AccessScope, AuthMode, BindingTarget, PrincipalArn};
+use crate::ownership::Owners;
+
+/// Label on every RBAC object accessctl manages.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "accessctl";
+/// Label on those objects naming the configuration that owns them (absent: the default owner).
+pub const OWNER_LABEL: &str = "accessctl.io/owner";
+/// Tag on every access entry accessctl creates or adopts: the owners that claim it.
+pub const OWNERSHIP_TAG: &str = "accessctl.io/managed";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveCluster {
+    pub name: String,
+    pub status: String,
+    pub mode: AuthMode,
+    /// The account that owns the cluster (from its ARN).
+    pub account: Option<String>,
+    /// The region the cluster's ARN names.
+    pub arn_region: Option<String>,
+    /// The IAM principal applying (an assumed-role session shown as its role).
+    pub caller: String,
+    /// The caller exactly as STS reports it (a session with its name): who the access model
+    /// authenticates when it asks about the caller.
+    #[serde(skip)]
+    pub caller_arn: String,
+    pub endpoint: Option<String>,
+    #[serde(skip)]
+    pub ca: Option<String>,
+    pub entries: BTreeMap<String, LiveEntry>,
+    /// `None` when the ConfigMap does not exist (or the cluster cannot serve it yet).
+    pub aws_auth: Option<LiveAwsAuth>,
+    pub bindings: BTreeMap<String, LiveBinding>,
+    /// The ClusterRoles and Roles accessctl manages (every owner's), by namespace/name.
+    pub roles: BTreeMap<String, LiveRole>,
+    /// Every Role, ClusterRole and binding of the cluster, for the access model.
+    #[serde(skip)]
+    pub rbac: crate::access::Known<crate::access::Rbac>,
+    /// Why the Kubernetes side could not be read, if it could not: only while the cluster does not
+    /// serve its API yet (an ACTIVE cluster whose API cannot be read is an error, not "empty").
+    pub kube_unreachable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveEntry {
+    pub principal: String,
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    pub username: String,
+    pub groups: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub arn: String,
+    /// Policy short name → scope.
+    pub policies: BTreeMap<String, AccessScope>,
+}
+
+impl LiveEntry {
+    /// The configurations that claim this entry (none: accessctl never wrote or adopted it).
+    pub fn owners(&self) -> Owners {
+        self.tags.get(OWNERSHIP_TAG).map(|v| Owners::parse(v)).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveAwsAuth {
+    pub resource_version: String,
+    pub data: AwsAuthData,
+    pub claims: aws_auth::Claims,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveBinding {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub group: String,
+    pub target: BindingTarget,
+    /// The configuration that owns it.
+    pub owner: String,
+}
+
+/// A ClusterRole (`namespace` None) or Role labelled as accessctl's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveRole {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub rules: Vec<crate::access::Rule>,
+    pub owner: String,
+}
+
+/// Bindings are keyed by namespace and name.
+pub fn binding_key(name: &str, namespace: Option<&str>) -> String {
+    format!("{}/{name}", namespace.unwrap_or(""))
+}
+
+/// The model's view of a cluster read live.
+pub fn from_live(live: &LiveCluster) -> ClusterAccess {
+    let entries: Result<Vec<Entry>, String> = live
+        .entries
+        .values()
+        .map(|e| {
+            let principal = PrincipalArn::parse(&e.principal).map_err(|err| {
+                format!("the access entry of `{}` names no IAM principal accessctl reads: {err}", e.principal)
+            })?;
+            let policies =
+                e.policies.iter().map(|(p, scope)| Association { policy: p.clone(), scope: scope.clone() }).collect();
+            Ok(Entry {
+                principal,
+                entry_type: e.entry_type,
+                username: e.username.clone(),
+                groups: e.groups.clone(),
+                policies,
+            })
+        })
+        .collect();
+    let aws_auth = match (&live.aws_auth, &live.kube_unreachable) {
+        (Some(a), _) => Known::Known(Some(a.data.clone())),
+        (None, Some(why)) => Known::Unknown(format!("the Kubernetes API could not be read: {why}")),
+        (None, None) => Known::Known(None),
+    };
+    ClusterAccess {
+        name: live.name.clone(),
+        mode: live.mode,
+        entries: match entries {
+            Ok(e) => Known::Known(e),
+            Err(why) => Known::Unknown(why),
+        },
+        aws_auth,
+        creator: Known::Unknown("EKS does not say who created a cluster".into()),
+        rbac: live.rbac.clone(),
+    }
+}
