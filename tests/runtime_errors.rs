@@ -78,3 +78,34 @@ fn an_endpoint_that_cannot_be_reached_is_said_so() {
     let said = ["accessctl::aws::unreachable", "accessctl::aws::timed_out"];
     assert!(said.iter().any(|c| run.stderr.contains(c)), "{}", run.stderr);
 }
+
+/// An entry deleted between the listing and its reading (another apply, a person) is gone, not an
+/// error: a second listing confirms it, and the plan goes on without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_deleted_while_it_is_read_is_gone_not_an_error() {
+    let seed =
+        format!("{ONE_API_CLUSTER}    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/leaving\n");
+    // Every call takes 400 ms: the entry is deleted while its DescribeAccessEntry waits.
+    let sb = sandbox(&seed, Faults { latency_ms: 400, ..Faults::default() }).await;
+    let file = temp_file("deleted-meanwhile", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let url = sb.url();
+    let plan = tokio::task::spawn_blocking(move || {
+        Accessctl::new()
+            .endpoint(&url)
+            .credentials(ADMIN)
+            .args(&["plan", "-f", &file])
+            .stdout_lacks("role/leaving")
+            .run()
+    });
+    let started = std::time::Instant::now();
+    while sb.counters().calls.get("DescribeAccessEntry").copied().unwrap_or(0) == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the plan never read an entry");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let removed = sb.with_world(|w| {
+        w.clusters.get_mut("c").unwrap().entries.remove("arn:aws:iam::111122223333:role/leaving").is_some()
+    });
+    assert!(removed, "the entry existed when the plan listed it");
+    plan.await.unwrap();
+    assert_eq!(sb.counters().calls["ListAccessEntries"], 2, "a second listing confirmed it was gone");
+}

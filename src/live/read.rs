@@ -223,28 +223,43 @@ async fn read_entries(
     eks: &aws_sdk_eks::Client,
     cluster: &str,
 ) -> Result<BTreeMap<String, LiveEntry>, (Failure, String)> {
-    let principals: Vec<String> = eks
-        .list_access_entries()
+    let principals = list_principals(eks, cluster).await?;
+    let read: Vec<Result<LiveEntry, String>> = futures_util::stream::iter(principals)
+        .map(|p| read_entry(eks, cluster, p))
+        .buffer_unordered(ENTRY_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let (entries, gone): (Vec<_>, Vec<_>) = read.into_iter().partition(Result::is_ok);
+    // An entry listed, then not found, was deleted in between (another apply, a person) — or
+    // EKS answers inconsistently. A second listing tells which: gone from it, it is gone; still
+    // listed, its state is unknown, and that is an error, never "no entry".
+    let gone: Vec<String> = gone.into_iter().filter_map(Result::err).collect();
+    if !gone.is_empty() {
+        let now = list_principals(eks, cluster).await?;
+        if let Some(p) = gone.iter().find(|p| now.contains(p)) {
+            return Err((Failure::Service, format!("the access entry of {p} is listed but EKS cannot find it")));
+        }
+    }
+    Ok(entries.into_iter().filter_map(Result::ok).map(|e| (e.principal.clone(), e)).collect())
+}
+
+async fn list_principals(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<Vec<String>, (Failure, String)> {
+    eks.list_access_entries()
         .cluster_name(cluster)
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
-        .map_err(|e| failed(&e))?;
-    let entries: Vec<LiveEntry> = futures_util::stream::iter(principals)
-        .map(|p| read_entry(eks, cluster, p))
-        .buffer_unordered(ENTRY_CONCURRENCY)
-        .try_collect()
-        .await?;
-    Ok(entries.into_iter().map(|e| (e.principal.clone(), e)).collect())
+        .map_err(|e| failed(&e))
 }
 
+/// One listed entry with its policies; `Err(principal)` inside when EKS no longer finds it.
 async fn read_entry(
     eks: &aws_sdk_eks::Client,
     cluster: &str,
     principal: String,
-) -> Result<LiveEntry, (Failure, String)> {
+) -> Result<Result<LiveEntry, String>, (Failure, String)> {
     let service = |message: String| (Failure::Service, message);
     let (described, associated) = tokio::join!(
         eks.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send(),
@@ -255,8 +270,11 @@ async fn read_entry(
             .send()
             .try_collect()
     );
-    let described =
-        described.map_err(|e| (Failure::of(&e), format!("DescribeAccessEntry {principal}: {}", aws_message(&e))))?;
+    let not_found = |f: Failure| f == Failure::NotFound;
+    let described = match described {
+        Err(e) if not_found(Failure::of(&e)) => return Ok(Err(principal)),
+        d => d.map_err(|e| (Failure::of(&e), format!("DescribeAccessEntry {principal}: {}", aws_message(&e))))?,
+    };
     let e =
         described.access_entry().ok_or_else(|| service(format!("DescribeAccessEntry {principal}: empty answer")))?;
     let entry_type = match e.r#type() {
@@ -268,8 +286,12 @@ async fn read_entry(
     // A listing that failed is not "no policies": the plan would re-associate, the guards would
     // count the principal out.
     let associated: Result<Vec<_>, _> = associated;
-    let pages = associated
-        .map_err(|e| (Failure::of(&e), format!("ListAssociatedAccessPolicies {principal}: {}", aws_message(&e))))?;
+    let pages = match associated {
+        Err(e) if not_found(Failure::of(&e)) => return Ok(Err(principal)),
+        a => {
+            a.map_err(|e| (Failure::of(&e), format!("ListAssociatedAccessPolicies {principal}: {}", aws_message(&e))))?
+        }
+    };
     for page in pages {
         for a in page.associated_access_policies() {
             let arn = a.policy_arn().unwrap_or_default();
@@ -291,7 +313,7 @@ async fn read_entry(
     let mut groups = e.kubernetes_groups().to_vec();
     groups.sort();
     groups.dedup();
-    Ok(LiveEntry {
+    Ok(Ok(LiveEntry {
         principal: e.principal_arn().unwrap_or(&principal).to_string(),
         entry_type,
         username: e.username().unwrap_or_default().to_string(),
@@ -299,7 +321,7 @@ async fn read_entry(
         tags: e.tags().cloned().unwrap_or_default().into_iter().collect(),
         arn: e.access_entry_arn().unwrap_or_default().to_string(),
         policies,
-    })
+    }))
 }
 
 async fn kube_client(cluster: &Cluster, live: &LiveCluster, clients: &ClusterClients) -> Result<kube::Client, String> {
