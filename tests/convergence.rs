@@ -46,7 +46,8 @@ async fn aws_auth_created_by_someone_else_between_read_and_write_is_merged() {
         );
         world.clusters.insert("c".into(), c);
     });
-    let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
+    let report =
+        apply_cluster(&desired, &plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     assert!(report.ok(), "{report:?}");
     let data = aws_auth_of(&sb, "c").await.unwrap().data.unwrap();
     assert!(data["mapRoles"].contains("arn:aws:iam::111122223333:role/nodes"), "the node mapping was lost: {data:?}");
@@ -73,7 +74,8 @@ async fn aws_auth_changed_by_someone_else_between_read_and_write_is_merged() {
         world.put_config_map(&mut c, "kube-system", "aws-auth", &BTreeMap::from([("mapRoles".to_string(), roles)]), 0);
         world.clusters.insert("c".into(), c);
     });
-    let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
+    let report =
+        apply_cluster(&desired, &plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     assert!(report.ok(), "{report:?}");
     let data = aws_auth_of(&sb, "c").await.unwrap().data.unwrap();
     for arn in ["role/nodes", "role/gpu-nodes", "user/bob"] {
@@ -99,7 +101,7 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
         let plan = diff(&desired, &live);
         let cancel = AtomicBool::new(false);
         let finished = AtomicUsize::new(0);
-        let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &cancel, &|_| {
+        let report = apply_cluster(&desired, &plan, &conn, &ApplyOptions::default(), &cancel, &|_| {
             if finished.fetch_add(1, Ordering::SeqCst) + 1 >= stop_after {
                 cancel.store(true, Ordering::SeqCst);
             }
@@ -120,7 +122,9 @@ async fn stopped_after_any_step_the_next_apply_converges_and_keeps_what_is_not_m
                 assert!(!remaining.contains(done), "stop after {stop_after}: {done} was done but is planned again");
             }
         }
-        let report = apply_cluster(&remainder, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
+        let report =
+            apply_cluster(&desired, &remainder, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {})
+                .await;
         assert!(report.ok(), "stop after {stop_after}: {report:?}");
         let (live, _) = read_cluster(&desired, &endpoints).await.unwrap();
         let after = diff(&desired, &live);

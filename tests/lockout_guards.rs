@@ -204,7 +204,8 @@ async fn a_mapping_added_after_the_plan_stops_the_step_to_api() {
         w.put_config_map(&mut c, "kube-system", "aws-auth", &[("mapUsers".to_string(), users.to_string())].into(), 0);
         w.clusters.insert("c".into(), c);
     });
-    let report = apply_cluster(&plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
+    let report =
+        apply_cluster(&desired, &plan, &conn, &ApplyOptions::default(), &AtomicBool::new(false), &|_| {}).await;
     let (id, why) = report.failed.first().expect("the step to API is not taken");
     assert!(matches!(id, Some(ChangeId::AuthMode { to: AuthMode::Api })), "{report:?}");
     assert!(matches!(why, ApplyError::NewLockout(_)), "{why}");

@@ -32,21 +32,6 @@ async fn the_plan_json_keeps_its_shape() {
     for cluster in plan["clusters"].as_array_mut().expect("clusters") {
         assert_eq!(cluster["fingerprint"].as_str().map(str::len), Some(64), "a SHA-256 digest");
         cluster["fingerprint"] = "[digest]".into();
-        redact_origins(&mut cluster["target"]);
     }
     insta::assert_snapshot!("plan_json", serde_json::to_string_pretty(&plan).unwrap());
-}
-
-/// Every `origin.file` (where a declaration was written) is this machine's path.
-fn redact_origins(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::Object(origin)) = map.get_mut("origin") {
-                origin.insert("file".into(), "[file]".into());
-            }
-            map.values_mut().for_each(redact_origins);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_origins),
-        _ => {}
-    }
 }

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::live::failure::Failure;
 use crate::live::read::{Connection, OWNERSHIP_TAG, aws_message};
-use crate::model::{AccessScope, AuthMode, EntryType, policy};
+use crate::model::{AccessScope, AuthMode, Cluster, EntryType, policy};
 use crate::ownership::Owners;
 use crate::plan::graph::ChangeGraph;
 use crate::plan::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
@@ -185,8 +185,10 @@ async fn backoff_unless_cancelled(attempt: u32, cancel: &AtomicBool) -> bool {
     !cancel.load(Ordering::SeqCst)
 }
 
-/// Applies one cluster's plan. `on_progress` receives one line per finished change.
+/// Applies one cluster's plan, made from `desired` (which the checks right before the step to API
+/// plan again from fresh reads). `on_progress` receives one line per finished change.
 pub async fn apply_cluster(
+    desired: &Cluster,
     plan: &ClusterPlan,
     conn: &Connection,
     options: &ApplyOptions,
@@ -220,7 +222,7 @@ pub async fn apply_cluster(
         // out that the reviewed plan did not list (a mapping added meanwhile, say).
         let mut runnable = runnable;
         if let Some(step) = runnable.iter().position(|c| matches!(c.target, Target::AuthMode { to: AuthMode::Api, .. }))
-            && let Err(e) = recheck_before_api(plan, conn).await
+            && let Err(e) = recheck_before_api(desired, plan, conn).await
         {
             let change = runnable.remove(step);
             on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
@@ -273,11 +275,11 @@ pub async fn apply_cluster(
 
 /// Re-reads the cluster and recomputes the plan's guards: every principal a guard now names must
 /// have been named by the same guard in the reviewed plan.
-async fn recheck_before_api(plan: &ClusterPlan, conn: &Connection) -> Result<(), ApplyError> {
-    let (live, _) = crate::live::read::read_with(&plan.target, conn.clients.clone())
+async fn recheck_before_api(desired: &Cluster, plan: &ClusterPlan, conn: &Connection) -> Result<(), ApplyError> {
+    let (live, _) = crate::live::read::read_with(desired, conn.clients.clone())
         .await
         .map_err(|e| ApplyError::NewLockout(format!("the cluster cannot be read again to check ({e})")))?;
-    let fresh = crate::plan::diff::diff(&plan.target, &live);
+    let fresh = crate::plan::diff::diff(desired, &live);
     let mut unseen = vec![];
     // Who the step to API locks out, and nodes or the caller losing access (an access-loss guard
     // describes changes other than the step, already applied by now).

@@ -123,12 +123,15 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         let progress = |line: String| bar.line(line);
         let reports: Vec<Report> = futures_util::future::join_all(plan.clusters.iter().map(|c| {
             let conn = live.iter().find(|(l, _)| l.name == c.cluster).map(|(_, conn)| conn.clone());
+            let desired = target.config.clusters.iter().find(|d| d.name == c.cluster);
             let cancel = Arc::clone(&cancel);
             let options = options.clone();
             async move {
-                match conn {
-                    Some(conn) => apply_cluster(c, &conn, &options, &cancel, &progress).await,
-                    None => Report {
+                match (conn, desired) {
+                    (Some(conn), Some(desired)) => {
+                        apply_cluster(desired, c, &conn, &options, &cancel, &progress).await
+                    }
+                    _ => Report {
                         cluster: c.cluster.clone(),
                         not_started: c.changes.iter().map(|x| x.id.clone()).collect(),
                         ..Report::default()

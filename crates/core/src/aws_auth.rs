@@ -80,17 +80,17 @@ impl Mapping {
 }
 
 /// The parsed data of an aws-auth ConfigMap.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AwsAuthData {
     pub mappings: Vec<Mapping>,
     pub accounts: Vec<String>,
     /// Items that are not mappings accessctl can read (kept verbatim, reported by explain).
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable_roles: Vec<Yaml>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable_users: Vec<Yaml>,
     /// The ConfigMap's other data keys, kept as they are.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other: BTreeMap<String, String>,
 }
 

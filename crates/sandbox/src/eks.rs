@@ -96,41 +96,6 @@ impl Call<'_> {
     }
 }
 
-/// Routes a request path (split on `/` before decoding, as EKS does) to an operation name and
-/// its labels. `None`: no such operation.
-pub fn route(method: &str, segments: &[String]) -> Option<(&'static str, Vec<String>)> {
-    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let op = match (method, s.as_slice()) {
-        ("POST", ["clusters"]) => "CreateCluster",
-        ("GET", ["clusters"]) => "ListClusters",
-        ("GET", ["clusters", _]) => "DescribeCluster",
-        ("DELETE", ["clusters", _]) => "DeleteCluster",
-        ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",
-        ("GET", ["clusters", _, "updates"]) => "ListUpdates",
-        ("GET", ["clusters", _, "updates", _]) => "DescribeUpdate",
-        ("POST", ["clusters", _, "access-entries"]) => "CreateAccessEntry",
-        ("GET", ["clusters", _, "access-entries"]) => "ListAccessEntries",
-        ("GET", ["clusters", _, "access-entries", _]) => "DescribeAccessEntry",
-        ("POST", ["clusters", _, "access-entries", _]) => "UpdateAccessEntry",
-        ("DELETE", ["clusters", _, "access-entries", _]) => "DeleteAccessEntry",
-        ("POST", ["clusters", _, "access-entries", _, "access-policies"]) => "AssociateAccessPolicy",
-        ("GET", ["clusters", _, "access-entries", _, "access-policies"]) => "ListAssociatedAccessPolicies",
-        ("DELETE", ["clusters", _, "access-entries", _, "access-policies", _]) => "DisassociateAccessPolicy",
-        ("GET", ["access-policies"]) => "ListAccessPolicies",
-        ("POST", ["tags", _]) => "TagResource",
-        ("DELETE", ["tags", _]) => "UntagResource",
-        ("GET", ["tags", _]) => "ListTagsForResource",
-        _ => return None,
-    };
-    // Labels are the odd segments (`clusters/{name}/access-entries/{principalArn}/…`), or the
-    // ARN after `tags/`.
-    let labels = match s[0] {
-        "tags" => s[1..].iter().map(|l| l.to_string()).collect(),
-        _ => s.iter().skip(1).step_by(2).map(|l| l.to_string()).collect(),
-    };
-    Some((op, labels))
-}
-
 /// Executes one call against the world.
 pub fn execute(world: &mut World, faults: &Faults, call: &Call<'_>, now: u64) -> EksResult {
     for cluster in world.clusters.values_mut() {
@@ -635,22 +600,6 @@ fn decode_token(token: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_operations_and_labels() {
-        let seg = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            route("DELETE", &seg(&["clusters", "c", "access-entries", "arn:x/y", "access-policies", "arn:p"])),
-            Some(("DisassociateAccessPolicy", seg(&["c", "arn:x/y", "arn:p"])))
-        );
-        assert_eq!(route("GET", &seg(&["tags", "arn:a"])), Some(("ListTagsForResource", seg(&["arn:a"]))));
-        assert_eq!(route("GET", &seg(&["access-policies"])), Some(("ListAccessPolicies", vec![])));
-        assert_eq!(route("PUT", &seg(&["clusters"])), None);
-        assert_eq!(
-            route("GET", &seg(&["clusters", "tags", "updates", "u1"])),
-            Some(("DescribeUpdate", seg(&["tags", "u1"])))
-        );
-    }
 
     #[test]
     fn tokens_round_trip() {

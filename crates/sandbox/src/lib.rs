@@ -119,7 +119,7 @@ impl Sandbox {
             before_next_kube_write: None,
             buckets: Default::default(),
         });
-        let app = axum::Router::new().fallback(server::handle).with_state(Arc::clone(&shared));
+        let app = server::router(Arc::clone(&shared));
         let (tx, rx) = watch::channel(false);
         let mut stop = rx.clone();
         let plain = tokio::spawn({

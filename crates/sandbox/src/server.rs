@@ -1,16 +1,19 @@
 //! The sandbox's HTTP front: one loopback listener serving EKS (REST-JSON), STS (query/XML), each
 //! cluster's Kubernetes API under `/k8s/<cluster>`, and a control API under `/_sandbox`.
-//! Routing splits the raw path on `/` before percent-decoding, as EKS does, so ARNs with paths
-//! (`%2F`) stay one label. Faults are applied here, around the operations.
+//! Routes match the raw path and decode each label after, as EKS does, so ARNs with paths (`%2F`)
+//! stay one label. Faults are applied here, around the operations.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::Response;
+use axum::routing::{any, delete, get, post};
+use futures_util::future::BoxFuture;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
@@ -53,30 +56,98 @@ impl Shared {
 
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-pub async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-    };
-    let segments: Vec<String> = parts
-        .uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let query: Vec<(String, String)> =
-        parts.uri.query().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default();
-    let method = parts.method.clone();
-    match segments.first().map(String::as_str) {
-        Some("_sandbox") => control(&shared, &method, &segments[1..], &body),
-        Some("k8s") if segments.len() >= 2 => {
-            kubernetes(&shared, &method, &parts.headers, &segments, &query, &body).await
-        }
-        None => security_token_service(&shared, &method, &parts.headers, &query, &body),
-        _ => elastic_kubernetes_service(&shared, &method, &parts.headers, &segments, &query, &body).await,
+/// The sandbox's routes: one per EKS operation, STS and IAM at `/`, each cluster's Kubernetes API
+/// under `/k8s/{cluster}`, the control API under `/_sandbox`. Routes match the raw path, and
+/// `Path` percent-decodes each label after, so an ARN's `%2F` stays inside its label.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", any(security_token_service))
+        .route("/_sandbox/{*path}", any(control))
+        .route("/k8s/{cluster}", any(kubernetes))
+        .route("/k8s/{cluster}/{*path}", any(kubernetes))
+        .route("/clusters", post(eks("CreateCluster")).get(eks("ListClusters")))
+        .route("/clusters/{name}", get(eks("DescribeCluster")).delete(eks("DeleteCluster")))
+        .route("/clusters/{name}/update-config", post(eks("UpdateClusterConfig")))
+        .route("/clusters/{name}/updates", get(eks("ListUpdates")))
+        .route("/clusters/{name}/updates/{id}", get(eks("DescribeUpdate")))
+        .route("/clusters/{name}/access-entries", post(eks("CreateAccessEntry")).get(eks("ListAccessEntries")))
+        .route(
+            "/clusters/{name}/access-entries/{principal}",
+            get(eks("DescribeAccessEntry")).post(eks("UpdateAccessEntry")).delete(eks("DeleteAccessEntry")),
+        )
+        .route(
+            "/clusters/{name}/access-entries/{principal}/access-policies",
+            post(eks("AssociateAccessPolicy")).get(eks("ListAssociatedAccessPolicies")),
+        )
+        .route(
+            "/clusters/{name}/access-entries/{principal}/access-policies/{policy}",
+            delete(eks("DisassociateAccessPolicy")),
+        )
+        .route("/access-policies", get(eks("ListAccessPolicies")))
+        .route("/tags/{arn}", post(eks("TagResource")).delete(eks("UntagResource")).get(eks("ListTagsForResource")))
+        .fallback(unknown_operation)
+        .method_not_allowed_fallback(unknown_operation)
+        .with_state(shared)
+}
+
+/// A request's method, headers, query and body (bounded).
+struct Parts {
+    method: Method,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    query: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Parts {
+    async fn of(req: Request<Body>) -> Result<Parts, Response> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"))?;
+        let query = parts.uri.query().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default();
+        Ok(Parts { method: parts.method, headers: parts.headers, uri: parts.uri, query, body })
     }
+
+    /// The path's segments, each percent-decoded after splitting.
+    fn segments(&self) -> Vec<String> {
+        self.uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect()
+    }
+}
+
+/// A route's parameters, in order, each (name, decoded value).
+type Labels = Path<Vec<(String, String)>>;
+
+/// The handler of one EKS operation; its labels are the route's parameters, in order.
+fn eks(
+    operation: &'static str,
+) -> impl Fn(State<Arc<Shared>>, Labels, Request<Body>) -> BoxFuture<'static, Response> + Clone + Send + Sync + 'static
+{
+    move |State(shared), Path(labels), req| {
+        Box::pin(async move {
+            match Parts::of(req).await {
+                Ok(parts) => {
+                    let labels = labels.into_iter().map(|(_, value)| value).collect();
+                    elastic_kubernetes_service(&shared, operation, labels, &parts).await
+                }
+                Err(response) => response,
+            }
+        })
+    }
+}
+
+async fn unknown_operation(method: Method, uri: axum::http::Uri) -> Response {
+    eks_error(&EksError {
+        kind: "UnknownOperationException",
+        status: 404,
+        message: format!("No operation matches {method} {}", uri.path()),
+        cluster_name: None,
+    })
 }
 
 fn plain(status: StatusCode, text: &str) -> Response {
@@ -132,21 +203,11 @@ fn rate_key(inner: &Inner, headers: &HeaderMap) -> (String, String) {
 
 async fn elastic_kubernetes_service(
     shared: &Arc<Shared>,
-    method: &Method,
-    headers: &HeaderMap,
-    segments: &[String],
-    query: &[(String, String)],
-    body: &Bytes,
+    operation: &'static str,
+    labels: Vec<String>,
+    parts: &Parts,
 ) -> Response {
-    let Some((operation, labels)) = eks::route(method.as_str(), segments) else {
-        let e = EksError {
-            kind: "UnknownOperationException",
-            status: 404,
-            message: format!("No operation matches {method} /{}", segments.join("/")),
-            cluster_name: None,
-        };
-        return eks_error(&e);
-    };
+    let (method, headers, query, body) = (&parts.method, &parts.headers, &parts.query, &parts.body);
     let (latency, injected) = {
         let mut inner = shared.lock();
         inner.counters.call(operation);
@@ -186,7 +247,7 @@ async fn elastic_kubernetes_service(
     let mut inner = shared.lock();
     let faults = inner.faults.clone();
     let result = eks::execute(&mut inner.world, &faults, &call, now_ms());
-    if method != Method::GET && result.is_ok() {
+    if *method != Method::GET && result.is_ok() {
         persist(&inner);
     }
     match result {
@@ -195,19 +256,18 @@ async fn elastic_kubernetes_service(
     }
 }
 
-fn security_token_service(
-    shared: &Arc<Shared>,
-    method: &Method,
-    headers: &HeaderMap,
-    query: &[(String, String)],
-    body: &Bytes,
-) -> Response {
-    let mut params: Vec<(String, String)> = query.to_vec();
-    if *method == Method::POST {
-        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+/// STS, and IAM's query API: both at `/`, told apart by `Action`.
+async fn security_token_service(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
+    let parts = match Parts::of(req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let mut params: Vec<(String, String)> = parts.query.clone();
+    if parts.method == Method::POST {
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&parts.body).unwrap_or_default();
         params.extend(form);
     }
-    let key = sts::signing_key(headers.get("authorization").and_then(|v| v.to_str().ok()), &params);
+    let key = sts::signing_key(parts.headers.get("authorization").and_then(|v| v.to_str().ok()), &params);
     let mut inner = shared.lock();
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
     inner.counters.call(&format!("sts:{action}"));
@@ -226,14 +286,14 @@ fn security_token_service(
     Response::builder().status(status).header("content-type", "text/xml").body(Body::from(xml)).unwrap_or_default()
 }
 
-async fn kubernetes(
-    shared: &Arc<Shared>,
-    method: &Method,
-    headers: &HeaderMap,
-    segments: &[String],
-    query: &[(String, String)],
-    body: &Bytes,
-) -> Response {
+/// A cluster's Kubernetes API: `/k8s/{cluster}/…`.
+async fn kubernetes(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
+    let parts = match Parts::of(req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let segments = parts.segments();
+    let (shared, method, headers, query, body) = (&shared, &parts.method, &parts.headers, &parts.query, &parts.body);
     let cluster = segments[1].clone();
     let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let bearer = access::bearer(&shared.lock().world, &cluster, token);
@@ -334,7 +394,14 @@ async fn kubernetes(
     json_response(status, &reply, &[])
 }
 
-fn control(shared: &Arc<Shared>, method: &Method, rest: &[String], body: &Bytes) -> Response {
+/// The control API: `/_sandbox/…`.
+async fn control(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
+    let parts = match Parts::of(req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let segments = parts.segments();
+    let (shared, method, rest, body) = (&shared, &parts.method, &segments[1..], &parts.body);
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let mut inner = shared.lock();
     match (method.as_str(), rest.as_slice()) {
@@ -372,5 +439,71 @@ pub fn persist(inner: &Inner) {
     let tmp = path.with_extension("tmp");
     if std::fs::write(&tmp, text).is_ok() {
         let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::seed::Seed;
+
+    fn shared() -> Arc<Shared> {
+        let seed = Seed::parse(
+            "clusters:\n  - name: c\n    authenticationMode: API\n    accessEntries:\n      - principalArn: arn:aws:iam::111122223333:role/teams/dev\n",
+        )
+        .unwrap();
+        Shared::new(Inner {
+            world: World::from_seed(&seed, now_ms()).unwrap(),
+            before_next_kube_write: None,
+            faults: Faults::default(),
+            counters: Counters::default(),
+            rng: fastrand::Rng::with_seed(1),
+            state_file: None,
+            buckets: Default::default(),
+        })
+    }
+
+    async fn call(shared: &Arc<Shared>, method: &str, uri: &str) -> (StatusCode, Value) {
+        let req = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+        let response = router(Arc::clone(shared)).oneshot(req).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), MAX_BODY).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn an_encoded_arn_stays_one_label_and_is_decoded() {
+        let s = shared();
+        let arn = "arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fteams%2Fdev";
+        let (status, body) = call(&s, "GET", &format!("/clusters/c/access-entries/{arn}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["accessEntry"]["principalArn"], "arn:aws:iam::111122223333:role/teams/dev");
+        let (status, _) = call(&s, "GET", &format!("/clusters/c/access-entries/{arn}/access-policies")).await;
+        assert_eq!(status, StatusCode::OK);
+        let calls = &s.lock().counters.calls;
+        assert_eq!((calls["DescribeAccessEntry"], calls["ListAssociatedAccessPolicies"]), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn what_no_operation_matches_is_an_eks_error() {
+        let s = shared();
+        for (method, uri) in [("PUT", "/clusters"), ("GET", "/nothing/here"), ("PATCH", "/clusters/c/access-entries")] {
+            let (status, body) = call(&s, method, uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}");
+            assert!(body["message"].as_str().is_some_and(|m| m.starts_with("No operation matches")), "{body}");
+        }
+        assert!(s.lock().counters.calls.is_empty(), "no operation ran");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_named_like_a_route_segment_is_still_a_label() {
+        let s = shared();
+        let (status, body) = call(&s, "GET", "/clusters/tags/updates/u1").await;
+        // DescribeUpdate for a cluster called `tags`, which does not exist.
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["clusterName"], "tags", "{body}");
+        assert_eq!(s.lock().counters.calls["DescribeUpdate"], 1);
     }
 }

@@ -5,7 +5,6 @@
 use super::{ClusterPlan, Target};
 use crate::access::desired::group_binding;
 use crate::access::{Association, ClusterAccess, Entry, Known, Role};
-use crate::aws_auth::AwsAuthData;
 use crate::model::PrincipalArn;
 
 /// `live` with `plan` applied.
@@ -53,12 +52,7 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
                 entry.policies.push(Association { policy: policy.clone(), scope: scope.clone() });
             }
         }
-        Target::AwsAuth { after, .. } => {
-            state.aws_auth = match AwsAuthData::parse(after) {
-                Ok(d) => Known::Known(Some(d)),
-                Err(e) => Known::Unknown(format!("the planned aws-auth does not parse: {e}")),
-            };
-        }
+        Target::AwsAuth { after, .. } => state.aws_auth = Known::Known(Some(after.clone())),
         Target::GroupBinding { name, namespace, group, after, .. } => {
             let Known::Known(rbac) = &mut state.rbac else { return };
             rbac.bindings.retain(|b| !(b.name == *name && b.namespace == *namespace));

@@ -92,7 +92,6 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
         guards: vec![],
         notes: vec![],
         problems: where_it_is(desired, live),
-        target: desired.clone(),
     };
     let mode_steps = mode_changes(desired, live, &mut plan);
     // Entry work waits for access entries to exist in the mode; the step to API waits for all
@@ -607,8 +606,8 @@ fn aws_auth_change(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan
         action: if rv.is_some() { Action::Update } else { Action::Create },
         target: Target::AwsAuth {
             resource_version: rv,
-            before: if live.aws_auth.is_some() { before.render() } else { BTreeMap::new() },
-            after: merged.data.render(),
+            before: live.aws_auth.is_some().then(|| before.clone()),
+            after: merged.data.clone(),
             desired: wanted.clone(),
             desired_accounts: desired.aws_auth.accounts.clone(),
             owner: desired.owner.clone(),

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Rule;
-use crate::aws_auth::Mapping;
-use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, EntryType};
+use crate::aws_auth::{AwsAuthData, Mapping};
+use crate::model::{AccessScope, AuthMode, BindingTarget, EntryType};
 
 /// Bumped when the JSON shape changes incompatibly.
 pub const FORMAT_VERSION: u32 = 3;
@@ -72,8 +72,6 @@ pub struct ClusterPlan {
     /// cluster in another account than the file says): `plan` and `apply` stop on any.
     #[serde(default)]
     pub problems: Vec<Problem>,
-    /// How accessctl reaches the cluster, so a saved plan can be applied on its own.
-    pub target: Cluster,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,8 +175,10 @@ pub enum Target {
     AwsAuth {
         /// `None`: the ConfigMap does not exist yet and is created.
         resource_version: Option<String>,
-        before: BTreeMap<String, String>,
-        after: BTreeMap<String, String>,
+        /// What it holds now (`None`: it does not exist).
+        before: Option<AwsAuthData>,
+        /// What it holds after this plan: the merge of what is declared into what is there.
+        after: AwsAuthData,
         /// What apply merges again if someone else wrote aws-auth in the meantime.
         desired: Vec<Mapping>,
         desired_accounts: Vec<String>,

@@ -102,7 +102,8 @@ fn render_change(out: &mut String, change: &Change) {
         Target::AwsAuth { before, after, resource_version, owner, release, .. } => {
             let what = if resource_version.is_none() { "create kube-system/aws-auth" } else { "kube-system/aws-auth" };
             let _ = writeln!(out, "  {sym} {what}");
-            yaml_diff(out, before, after);
+            let (before, after) = (before.as_ref().map(|b| b.render()).unwrap_or_default(), after.render());
+            yaml_diff(out, &before, &after);
             if before == after && release.is_empty() {
                 let _ = writeln!(out, "      (ownership only: claimed for owner `{owner}`)");
             }
