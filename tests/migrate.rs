@@ -13,6 +13,7 @@ use accessctl::live::read::read_cluster;
 use common::*;
 
 const SEED: &str = "roles: [arn:aws:iam::111122223333:role/platform-admin]
+iamUsers: [arn:aws:iam::111122223333:user/bob]
 clusters:
   - name: shop
     region: eu-west-1

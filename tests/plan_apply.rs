@@ -46,6 +46,13 @@ fn plan(sandbox: &Sandbox, files: &[&str]) -> Accessctl {
     accessctl(sandbox, &args)
 }
 
+/// The role IAM Identity Center makes for permission set `set` in `account` (its home region is
+/// eu-west-1 here): a suffix of its own in every account.
+fn sso_role(account: &str, set: &str) -> String {
+    let suffix = format!("{:016x}", fastrand::Rng::with_seed(account.parse().unwrap()).u64(..));
+    format!("arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_{set}_{suffix}")
+}
+
 /// A seed with every cluster of a configuration, CONFIG_MAP, in its region and account.
 fn seed_for(files: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -78,6 +85,33 @@ fn seed_for(files: &[&str]) -> String {
             seed.push_str(&format!("    creator: {}\n", role.role_arn));
         }
     }
+    // IAM has every principal the files name, and each permission set's role in each account
+    // (a suffix of its own per account, as IAM Identity Center makes them).
+    let mut roles = std::collections::BTreeSet::new();
+    let mut users = std::collections::BTreeSet::new();
+    for c in &config.clusters {
+        let placeholders: Vec<_> = c.permission_sets.values().map(|p| p.name.clone()).collect();
+        let named = c
+            .access_entries
+            .iter()
+            .map(|e| &e.principal)
+            .chain(&c.protected)
+            .chain(c.aws_auth.roles.iter().map(|m| &m.rolearn))
+            .chain(c.aws_auth.users.iter().map(|m| &m.userarn));
+        for p in named.filter(|p| !placeholders.contains(&p.name)) {
+            match p.kind {
+                accessctl::model::PrincipalKind::Role => roles.insert(p.to_string()),
+                accessctl::model::PrincipalKind::User => users.insert(p.to_string()),
+            };
+        }
+        for (set, placeholder) in &c.permission_sets {
+            roles.insert(sso_role(&placeholder.account, set));
+        }
+    }
+    let list = |items: &std::collections::BTreeSet<String>| -> String {
+        items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+    };
+    seed.push_str(&format!("roles: [{}]\niamUsers: [{}]\n", list(&roles), list(&users)));
     seed
 }
 
@@ -478,4 +512,38 @@ async fn the_console_examples_apply_on_a_real_kube_apiserver() {
             .await;
     }
     let _ = cms.delete("aws-auth", &dp).await;
+}
+
+/// One permission set, declared by name once, is a different role in each account: plan looks it
+/// up in each cluster's account (through that cluster's `assume-role`), says what it found, and
+/// writes that ARN; an account where the set has no role is an error naming it, before any write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_permission_set_by_name_is_the_role_of_each_account() {
+    let files = ["examples/multi-account/"];
+    let seed = seed_for(&files);
+    let (prod, staging) =
+        (sso_role("222233334444", "AdministratorAccess"), sso_role("555566667777", "AdministratorAccess"));
+    assert_ne!(prod, staging);
+    let sb = sandbox(&seed, updates_take(0)).await;
+    apply(&sb, &files, ALL_GUARDS)
+        .stdout_has(&format!("permission set AdministratorAccess is {prod} in account 222233334444"))
+        .stdout_has(&format!("permission set AdministratorAccess is {staging} in account 555566667777"))
+        .stdout_has(&format!("+ access entry {prod}"))
+        .stdout_has(&format!("+ access entry {staging}"))
+        .run();
+    for (cluster, role) in [("prod-eu", &prod), ("prod-us", &prod), ("staging", &staging)] {
+        let listed = eks(&sb.url()).list_access_entries().cluster_name(cluster).send().await.unwrap();
+        assert!(listed.access_entries().contains(role), "{cluster}: {:?}", listed.access_entries());
+    }
+    plan(&sb, &files).stdout_has("No changes.").run();
+
+    // The set is not assigned to the staging account: no role there.
+    let without = seed.replace(&format!("\"{staging}\", "), "").replace(&format!(", \"{staging}\""), "");
+    assert!(!without.contains(&staging));
+    let sb = sandbox(&without, updates_take(0)).await;
+    apply(&sb, &files, ALL_GUARDS)
+        .status(1)
+        .stderr_has("cluster `staging`: account 555566667777 has no role of the IAM Identity Center permission set `AdministratorAccess`")
+        .run();
+    assert_eq!(sb.counters().calls.get("CreateAccessEntry"), None, "nothing was written");
 }

@@ -132,3 +132,24 @@ fn the_printed_exports_work_and_a_bad_state_folder_is_refused() {
         .stderr_has("does not exist")
         .run();
 }
+
+/// The `aws` CLI reads the sandbox's IAM: a role with its path, id and creation date, and the
+/// IAM Identity Center roles by path prefix (what accessctl resolves a permission set from).
+#[test]
+#[cfg_attr(not(tool_aws), ignore = "needs the aws CLI: pip install awscli")]
+fn aws_cli_reads_iam_from_the_sandbox() {
+    let sb = start_sandbox();
+    let (ok, out) = aws(&sb, &["iam", "get-role", "--role-name", "platform-admin"]);
+    assert!(ok, "{out}");
+    let role: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(role["Role"]["Arn"], "arn:aws:iam::111122223333:role/platform-admin");
+    assert!(role["Role"]["RoleId"].as_str().is_some_and(|id| id.starts_with("AROA")), "{out}");
+    assert!(role["Role"]["CreateDate"].as_str().is_some_and(|d| d.ends_with('Z') || d.contains('+')), "{out}");
+    let (ok, out) = aws(&sb, &["iam", "list-roles", "--path-prefix", "/aws-reserved/sso.amazonaws.com/"]);
+    assert!(ok, "{out}");
+    let roles: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = roles["Roles"].as_array().unwrap().iter().filter_map(|r| r["RoleName"].as_str()).collect();
+    assert_eq!(names, ["AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b"], "{out}");
+    let (ok, out) = aws(&sb, &["iam", "get-role", "--role-name", "nobody"]);
+    assert!(!ok && out.contains("NoSuchEntity"), "{out}");
+}

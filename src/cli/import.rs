@@ -41,6 +41,7 @@ fn bare_cluster(name: &str, region: &str) -> Cluster {
         aws_auth: AwsAuth::default(),
         group_bindings: vec![],
         roles: vec![],
+        permission_sets: Default::default(),
         origin: Origin::default(),
     }
 }

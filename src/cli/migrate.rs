@@ -32,15 +32,14 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let cluster = config.clusters[0].clone();
     target::runtime()?.block_on(async {
         let target = target::connect(&args.target, config).await?;
-        let (live, conn) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
+        let (live, _) = read_cluster(&cluster, &target.endpoints).await.into_diagnostic()?;
         if live.kube_unreachable.is_some() {
             return Err(miette::miette!(
                 "the cluster's aws-auth cannot be read: {}",
                 live.kube_unreachable.unwrap_or_default()
             ));
         }
-        let account = live.account.clone().unwrap_or_default();
-        let iam = look_up_roles(&conn.clients.iam, &account, &crate::migrate::roles_to_look_up(&live)).await;
+        let iam = crate::migrate::iam_roles(&live);
         let m = migrate(&files, &cluster, &live, &iam).into_diagnostic()?;
         println!("cluster {}: migration stage {} of 2 (live mode {})", m.cluster, m.stage, live.mode.as_str());
         for (arn, what) in &m.migrated {
@@ -73,28 +72,4 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// IAM's GetRole for each role of `account`: its full ARN, `None` when IAM has no such role; a
-/// role it could not be asked about (no permission, unreachable) is left out, and migrate asks
-/// the user for it.
-async fn look_up_roles(iam: &aws_sdk_iam::Client, account: &str, names: &[String]) -> crate::migrate::IamRoles {
-    use aws_sdk_iam::error::ProvideErrorMetadata;
-    let answers = futures_util::future::join_all(names.iter().map(|n| iam.get_role().role_name(n).send())).await;
-    let mut out = crate::migrate::IamRoles::new();
-    for (name, answer) in names.iter().zip(answers) {
-        let key = crate::migrate::iam_key(account, name);
-        match answer {
-            Ok(r) => {
-                if let Some(arn) = r.role().and_then(|r| crate::model::PrincipalArn::parse(r.arn()).ok()) {
-                    out.insert(key, Some(arn));
-                }
-            }
-            Err(e) if e.code() == Some("NoSuchEntity") => {
-                out.insert(key, None);
-            }
-            Err(_) => {}
-        }
-    }
-    out
 }

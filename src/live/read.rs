@@ -13,10 +13,13 @@ use kube::api::{Api, ListParams};
 use super::aws::{ClusterClients, Endpoints, clients_for};
 use super::failure::Failure;
 use super::kubernetes::with_retries;
+use crate::access::Known;
 use crate::aws_auth::{self, AwsAuthData};
+use crate::model::PrincipalArn;
 use crate::model::rules::EntryType;
 use crate::model::{AccessScope, AuthMode, BindingTarget, Cluster, policy};
 use crate::ownership::DEFAULT_OWNER;
+use accessctl_core::live::{IamPrincipal, IamView};
 pub use accessctl_core::live::{
     LiveAwsAuth, LiveBinding, LiveCluster, LiveEntry, LiveRole, MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL,
     OWNERSHIP_TAG, binding_key,
@@ -166,6 +169,7 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
 
     let account = c.arn().and_then(|a| a.split(':').nth(4)).map(str::to_string);
     let arn_region = c.arn().and_then(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()).map(str::to_string);
+    let iam = read_iam(&clients.iam, account.as_deref(), &caller_arn).await;
     let mut live = LiveCluster {
         name: cluster.name.clone(),
         status,
@@ -182,6 +186,7 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         roles: BTreeMap::new(),
         rbac: crate::access::Known::Unknown("the Kubernetes API was not read".into()),
         kube_unreachable: None,
+        iam,
     };
     // Before the cluster serves its API there is nothing to read yet; after, a failed read is an
     // error: guards computed against "no aws-auth" would let a lockout through.
@@ -212,6 +217,46 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         live.rbac = crate::access::Known::Known(rbac.map_err(|why| kube_error(format!("reading RBAC: {why}")))?);
     }
     Ok((live, Connection { cluster: cluster.name.clone(), clients, kube }))
+}
+
+/// The roles and users of the cluster's account. Unknown, saying why, when these credentials are
+/// of another account (IAM would answer for theirs) or may not list them: nothing is then checked
+/// against IAM, and what needs it (a permission set by name) cannot be planned.
+async fn read_iam(iam: &aws_sdk_iam::Client, account: Option<&str>, caller_arn: &str) -> Known<IamView> {
+    let caller_account = caller_arn.split(':').nth(4).unwrap_or_default();
+    let Some(account) = account else {
+        return Known::Unknown("the cluster's ARN names no account".into());
+    };
+    if caller_account != account {
+        return Known::Unknown(format!(
+            "these credentials are of account {caller_account}, and IAM answers for theirs, not for account \
+             {account}, which owns the cluster: give the cluster `assume-role` into {account}"
+        ));
+    }
+    let (roles, users): (Result<Vec<_>, _>, Result<Vec<_>, _>) = tokio::join!(
+        iam.list_roles().into_paginator().items().send().try_collect(),
+        iam.list_users().into_paginator().items().send().try_collect()
+    );
+    let roles = match roles {
+        Ok(r) => r,
+        Err(e) => return Known::Unknown(format!("IAM ListRoles failed: {}", aws_message(&e))),
+    };
+    let users = match users {
+        Ok(u) => u,
+        Err(e) => return Known::Unknown(format!("IAM ListUsers failed: {}", aws_message(&e))),
+    };
+    let principal = |arn: &str, id: &str, created: &aws_sdk_iam::primitives::DateTime| {
+        Some(IamPrincipal {
+            arn: PrincipalArn::parse(arn).ok()?,
+            id: id.to_string(),
+            created: created.to_millis().ok()?,
+        })
+    };
+    Known::Known(IamView {
+        account: account.to_string(),
+        roles: roles.iter().filter_map(|r| principal(r.arn(), r.role_id(), r.create_date())).collect(),
+        users: users.iter().filter_map(|u| principal(u.arn(), u.user_id(), u.create_date())).collect(),
+    })
 }
 
 /// The IAM principal behind the caller (a session becomes its role), or the ARN as STS said it.
@@ -321,6 +366,7 @@ async fn read_entry(
         tags: e.tags().cloned().unwrap_or_default().into_iter().collect(),
         arn: e.access_entry_arn().unwrap_or_default().to_string(),
         policies,
+        created: e.created_at().and_then(|d| d.to_millis().ok()),
     }))
 }
 

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::access::state::made_for_earlier_principal;
 use crate::access::{Association, ClusterAccess, Entry, Known};
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::rules::EntryType;
-use crate::model::{AccessScope, AuthMode, BindingTarget, PrincipalArn};
+use crate::model::{AccessScope, AuthMode, BindingTarget, PrincipalArn, PrincipalKind};
 use crate::ownership::Owners;
 
 /// Label on every RBAC object accessctl manages.
@@ -54,6 +55,40 @@ pub struct LiveCluster {
     /// Why the Kubernetes side could not be read, if it could not: only while the cluster does not
     /// serve its API yet (an ACTIVE cluster whose API cannot be read is an error, not "empty").
     pub kube_unreachable: Option<String>,
+    /// The roles and users of the cluster's account, as IAM lists them: unknown when the caller may
+    /// not read IAM there (then nothing is checked against it, and the plan says so).
+    pub iam: Known<IamView>,
+}
+
+/// What IAM holds in one account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IamView {
+    pub account: String,
+    pub roles: Vec<IamPrincipal>,
+    pub users: Vec<IamPrincipal>,
+}
+
+/// A role or user as IAM lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IamPrincipal {
+    /// The full ARN, path included.
+    pub arn: PrincipalArn,
+    /// IAM's unique id (`AROA…`, `AIDA…`).
+    pub id: String,
+    /// `CreateDate`, in milliseconds since the epoch.
+    pub created: i64,
+}
+
+impl IamView {
+    /// The role or user `arn` names (same name, case-insensitively as IAM; the path too when
+    /// `with_path`, as access entries match it; aws-auth does not).
+    pub fn find(&self, arn: &PrincipalArn, with_path: bool) -> Option<&IamPrincipal> {
+        let list = match arn.kind {
+            PrincipalKind::Role => &self.roles,
+            PrincipalKind::User => &self.users,
+        };
+        list.iter().find(|p| p.arn.name.eq_ignore_ascii_case(&arn.name) && (!with_path || p.arn.path == arn.path))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +102,20 @@ pub struct LiveEntry {
     pub arn: String,
     /// Policy short name → scope.
     pub policies: BTreeMap<String, AccessScope>,
+    /// When EKS made it, in milliseconds since the epoch.
+    pub created: Option<i64>,
+}
+
+impl LiveEntry {
+    /// Made for an earlier principal of its ARN (see [`made_for_earlier_principal`]), as far as
+    /// IAM tells: its principal was created after the entry.
+    pub fn made_for_earlier_principal(&self, iam: &Known<IamView>) -> bool {
+        let (Known::Known(iam), Some(created), Ok(arn)) = (iam, self.created, PrincipalArn::parse(&self.principal))
+        else {
+            return false;
+        };
+        iam.find(&arn, true).is_some_and(|p| made_for_earlier_principal(created, p.created))
+    }
 }
 
 impl LiveEntry {
@@ -124,6 +173,7 @@ pub fn from_live(live: &LiveCluster) -> ClusterAccess {
                 username: e.username.clone(),
                 groups: e.groups.clone(),
                 policies,
+                made_for_earlier_principal: e.made_for_earlier_principal(&live.iam),
             })
         })
         .collect();

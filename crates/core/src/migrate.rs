@@ -92,6 +92,20 @@ pub fn roles_to_look_up(live: &LiveCluster) -> Vec<String> {
     names
 }
 
+/// What IAM of the cluster's account (read with the cluster, the same read the plan checks
+/// principals with) says of each role aws-auth maps: its full ARN, path included, or `None` when
+/// IAM has no such role. Nothing when IAM could not be read: migrate then asks for the path.
+pub fn iam_roles(live: &LiveCluster) -> IamRoles {
+    let crate::access::Known::Known(iam) = &live.iam else { return IamRoles::new() };
+    roles_to_look_up(live)
+        .into_iter()
+        .map(|name| {
+            let role = iam.roles.iter().find(|r| r.arn.name.eq_ignore_ascii_case(&name)).map(|r| r.arn.clone());
+            (iam_key(&iam.account, &name), role)
+        })
+        .collect()
+}
+
 /// How the files name a principal: its declared name, or its ARN.
 fn written(names: &[(String, PrincipalArn)], principal: &PrincipalArn) -> String {
     names.iter().find(|(_, p)| p == principal).map(|(n, _)| n.clone()).unwrap_or_else(|| principal.to_string())

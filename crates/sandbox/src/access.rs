@@ -11,6 +11,7 @@
 use serde_json::{Value, json};
 
 use super::world::{ClusterState, World, object_key, rfc3339};
+use accessctl_core::access::state::made_for_earlier_principal;
 use accessctl_core::access::{
     self, Association, Caller, ClusterAccess, Entry, Identity, Known, Lookups, Outcome, Rbac, Request, Via,
 };
@@ -37,7 +38,7 @@ impl Lookups for SandboxEc2<'_> {
 }
 
 /// The cluster's access state, as the model reads it.
-pub fn cluster_access(cluster: &ClusterState) -> ClusterAccess {
+pub fn cluster_access(world: &World, cluster: &ClusterState) -> ClusterAccess {
     let entries = cluster
         .entries
         .values()
@@ -56,12 +57,18 @@ pub fn cluster_access(cluster: &ClusterState) -> ClusterAccess {
                     Some(Association { policy: name, scope })
                 })
                 .collect();
+            // An entry made before its principal was re-created matches nobody: the same rule,
+            // on the same dates, that accessctl reads from EKS and IAM.
+            let made_for_earlier_principal = world
+                .iam_principal(&principal)
+                .is_some_and(|p| made_for_earlier_principal(e.created_at as i64, p.reported_created_at() as i64));
             Some(Entry {
                 principal,
                 entry_type: e.entry_type,
                 username: e.username.clone(),
                 groups: e.groups.clone(),
                 policies,
+                made_for_earlier_principal,
             })
         })
         .collect();
@@ -112,8 +119,8 @@ pub fn bearer(world: &World, cluster: &str, token: Option<&str>) -> Result<Beare
 }
 
 /// The model's answer for a request by `caller` on `cluster`.
-pub fn decide(cluster: &ClusterState, caller: &Caller, req: &Request) -> Outcome {
-    access::decide(&cluster_access(cluster), caller, req, &SandboxEc2 { region: &cluster.region })
+pub fn decide(world: &World, cluster: &ClusterState, caller: &Caller, req: &Request) -> Outcome {
+    access::decide(&cluster_access(world, cluster), caller, req, &SandboxEc2 { region: &cluster.region })
 }
 
 /// The static administrator's identity.
@@ -158,6 +165,7 @@ pub fn self_subject_review(identity: &Identity) -> Value {
 
 /// Answers a SelfSubjectAccessReview: the review's attributes, decided for the caller.
 pub fn self_subject_access_review(
+    world: &World,
     cluster: &ClusterState,
     identity: &Identity,
     body: &[u8],
@@ -170,7 +178,7 @@ pub fn self_subject_access_review(
                        Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified";
         return Err((422, status(422, "Invalid", message, json!({"kind": "SelfSubjectAccessReview"}))));
     };
-    let decision = access::authorize(&cluster_access(cluster), identity, &req);
+    let decision = access::authorize(&cluster_access(world, cluster), identity, &req);
     let mut status_body = json!({"allowed": decision.allowed()});
     if let access::Decision::Allowed { grant } = &decision {
         status_body["reason"] = json!(accessctl_core::explain::describe_grant(grant));

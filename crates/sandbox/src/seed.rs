@@ -17,9 +17,12 @@ pub struct Seed {
     /// is calling as that user.
     #[serde(default)]
     pub users: Vec<SeedUser>,
-    /// IAM roles (full ARNs, with their paths) that IAM's GetRole answers for.
+    /// IAM roles (full ARNs, with their paths) that IAM knows, besides those the clusters name.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// IAM users that IAM knows without access keys here (ARNs).
+    #[serde(default)]
+    pub iam_users: Vec<String>,
     #[serde(default)]
     pub clusters: Vec<SeedCluster>,
 }
@@ -120,6 +123,6 @@ impl Seed {
     }
 
     pub fn empty() -> Seed {
-        Seed { identity: None, users: vec![], roles: vec![], clusters: vec![] }
+        Seed { identity: None, users: vec![], roles: vec![], iam_users: vec![], clusters: vec![] }
     }
 }

@@ -273,8 +273,8 @@ async fn security_token_service(State(shared): State<Arc<Shared>>, req: Request<
     inner.counters.call(&format!("sts:{action}"));
     let (status, xml) = if super::iam::ACTIONS.contains(&action.as_str()) {
         // IAM is per account: the signer's.
-        match key.as_deref().and_then(|k| inner.world.credentials.get(k)).map(|c| c.account.clone()) {
-            Some(account) => super::iam::answer(&inner.world, &account, &params),
+        match key.as_deref().and_then(|k| inner.world.credentials.get(k)).map(|c| (c.account.clone(), c.arn.clone())) {
+            Some((account, caller)) => super::iam::answer(&inner.world, &account, &caller, &params),
             None => sts::answer(&mut inner.world, None, &params),
         }
     } else {
@@ -335,7 +335,7 @@ async fn kubernetes(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Re
     let identity = match (&bearer, inner.world.clusters.get(&cluster)) {
         (_, None) => None,
         (access::Bearer::StaticAdmin, Some(_)) => Some(access::static_admin()),
-        (access::Bearer::Caller(caller), Some(state)) => match access::decide(state, caller, &request) {
+        (access::Bearer::Caller(caller), Some(state)) => match access::decide(&inner.world, state, caller, &request) {
             Outcome::Allowed { identity, .. } => Some(identity),
             Outcome::Unauthorized { .. } => {
                 let status = access::status(401, "Unauthorized", "Unauthorized", json!({}));
@@ -382,7 +382,7 @@ async fn kubernetes(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Re
         segments[2..].iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
         method.as_str(),
     ) {
-        return match access::self_subject_access_review(state, identity, body) {
+        return match access::self_subject_access_review(&inner.world, state, identity, body) {
             Ok(review) => json_response(201, &review, &[]),
             Err((code, status)) => json_response(code, &status, &[]),
         };

@@ -27,7 +27,7 @@ pub fn token_review(world: &World, cluster: &str, body: &[u8]) -> Value {
         Ok(super::access::Bearer::StaticAdmin) => return refuse("static tokens are the API server's own"),
         Err(why) => return refuse(&why),
     };
-    let access = super::access::cluster_access(state);
+    let access = super::access::cluster_access(world, state);
     match access::authenticate(&access, &caller, &super::access::SandboxEc2 { region: &state.region }) {
         access::Authentication::Authenticated(identity) => {
             let principal_id = caller.user_id.clone().unwrap_or_default();
@@ -61,7 +61,7 @@ pub fn subject_access_review(world: &World, cluster: &str, body: &[u8]) -> Value
     // The caller is the one the authentication webhook answered for: its ARN is in `extra`.
     let Some(arn) = spec["extra"]["arn"][0].as_str() else { return answer(false, String::new()) };
     let Ok(caller) = Caller::parse(arn) else { return answer(false, String::new()) };
-    let access = ClusterAccess { rbac: Known::Known(Rbac::default()), ..super::access::cluster_access(state) };
+    let access = ClusterAccess { rbac: Known::Known(Rbac::default()), ..super::access::cluster_access(world, state) };
     let lookups = super::access::SandboxEc2 { region: &state.region };
     let Some(identity) = access::authenticate(&access, &caller, &lookups).identity().cloned() else {
         return answer(false, String::new());

@@ -23,7 +23,13 @@ pub struct World {
     /// The IAM roles the sandbox knows, by `account:lower-case name` (IAM names are unique
     /// case-insensitively in an account).
     #[serde(default)]
-    pub iam_roles: BTreeMap<String, PrincipalArn>,
+    pub iam_roles: BTreeMap<String, IamPrincipal>,
+    /// The IAM users the sandbox knows (the default identity and the seed's users), the same way.
+    #[serde(default)]
+    pub iam_users: BTreeMap<String, IamPrincipal>,
+    /// Whether the seed describes IAM (`roles`, `iamUsers`): if not, the caller may not read it.
+    #[serde(default)]
+    pub iam_described: bool,
     pub clusters: BTreeMap<String, ClusterState>,
     /// The Kubernetes resourceVersion counter, shared by every cluster's objects.
     pub resource_version: u64,
@@ -109,6 +115,23 @@ pub struct Association {
     pub modified_at: u64,
 }
 
+/// An IAM role or user: what `GetRole`, `ListRoles`, `GetUser` and `ListUsers` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IamPrincipal {
+    pub arn: PrincipalArn,
+    /// The unique id (`AROA…` / `AIDA…`): a principal re-created with the same ARN gets another.
+    pub id: String,
+    /// `CreateDate`, in milliseconds since the epoch.
+    pub created_at: u64,
+}
+
+impl IamPrincipal {
+    /// `CreateDate` as IAM reports it: to the second.
+    pub fn reported_created_at(&self) -> u64 {
+        self.created_at / 1000 * 1000
+    }
+}
+
 /// Upper-case letters and digits, as AWS ids are.
 fn random_id(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -118,6 +141,11 @@ fn random_id(len: usize) -> String {
 /// A principal's unique-id suffix, stable for its ARN (a sandbox principal is never re-created).
 pub fn stable_id(arn: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, arn.as_bytes()).simple().to_string()[..17].to_ascii_uppercase()
+}
+
+/// IAM names are unique per account, case-insensitively.
+fn iam_key(p: &PrincipalArn) -> String {
+    format!("{}:{}", p.account, p.name.to_ascii_lowercase())
 }
 
 pub fn now_ms() -> u64 {
@@ -172,6 +200,8 @@ impl World {
             identity,
             credentials,
             iam_roles: BTreeMap::new(),
+            iam_users: BTreeMap::new(),
+            iam_described: !seed.roles.is_empty() || !seed.iam_users.is_empty(),
             clusters: BTreeMap::new(),
             resource_version: 1,
             base_url: String::new(),
@@ -191,8 +221,26 @@ impl World {
         });
         for arn in seed.roles.iter().cloned().chain(named) {
             if let Some(role) = super::iam::is_role(&arn) {
-                world.iam_roles.insert(format!("{}:{}", role.account, role.name.to_ascii_lowercase()), role);
+                let id = format!("AROA{}", stable_id(&role.to_string()));
+                world.iam_roles.insert(iam_key(&role), IamPrincipal { arn: role, id, created_at: now });
             }
+        }
+        let mut users: Vec<(PrincipalArn, String)> = world
+            .credentials
+            .values()
+            .filter_map(|c| Some((PrincipalArn::parse(&c.arn).ok()?, c.user_id.clone())))
+            .filter(|(p, _)| p.kind == accessctl_core::model::PrincipalKind::User)
+            .collect();
+        for arn in &seed.iam_users {
+            match PrincipalArn::parse(arn) {
+                Ok(p) if p.kind == accessctl_core::model::PrincipalKind::User => {
+                    users.push((p, format!("AIDA{}", stable_id(arn))));
+                }
+                _ => return Err(format!("iamUsers: {arn} is not an IAM user ARN")),
+            }
+        }
+        for (user, id) in users {
+            world.iam_users.insert(iam_key(&user), IamPrincipal { arn: user, id, created_at: now });
         }
         Ok(world)
     }
@@ -257,7 +305,10 @@ impl World {
     /// ARN names the role without its path.
     pub fn assume_role(&mut self, role_arn: &PrincipalArn, session: &str) -> (String, Credential) {
         let key = format!("ASIA{}", random_id(16));
-        let id = stable_id(&role_arn.to_string());
+        let id = match self.iam_role(&role_arn.account, &role_arn.name) {
+            Some(role) => role.id.trim_start_matches("AROA").to_string(),
+            None => stable_id(&role_arn.to_string()),
+        };
         let credential = Credential {
             secret: random_id(40),
             arn: format!(
@@ -272,8 +323,28 @@ impl World {
     }
 
     /// The IAM role of `account` named `name` (case-insensitively, as IAM names are unique).
-    pub fn iam_role(&self, account: &str, name: &str) -> Option<&PrincipalArn> {
+    pub fn iam_role(&self, account: &str, name: &str) -> Option<&IamPrincipal> {
         self.iam_roles.get(&format!("{account}:{}", name.to_ascii_lowercase()))
+    }
+
+    /// The IAM user of `account` named `name`.
+    pub fn iam_user(&self, account: &str, name: &str) -> Option<&IamPrincipal> {
+        self.iam_users.get(&format!("{account}:{}", name.to_ascii_lowercase()))
+    }
+
+    /// The role or user `arn` names, whatever path it is written with.
+    pub fn iam_principal(&self, arn: &PrincipalArn) -> Option<&IamPrincipal> {
+        match arn.kind {
+            accessctl_core::model::PrincipalKind::Role => self.iam_role(&arn.account, &arn.name),
+            accessctl_core::model::PrincipalKind::User => self.iam_user(&arn.account, &arn.name),
+        }
+    }
+
+    /// Deletes the role `arn` names and creates it again, same ARN, at `now`: a new unique id.
+    /// Access entries made before keep describing the same and match nobody, as in EKS.
+    pub fn recreate_role(&mut self, arn: &PrincipalArn, now: u64) {
+        let role = IamPrincipal { arn: arn.clone(), id: format!("AROA{}", random_id(17)), created_at: now };
+        self.iam_roles.insert(iam_key(arn), role);
     }
 
     pub fn next_rv(&mut self) -> u64 {

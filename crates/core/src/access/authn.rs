@@ -81,6 +81,10 @@ pub enum Refusal {
     NotMapped {
         /// The CONFIG_MAP creator's hidden admin could not be checked (live state cannot see it).
         creator_unknown: bool,
+        /// An access entry names the caller's principal but was made for an earlier principal
+        /// of that ARN (deleted and re-created since), so EKS does not match it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry_for_earlier_principal: Option<String>,
     },
     /// A mapping matched but its template cannot be rendered for this caller.
     Template { matched: Via, reason: String },
@@ -108,15 +112,20 @@ impl Authentication {
 
 /// The identity EKS gives `caller` on `cluster`.
 pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Lookups) -> Authentication {
+    let mut stale_entry = None;
     if cluster.mode.uses_access_entries() {
         let entries = match &cluster.entries {
             Known::Known(e) => e,
             Known::Unknown(why) => return Authentication::Unknown { reason: why.clone() },
         };
-        if let Some(e) = entries.iter().find(|e| caller.is_principal(&e.principal)) {
+        if let Some(e) = entries.iter().find(|e| caller.is_principal(&e.principal) && !e.made_for_earlier_principal) {
             let via = Via::AccessEntry { principal: e.principal.to_string(), entry_type: e.entry_type };
             return identity(caller, lookups, via, &e.username, &e.groups, e.policies.clone());
         }
+        stale_entry = entries
+            .iter()
+            .find(|e| caller.is_principal(&e.principal) && e.made_for_earlier_principal)
+            .map(|e| e.principal.to_string());
     }
     let mut creator_unknown = false;
     if cluster.mode.uses_aws_auth() {
@@ -155,7 +164,7 @@ pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Look
             }
         }
     }
-    Authentication::Refused(Refusal::NotMapped { creator_unknown })
+    Authentication::Refused(Refusal::NotMapped { creator_unknown, entry_for_earlier_principal: stale_entry })
 }
 
 /// The aws-auth item the authenticator uses for a caller: `mapRoles` before `mapUsers`, ARNs

@@ -38,6 +38,17 @@ pub struct Entry {
     pub username: String,
     pub groups: Vec<String>,
     pub policies: Vec<Association>,
+    /// Made for an earlier IAM principal of the same ARN, deleted and re-created since (see
+    /// [`made_for_earlier_principal`]): EKS no longer matches it to anyone.
+    pub made_for_earlier_principal: bool,
+}
+
+/// EKS binds an access entry to its principal's unique id when the entry is made. A role or
+/// user deleted and re-created with the same ARN afterwards is another principal to EKS: the
+/// entry stays, describes the same, and matches nobody. Told by the dates, which is what both
+/// EKS (the entry's `createdAt`) and IAM (`CreateDate`) say.
+pub fn made_for_earlier_principal(entry_created: i64, principal_created: i64) -> bool {
+    principal_created > entry_created
 }
 
 impl Entry {
@@ -58,7 +69,7 @@ impl Entry {
         } else {
             entry_type.default_groups().iter().map(|g| g.to_string()).collect()
         };
-        Entry { principal, entry_type, username, groups, policies }
+        Entry { principal, entry_type, username, groups, policies, made_for_earlier_principal: false }
     }
 }
 

@@ -32,7 +32,11 @@ pub struct FileAst {
 #[derive(Debug)]
 pub struct PrincipalDecl {
     pub name: Text,
-    pub arn: Text,
+    /// Its ARN, or (exactly one of the two) the IAM Identity Center permission set it is.
+    pub arn: Option<Text>,
+    pub permission_set: Option<Text>,
+    /// The whole node, for what is wrong with it as a whole.
+    pub span: SourceSpan,
 }
 
 #[derive(Debug)]
@@ -142,8 +146,9 @@ impl Decoder {
             match node.name().value() {
                 "principal" => {
                     let (name, arn) = (self.arg(DOCUMENT, node, 0), self.arg(DOCUMENT, node, 1));
-                    if let (Some(name), Some(arn)) = (name, arn) {
-                        file.principals.push(PrincipalDecl { name, arn });
+                    let permission_set = self.prop(DOCUMENT, node, "permission-set");
+                    if let Some(name) = name {
+                        file.principals.push(PrincipalDecl { name, arn, permission_set, span: node.span() });
                     }
                 }
                 "cluster" => file.clusters.push(self.cluster(node)),

@@ -58,6 +58,8 @@ pub enum Code {
     InvalidOwner,
     InvalidRole,
     DuplicateRole,
+    InvalidPermissionSet,
+    PermissionSetNeedsAccount,
     NoFiles,
 }
 
@@ -106,6 +108,8 @@ impl Code {
             Code::InvalidOwner => "accessctl::config::invalid_owner",
             Code::InvalidRole => "accessctl::config::invalid_role",
             Code::DuplicateRole => "accessctl::config::duplicate_role",
+            Code::InvalidPermissionSet => "accessctl::config::invalid_permission_set",
+            Code::PermissionSetNeedsAccount => "accessctl::config::permission_set_needs_account",
             Code::NoFiles => "accessctl::config::no_files",
         }
     }

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::SourceSpan;
 
-use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, RuleAst, Text};
+use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, PrincipalDecl, RuleAst, Text};
 use super::diagnostic::{Code, ConfigDiagnostic, Diagnostics, did_you_mean};
 use super::source::SourceFile;
 use crate::access::{Rule, presets};
 use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind, is_account_id};
+use crate::model::permission_set_placeholder;
 use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
 use crate::model::{
     AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, DeclaredRole,
@@ -31,14 +32,30 @@ struct At {
 struct Resolver<'a> {
     files: &'a [SourceFile],
     diagnostics: Diagnostics,
-    principals: HashMap<String, (Option<PrincipalArn>, At)>,
+    principals: HashMap<String, (Declared, At)>,
+    /// The permission sets the cluster being resolved names, with their placeholders.
+    permission_sets: BTreeMap<String, PrincipalArn>,
+}
+
+/// What a `principal` declaration names.
+#[derive(Debug, Clone)]
+enum Declared {
+    /// An IAM user or role (`None`: its ARN was invalid, and said so).
+    Arn(Option<PrincipalArn>),
+    /// An IAM Identity Center permission set: a role in each account, resolved per cluster.
+    PermissionSet(String),
 }
 
 pub fn resolve(files: &[SourceFile], asts: &[FileAst]) -> (Configuration, Diagnostics) {
-    let mut r = Resolver { files, diagnostics: Diagnostics::default(), principals: HashMap::new() };
+    let mut r = Resolver {
+        files,
+        diagnostics: Diagnostics::default(),
+        principals: HashMap::new(),
+        permission_sets: BTreeMap::new(),
+    };
     for (i, ast) in asts.iter().enumerate() {
         for decl in &ast.principals {
-            r.declare_principal(i, decl.name.clone(), &decl.arn);
+            r.declare_principal(i, decl);
         }
     }
     let mut blocks: BTreeMap<String, Vec<(usize, &ClusterBlock)>> = BTreeMap::new();
@@ -120,7 +137,8 @@ impl<'a> Resolver<'a> {
         true
     }
 
-    fn declare_principal(&mut self, file: usize, name: Text, arn: &Text) {
+    fn declare_principal(&mut self, file: usize, decl: &PrincipalDecl) {
+        let name = decl.name.clone();
         let at = At { file, span: name.span };
         if let Some((_, first)) = self.principals.get(&name.value) {
             let first = *first;
@@ -142,8 +160,40 @@ impl<'a> Resolver<'a> {
                 "write `principal \"short-name\" \"arn:aws:iam::…\"`".to_string(),
             );
         }
-        let parsed = self.parse_arn(&arn.value, At { file, span: arn.span });
-        self.principals.insert(name.value, (parsed, at));
+        let declared = match (&decl.arn, &decl.permission_set) {
+            (Some(arn), None) => Declared::Arn(self.parse_arn(&arn.value, At { file, span: arn.span })),
+            (None, Some(set)) if valid_permission_set(&set.value) => Declared::PermissionSet(set.value.clone()),
+            (None, Some(set)) => {
+                self.error(
+                    Code::InvalidPermissionSet,
+                    At { file, span: set.span },
+                    format!("`{}` cannot be a permission set's name", set.value),
+                    "invalid permission set name",
+                    "a permission set's name has 1 to 32 letters, digits and `_+=,.@-`, as IAM Identity Center \
+                     allows"
+                        .into(),
+                );
+                Declared::Arn(None)
+            }
+            (arn, _) => {
+                let both = arn.is_some();
+                self.error(
+                    if both { Code::InvalidValue } else { Code::MissingValue },
+                    At { file, span: decl.span },
+                    if both {
+                        format!("principal `{}` has both an ARN and a permission set", name.value)
+                    } else {
+                        format!("principal `{}` has no ARN", name.value)
+                    },
+                    if both { "one or the other" } else { "no ARN" },
+                    "write `principal \"name\" \"arn:aws:iam::…\"`, or `principal \"name\" \
+                     permission-set=\"AdministratorAccess\"` for an IAM Identity Center permission set"
+                        .into(),
+                );
+                Declared::Arn(None)
+            }
+        };
+        self.principals.insert(name.value, (declared, at));
     }
 
     fn parse_arn(&mut self, text: &str, at: At) -> Option<PrincipalArn> {
@@ -178,14 +228,30 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// A principal written as an ARN or as a declared name. `Ok(None)` means an error was reported.
-    fn principal_ref(&mut self, file: usize, text: &Text) -> Option<(PrincipalArn, bool)> {
+    /// A principal written as an ARN or as a declared name, in the cluster `ctx`. `None` means an
+    /// error was reported. A permission set stands as its placeholder in the cluster's account.
+    fn principal_ref(&mut self, ctx: &ClusterContext<'_>, file: usize, text: &Text) -> Option<(PrincipalArn, bool)> {
         let at = At { file, span: text.span };
         if text.value.starts_with("arn:") {
             return self.parse_arn(&text.value, at).map(|a| (a, true));
         }
-        match self.principals.get(&text.value) {
-            Some((arn, _)) => arn.clone().map(|a| (a, false)),
+        match self.principals.get(&text.value).cloned() {
+            Some((Declared::Arn(arn), _)) => arn.map(|a| (a, false)),
+            Some((Declared::PermissionSet(set), _)) => {
+                let Some(account) = &ctx.account else {
+                    self.error(
+                        Code::PermissionSetNeedsAccount,
+                        at,
+                        format!("`{}` is the permission set {set}, whose role differs in every account", text.value),
+                        "needs the cluster's account",
+                        format!("add `account \"…\"` to cluster `{}`: the role of {set} is looked up there", ctx.name),
+                    );
+                    return None;
+                };
+                let placeholder = permission_set_placeholder(partition_of(ctx.region), account, &set);
+                self.permission_sets.insert(set, placeholder.clone());
+                Some((placeholder, false))
+            }
             None => {
                 let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
                 let help = match did_you_mean(&text.value, names.iter().copied()) {
@@ -299,11 +365,13 @@ impl<'a> Resolver<'a> {
             None => ownership::DEFAULT_OWNER.to_string(),
         };
 
-        let ctx = ClusterContext { name, account: account.clone(), mode: authentication_mode, mode_at };
+        let ctx =
+            ClusterContext { name, region: &region, account: account.clone(), mode: authentication_mode, mode_at };
+        self.permission_sets.clear();
         let mut protected = Vec::new();
         for (file, block) in parts {
             for p in &block.protect {
-                if let Some((arn, _)) = self.principal_ref(*file, p) {
+                if let Some((arn, _)) = self.principal_ref(&ctx, *file, p) {
                     protected.push(arn);
                 }
             }
@@ -328,6 +396,7 @@ impl<'a> Resolver<'a> {
             aws_auth,
             group_bindings,
             roles,
+            permission_sets: std::mem::take(&mut self.permission_sets),
             origin: self.origin(first_file, first.span),
         })
     }
@@ -416,7 +485,7 @@ impl<'a> Resolver<'a> {
 
     fn entry(&mut self, ctx: &ClusterContext<'_>, file: usize, e: &EntryAst) -> Option<AccessEntry> {
         let principal_text = e.principal.as_ref()?;
-        let (principal, _) = self.principal_ref(file, principal_text)?;
+        let (principal, _) = self.principal_ref(ctx, file, principal_text)?;
         let principal_at = At { file, span: principal_text.span };
         let entry_type = e.entry_type.as_ref().and_then(|t| EntryType::parse(&t.value)).unwrap_or_default();
         let type_note = |t: EntryType| format!("`type=\"{}\"`", t.as_str());
@@ -698,7 +767,7 @@ impl<'a> Resolver<'a> {
                             .into(),
                     );
                 }
-                let Some(arn) = self.mapping_principal(file, kind, m) else { continue };
+                let Some(arn) = self.mapping_principal(ctx, file, kind, m) else { continue };
                 let message = || format!("{arn} is mapped twice in aws-auth of cluster `{}`", ctx.name);
                 let help = "aws-auth uses only one of them (the last role wins, users are unpredictable): keep one";
                 if !self.first_time(&mut seen, arn.aws_auth_key(), at, Code::DuplicatePrincipal, message, help) {
@@ -728,10 +797,16 @@ impl<'a> Resolver<'a> {
     /// The ARN a mapping writes into aws-auth. A role's path is never matched by aws-auth: an ARN
     /// written inline with a path is refused (the user may have meant either); a declared
     /// principal is written without its path, which is what aws-auth matches.
-    fn mapping_principal(&mut self, file: usize, kind: PrincipalKind, m: &MappingAst) -> Option<PrincipalArn> {
+    fn mapping_principal(
+        &mut self,
+        ctx: &ClusterContext<'_>,
+        file: usize,
+        kind: PrincipalKind,
+        m: &MappingAst,
+    ) -> Option<PrincipalArn> {
         let text = m.principal.as_ref()?;
         let at = At { file, span: text.span };
-        let (arn, inline) = self.principal_ref(file, text)?;
+        let (arn, inline) = self.principal_ref(ctx, file, text)?;
         if arn.kind != kind {
             let (node, other) = match kind {
                 PrincipalKind::Role => ("map-role", "map-user"),
@@ -981,9 +1056,26 @@ impl<'a> Resolver<'a> {
 
 struct ClusterContext<'c> {
     name: &'c str,
+    region: &'c str,
     account: Option<String>,
     mode: Option<AuthMode>,
     mode_at: Option<At>,
+}
+
+/// IAM Identity Center's rule for a permission set's name.
+fn valid_permission_set(name: &str) -> bool {
+    (1..=32).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+/// The partition a region belongs to (China and GovCloud have their own).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 fn valid_cluster_name(name: &str) -> bool {

@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn reports_missing_and_extra_arguments_and_duplicates() {
-        let found = codes("cluster { region \"a\" \"b\"; region \"c\" }\nprincipal \"x\"");
+        let found = codes("cluster { region \"a\" \"b\"; region \"c\" }\nprincipal");
         assert_eq!(found, [Code::MissingValue, Code::TooManyArguments, Code::DuplicateNode, Code::MissingValue]);
     }
 

@@ -342,8 +342,22 @@ fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusa
             ),
         });
     }
-    let has_entry =
-        cluster.entries.known().is_some_and(|entries| entries.iter().any(|e| caller.is_principal(&e.principal)));
+    if let Refusal::NotMapped { entry_for_earlier_principal: Some(principal), .. } = refusal {
+        findings.push(Finding {
+            cause: format!(
+                "its access entry ({principal}) was made for an earlier principal of that ARN: it was deleted and \
+                 re-created since, and EKS binds an entry to the principal it was made for, so the entry matches \
+                 nobody and EKS answers \"You must be logged in to the server (Unauthorized)\""
+            ),
+            fix:
+                "delete and create the entry again: `accessctl plan` shows it as `-/+ replace: principal re-created`, \
+                  and `accessctl apply` does it"
+                    .into(),
+        });
+    }
+    let has_entry = cluster.entries.known().is_some_and(|entries| {
+        entries.iter().any(|e| caller.is_principal(&e.principal) && !e.made_for_earlier_principal)
+    });
     if has_entry && !cluster.mode.uses_access_entries() {
         findings.push(Finding {
             cause: "it has an access entry, but the cluster's mode is CONFIG_MAP, which ignores access entries".into(),
@@ -391,7 +405,7 @@ fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusa
             fix,
         });
     }
-    if let Refusal::NotMapped { creator_unknown: true } = refusal {
+    if let Refusal::NotMapped { creator_unknown: true, .. } = refusal {
         findings.push(Finding {
             cause: "unless it created the cluster: the creator of a CONFIG_MAP cluster is an administrator that no \
                     configuration shows, and EKS does not say who that is"

@@ -99,7 +99,51 @@ pub struct Cluster {
     pub group_bindings: Vec<GroupBinding>,
     /// ClusterRoles and Roles the files declare, sorted by namespace and name.
     pub roles: Vec<DeclaredRole>,
+    /// IAM Identity Center permission sets named by principals of this cluster: each stands, until
+    /// IAM of the cluster's account resolves it ([`Cluster::resolve_permission_sets`]), as its
+    /// placeholder ARN ([`permission_set_placeholder`]).
+    #[serde(default)]
+    pub permission_sets: BTreeMap<String, PrincipalArn>,
     pub origin: Origin,
+}
+
+/// The role an IAM Identity Center permission set makes in `account` is
+/// `role/aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<set>_<16 hex>`, different in
+/// every account. Until IAM says which, the set stands as this ARN, whose name no role can have.
+pub fn permission_set_placeholder(partition: &str, account: &str, set: &str) -> PrincipalArn {
+    PrincipalArn {
+        partition: partition.to_string(),
+        account: account.to_string(),
+        kind: PrincipalKind::Role,
+        path: "aws-reserved/sso.amazonaws.com".to_string(),
+        name: format!("AWSReservedSSO_{set}_*"),
+    }
+}
+
+impl Cluster {
+    /// Puts each permission set's role in place of its placeholder: the full ARN in access
+    /// entries and `protect`, the ARN without its path in aws-auth (what aws-auth matches).
+    pub fn resolve_permission_sets(&mut self, roles: &BTreeMap<String, PrincipalArn>) {
+        let swap = |arn: &mut PrincipalArn| {
+            let Some((_, role)) = self
+                .permission_sets
+                .iter()
+                .find(|(_, placeholder)| placeholder.name == arn.name && placeholder.account == arn.account)
+                .and_then(|(set, _)| roles.get_key_value(set))
+            else {
+                return;
+            };
+            *arn = if arn.has_path() { role.clone() } else { role.without_path() };
+        };
+        let mut entries = std::mem::take(&mut self.access_entries);
+        entries.iter_mut().for_each(|e| swap(&mut e.principal));
+        let mut protected = std::mem::take(&mut self.protected);
+        protected.iter_mut().for_each(swap);
+        let mut mappings = std::mem::take(&mut self.aws_auth.roles);
+        mappings.iter_mut().for_each(|m| swap(&mut m.rolearn));
+        (self.access_entries, self.protected, self.aws_auth.roles) = (entries, protected, mappings);
+        self.permission_sets.retain(|set, _| !roles.contains_key(set));
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
+use super::{Action, Change, ChangeId, ClusterPlan, EntrySpec, ReplaceReason, Target};
 use super::{Kept, KeptObject, KeptReason, KubernetesPart, Note, Problem};
 use crate::access::{Known, RoleKind};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
@@ -81,6 +81,9 @@ pub fn fingerprint(live: &LiveCluster) -> String {
 }
 
 pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
+    // Permission sets become their roles in this account; principals IAM does not have are problems.
+    let checked = super::iam::check(desired, &live.iam);
+    let desired = &checked.cluster;
     let mut plan = ClusterPlan {
         cluster: desired.name.clone(),
         region: desired.region.clone(),
@@ -93,6 +96,8 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
         notes: vec![],
         problems: where_it_is(desired, live),
     };
+    plan.problems.extend(checked.problems);
+    plan.notes.extend(checked.notes);
     let mode_steps = mode_changes(desired, live, &mut plan);
     // Entry work waits for access entries to exist in the mode; the step to API waits for all
     // entry work, so nobody loses access between the two.
@@ -409,12 +414,18 @@ fn entries(
                         principal: principal.clone(),
                         before: None,
                         after: Some(want.clone()),
+                        replace: None,
                     },
                     depends_on: wait_for.to_vec(),
                 });
                 policy_deps = vec![entry_id.clone()];
             }
-            Some(l) if l.entry_type != d.entry_type => {
+            Some(l) if l.entry_type != d.entry_type || l.made_for_earlier_principal(&live.iam) => {
+                let because = if l.entry_type != d.entry_type {
+                    ReplaceReason::TypeChanged
+                } else {
+                    ReplaceReason::PrincipalRecreated
+                };
                 out.push(Change {
                     id: entry_id.clone(),
                     action: Action::Replace,
@@ -422,6 +433,7 @@ fn entries(
                         principal: principal.clone(),
                         before: Some(live_spec(l)),
                         after: Some(want.clone()),
+                        replace: Some(because),
                     },
                     depends_on: wait_for.to_vec(),
                 });
@@ -440,6 +452,7 @@ fn entries(
                             principal: principal.clone(),
                             before: Some(have),
                             after: Some(want.clone()),
+                            replace: None,
                         },
                         depends_on: vec![],
                     });
@@ -475,7 +488,8 @@ fn entries(
             }
         }
         // Policies: the file declares them all for a declared entry.
-        let replaced = matches!(live_entry, Some(l) if l.entry_type != d.entry_type);
+        let replaced =
+            matches!(live_entry, Some(l) if l.entry_type != d.entry_type || l.made_for_earlier_principal(&live.iam));
         let live_policies = live_entry.filter(|_| !replaced).map(|l| l.policies.clone()).unwrap_or_default();
         for p in &d.policies {
             let before = live_policies.get(&p.policy).cloned();
@@ -519,7 +533,12 @@ fn entries(
             ownership::Undeclared::Delete => out.push(Change {
                 id: ChangeId::AccessEntry { principal: principal.to_string() },
                 action: Action::Delete,
-                target: Target::AccessEntry { principal: principal.clone(), before: Some(live_spec(l)), after: None },
+                target: Target::AccessEntry {
+                    principal: principal.clone(),
+                    before: Some(live_spec(l)),
+                    after: None,
+                    replace: None,
+                },
                 depends_on: vec![],
             }),
             ownership::Undeclared::Release => out.push(Change {

@@ -9,6 +9,7 @@ pub mod after;
 pub mod diff;
 pub mod graph;
 pub mod guards;
+pub mod iam;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,6 +105,17 @@ pub struct Change {
     pub depends_on: Vec<ChangeId>,
 }
 
+/// Why an access entry is replaced rather than updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplaceReason {
+    /// EKS cannot change an entry's type.
+    TypeChanged,
+    /// Its principal was deleted and re-created since the entry was made: EKS matches the entry
+    /// to nobody until it is made again.
+    PrincipalRecreated,
+}
+
 /// What a change is to: stable within a plan, and the same for the same object in the next
 /// plan. In the JSON an object with a `kind`; for people (`Display`) a short address such as
 /// `entry:arn:aws:iam::111122223333:role/dev`.
@@ -156,6 +168,9 @@ pub enum Target {
         principal: String,
         before: Option<EntrySpec>,
         after: Option<EntrySpec>,
+        /// Why an entry is deleted and created again (`Action::Replace`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replace: Option<ReplaceReason>,
     },
     EntryTags {
         principal: String,
@@ -318,6 +333,26 @@ pub enum Problem {
     WrongAccount { declared: String, actual: String },
     #[error("the file says region {declared}, but the cluster's ARN names {actual}")]
     WrongRegion { declared: String, actual: String },
+    /// No role of the permission set in the cluster's account.
+    #[error("account {account} has no role of the IAM Identity Center permission set `{set}`{}", did_you_mean_set(.did_you_mean))]
+    PermissionSetNotInAccount { set: String, account: String, did_you_mean: String },
+    /// More than one role of the permission set (made in several regions).
+    #[error("account {account} has {} roles of the permission set `{set}`: {}", .roles.len(), .roles.join(", "))]
+    PermissionSetAmbiguous { set: String, account: String, roles: Vec<String> },
+    /// IAM of the account could not be read, so the permission set's role is not known.
+    #[error("the role of the permission set `{set}` in account {account} cannot be looked up: {why}")]
+    PermissionSetUnresolved { set: String, account: String, why: String },
+    /// A declared role or user that IAM of its account does not have.
+    #[error("{principal} does not exist in account {account}{}", suggest(.did_you_mean))]
+    PrincipalNotFound { principal: String, account: String, did_you_mean: String },
+}
+
+fn suggest(closest: &str) -> String {
+    if closest.is_empty() { String::new() } else { format!(" (did you mean {closest}?)") }
+}
+
+fn did_you_mean_set(closest: &str) -> String {
+    if closest.is_empty() { String::new() } else { format!(" (did you mean `{closest}`?)") }
 }
 
 fn in_namespace(ns: &Option<String>) -> String {
@@ -347,6 +382,21 @@ impl Problem {
             Problem::TooManyOwners { .. } => "let fewer configurations declare this entry",
             Problem::WrongAccount { .. } => "correct `account` in the file, or point accessctl at the right account",
             Problem::WrongRegion { .. } => "correct `region` in the file",
+            Problem::PermissionSetNotInAccount { .. } => {
+                "IAM Identity Center makes a set's role in an account once the set is assigned there: assign it, or \
+                 correct the name in `permission-set=`"
+            }
+            Problem::PermissionSetAmbiguous { .. } => {
+                "name the role you mean by its ARN: `principal \"NAME\" \"arn:aws:iam::…\"`"
+            }
+            Problem::PermissionSetUnresolved { .. } => {
+                "let the caller (or the cluster's `assume-role`) call iam:ListRoles in the cluster's account, or \
+                 name the role by its ARN"
+            }
+            Problem::PrincipalNotFound { .. } => {
+                "EKS accepts an entry for a principal that does not exist, and nobody can use it: correct the ARN \
+                 (path included), or create the principal first"
+            }
         }
     }
 }
@@ -450,6 +500,12 @@ pub enum Note {
     BindingToMissingRole { group: String, role_kind: String, role: String },
     /// A role the plan changes is used by bindings this configuration does not own.
     RoleUsedElsewhere { role_kind: String, role: String, bindings: Vec<String> },
+    /// What a permission set's role is in the cluster's account.
+    PermissionSetResolved { set: String, account: String, role: String },
+    /// IAM of the cluster's account could not be read: whether the principals exist is unchecked.
+    PrincipalsNotChecked { why: String },
+    /// Principals of other accounts, whose IAM this run does not read.
+    OtherAccountsNotChecked { count: usize, account: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -486,6 +542,17 @@ impl std::fmt::Display for Note {
                 "the {role_kind} {role} changes, and bindings this configuration does not own use it too ({}): \
                  their subjects' access changes with it",
                 bindings.join(", ")
+            ),
+            Note::PermissionSetResolved { set, account, role } => {
+                write!(f, "permission set {set} is {role} in account {account}")
+            }
+            Note::PrincipalsNotChecked { why } => {
+                write!(f, "whether the declared principals exist was not checked: {why}")
+            }
+            Note::OtherAccountsNotChecked { count, account } => write!(
+                f,
+                "{count} principal(s) of accounts other than {account} were not checked against IAM (this run reads \
+                 IAM of the cluster's account only)"
             ),
         }
     }

@@ -76,8 +76,13 @@ fn render_change(out: &mut String, change: &Change) {
         Target::AuthMode { from, to } => {
             let _ = writeln!(out, "  {sym} authentication mode {} → {}", from.as_str(), to.as_str());
         }
-        Target::AccessEntry { principal, before, after } => {
-            let _ = writeln!(out, "  {sym} access entry {principal}");
+        Target::AccessEntry { principal, before, after, replace } => {
+            let because = match replace {
+                Some(super::ReplaceReason::PrincipalRecreated) => " (replace: principal re-created)",
+                Some(super::ReplaceReason::TypeChanged) => " (replace: EKS cannot change an entry's type)",
+                None => "",
+            };
+            let _ = writeln!(out, "  {sym} access entry {principal}{because}");
             entry_fields(out, before.as_ref(), after.as_ref(), change.action);
         }
         Target::EntryTags { principal, add, .. } => {
