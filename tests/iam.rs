@@ -98,12 +98,8 @@ async fn kube_as(sb: &Sandbox, keys: &(String, String, String)) -> kube::Client 
     let c = described.cluster().unwrap();
     let creds = Credentials::new(&keys.0, &keys.1, Some(keys.2.clone()), None, "tests");
     let token = accessctl_token::mint_with(creds, "eu-west-1", "c", SystemTime::now()).unwrap();
-    accessctl::live::kubernetes::connect(
-        c.endpoint().unwrap(),
-        c.certificate_authority().and_then(|a| a.data()),
-        token,
-    )
-    .unwrap()
+    accessctl::live::kubernetes::connect(c.endpoint().unwrap(), c.certificate_authority().and_then(|a| a.data()), token)
+        .unwrap()
 }
 
 /// Whether listing pods in `default` is allowed (`Ok`), or the API server's status code.

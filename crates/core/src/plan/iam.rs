@@ -62,7 +62,9 @@ pub fn check(desired: &Cluster, iam: &Known<IamView>) -> Checked {
     }
     checked.cluster.resolve_permission_sets(&resolved);
     let mut elsewhere = 0;
-    for (arn, with_path) in declared_principals(desired) {
+    // A principal with an entry and a mapping is one principal.
+    let declared: std::collections::BTreeSet<(&PrincipalArn, bool)> = declared_principals(desired).collect();
+    for (arn, with_path) in declared {
         if arn.account != iam.account {
             elsewhere += 1;
             continue;
