@@ -78,3 +78,24 @@ async fn a_role_mapped_twice_and_a_malformed_account_import_as_a_valid_file() {
     assert!(text.contains("map-account \"444455556666\""), "{text}");
     assert!(text.contains("// not imported: map-account `test-account`"), "{text}");
 }
+
+/// An IAM Identity Center role is imported as its permission set, by name, when IAM of the
+/// cluster's account resolves the set to exactly that role: the file then follows the set into
+/// any account. The round trip (plan resolves it back) plans nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_role_imports_as_its_permission_set_when_iam_resolves_it() {
+    let sso =
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b";
+    let seed = format!(
+        "roles: [{sso}]\nclusters:\n  - name: c\n    account: \"111122223333\"\n    authenticationMode: API_AND_CONFIG_MAP\n    \
+         accessEntries:\n      - principalArn: {sso}\n        policies:\n          AmazonEKSClusterAdminPolicy: []\n    \
+         awsAuth:\n      mapRoles: |\n        - rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b\n          \
+         username: admin\n          groups: [admins]\n"
+    );
+    let sb = sandbox(&seed, Faults::default()).await;
+    let text = import_round_trip(&sb, "eu-west-1", &["c"]);
+    assert!(text.contains("principal \"sso-admin\" permission-set=\"Admin\""), "{text}");
+    assert!(!text.contains("AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b"), "no ARN of the set's role is written:\n{text}");
+    assert!(text.contains("access-entry \"sso-admin\""), "{text}");
+    assert!(text.contains("map-role \"sso-admin\" username=\"admin\""), "{text}");
+}

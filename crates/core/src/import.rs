@@ -1,5 +1,6 @@
 //! `import`: live clusters → an access.kdl that reproduces them. Principals get readable names
-//! (an SSO permission set's role becomes `sso-<permission-set>`), ARNs stay exact, server defaults
+//! (an SSO permission set's role becomes `sso-<permission-set>`, declared by the set's name where
+//! IAM of the cluster's account resolves the set to exactly that role), ARNs stay exact, server defaults
 //! are left out, entries EKS made are marked, and aws-auth mappings the language refuses (a role
 //! path that never matches) are kept as comments with the reason; the RBAC bindings of the groups
 //! they use come along with their roles. Invariant, tested: importing a cluster and planning it
@@ -26,6 +27,9 @@ pub struct ImportedCluster<'a> {
 struct Names {
     by_key: BTreeMap<String, (String, PrincipalArn)>,
     taken: BTreeMap<String, usize>,
+    /// Permission sets declared by name, by the name given them; their roles (one per account)
+    /// share that name.
+    sets: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -49,9 +53,38 @@ impl Names {
         self.by_key.insert(key, (name, p.clone()));
     }
 
+    /// Adds the role of permission set `set`: every account's role of one set is one principal.
+    fn add_set_role(&mut self, p: &PrincipalArn, set: &str) {
+        let key = Names::key(p);
+        if self.by_key.contains_key(&key) {
+            return;
+        }
+        let name = match self.sets.iter().find(|(_, s)| s.as_str() == set) {
+            Some((name, _)) => name.clone(),
+            None => {
+                let base = readable(p);
+                let n = self.taken.entry(base.clone()).or_insert(0);
+                *n += 1;
+                let name = if *n == 1 { base } else { format!("{base}-{n}") };
+                self.sets.insert(name.clone(), set.to_string());
+                name
+            }
+        };
+        self.by_key.insert(key, (name, p.clone()));
+    }
+
     fn name(&self, p: &PrincipalArn) -> &str {
         self.by_key.get(&Names::key(p)).map(|(n, _)| n.as_str()).unwrap_or("?")
     }
+}
+
+/// The permission set `role` is the role of, when a plan of this cluster would resolve that set
+/// to exactly this role: IAM of the cluster's account was read and has no other role of the set.
+fn permission_set_resolving_to<'l>(live: &'l LiveCluster, role: &'l PrincipalArn) -> Option<&'l str> {
+    let set = crate::plan::iam::permission_set_of(role)?;
+    let Known::Known(iam) = &live.iam else { return None };
+    let resolved = crate::plan::iam::permission_set_role(iam, set).ok()?;
+    (live.account.as_deref() == Some(role.account.as_str()) && &resolved == role).then_some(set)
 }
 
 fn readable(p: &PrincipalArn) -> String {
@@ -77,7 +110,10 @@ pub fn to_kdl(clusters: &[ImportedCluster<'_>]) -> String {
     for c in clusters {
         for e in c.live.entries.values() {
             if let Ok(p) = PrincipalArn::parse(&e.principal) {
-                names.add(&p);
+                match permission_set_resolving_to(c.live, &p) {
+                    Some(set) => names.add_set_role(&p, set),
+                    None => names.add(&p),
+                }
             }
         }
         for m in c.live.aws_auth.iter().flat_map(|a| &a.data.mappings) {
@@ -87,10 +123,14 @@ pub fn to_kdl(clusters: &[ImportedCluster<'_>]) -> String {
         }
     }
     let mut out = String::from("// Imported by `accessctl import` from live state.\n\n");
-    let mut declared: Vec<&(String, PrincipalArn)> = names.by_key.values().collect();
+    let mut declared: Vec<&(String, PrincipalArn)> =
+        names.by_key.values().filter(|(name, _)| !names.sets.contains_key(name)).collect();
     declared.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, arn) in declared {
         let _ = writeln!(out, "principal {} {}", quote(name), quote(&arn.to_string()));
+    }
+    for (name, set) in &names.sets {
+        let _ = writeln!(out, "principal {} permission-set={}", quote(name), quote(set));
     }
     for c in clusters {
         out.push('\n');

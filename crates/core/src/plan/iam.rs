@@ -97,7 +97,7 @@ fn declared_principals(c: &Cluster) -> impl Iterator<Item = (&PrincipalArn, bool
 }
 
 /// The one role of permission set `set` in the account IAM describes.
-fn permission_set_role(iam: &IamView, set: &str) -> Result<PrincipalArn, Problem> {
+pub fn permission_set_role(iam: &IamView, set: &str) -> Result<PrincipalArn, Problem> {
     let roles: Vec<&PrincipalArn> =
         iam.roles.iter().map(|r| &r.arn).filter(|arn| permission_set_of(arn) == Some(set)).collect();
     match roles.as_slice() {
