@@ -1,7 +1,9 @@
 //! Reading live state for a plan of one cluster with 3,000 access entries × 2 policy
 //! associations (the EKS quota), at 0, 20 and 50 ms injected latency per call. Prints wall time,
 //! API calls made, and the ratio to two lower bounds: one call after another (what a serial
-//! script pays), and accessctl's own concurrency (16 entries, 32 calls at once) at zero overhead.
+//! script pays), and accessctl's own concurrency (32 calls at once) at zero overhead; then the same
+//! read under 20 % and 40 % random throttling, and 20 clusters of one account against a request
+//! limit (the sandbox's token bucket) they share, against calls ÷ rate.
 //! Also the sandbox's own cost per call (0 ms latency), and a serial `aws` CLI read of a sample
 //! of the same entries on the same endpoint, side by side. Run: `cargo bench --bench plan`.
 
@@ -12,8 +14,7 @@ use accessctl::live::read::read_cluster;
 use accessctl_sandbox::{Faults, Options, Sandbox, Seed};
 
 const ENTRIES: usize = 3000;
-/// accessctl reads 16 entries at once, each with DescribeAccessEntry and
-/// ListAssociatedAccessPolicies in parallel: 32 calls in flight.
+/// accessctl's budget per account and region: at most 32 EKS calls in flight (`--parallelism`).
 const CONCURRENCY: f64 = 32.0;
 
 fn seed() -> String {
@@ -47,13 +48,68 @@ fn main() {
             let started = Instant::now();
             let (live, _) = read_cluster(&desired, &endpoints).await.unwrap();
             let wall = started.elapsed();
-            assert_eq!(live.entries.len(), ENTRIES);
+            // The seeded entries and the one EKS made for the cluster's creator.
+            assert_eq!(live.entries.len(), ENTRIES + 1);
             let calls = sb.counters().total();
             let serial = Duration::from_millis(latency * calls);
             let concurrent = Duration::from_secs_f64(latency as f64 / 1000.0 * (calls as f64 / CONCURRENCY));
             let ratio = |bound: Duration| if bound.is_zero() { "-".to_string() } else { format!("{:.2}×", wall.as_secs_f64() / bound.as_secs_f64()) };
             println!("{:>6}ms {:>9.2}s {:>7} {:>14} {:>16}", latency, wall.as_secs_f64(), calls, ratio(serial), ratio(concurrent));
         }
+
+        // Random throttling on every call: the run slows down, it does not fail.
+        println!("plan read under random throttling (20 ms latency):");
+        println!("{:>10} {:>10} {:>7} {:>10} {:>16}", "throttled", "wall", "calls", "result", "vs unthrottled");
+        sb.set_faults(Faults { latency_ms: 20, ..Faults::default() });
+        let started = Instant::now();
+        read_cluster(&desired, &endpoints).await.unwrap();
+        let unthrottled = started.elapsed();
+        for rate in [0.2, 0.4] {
+            sb.set_faults(Faults { latency_ms: 20, throttle_rate: rate, ..Faults::default() });
+            sb.reset_counters();
+            let started = Instant::now();
+            let read = read_cluster(&desired, &endpoints).await;
+            let wall = started.elapsed();
+            let result = match &read { Ok((live, _)) if live.entries.len() == ENTRIES + 1 => "ok", Ok(_) => "incomplete", Err(_) => "FAILED" };
+            println!("{:>9.0}% {:>9.2}s {:>7} {:>10} {:>15.2}×", rate * 100.0, wall.as_secs_f64(), sb.counters().total(), result,
+                wall.as_secs_f64() / unthrottled.as_secs_f64());
+        }
+
+        // Many clusters of one account against EKS's request limit for the account and region:
+        // they share one budget; the bound is the calls divided by the allowed rate.
+        let (clusters, per_cluster, rate, burst) = (20usize, 50usize, 200.0, 20u32);
+        let mut many = String::from("clusters:\n");
+        let mut text = String::new();
+        for c in 0..clusters {
+            many.push_str(&format!("  - name: m{c}\n    authenticationMode: API\n    accessEntries:\n"));
+            for e in 0..per_cluster {
+                many.push_str(&format!("      - principalArn: arn:aws:iam::111122223333:role/m{c}-{e}\n        policies:\n          AmazonEKSViewPolicy: []\n"));
+            }
+            text.push_str(&format!("cluster \"m{c}\" {{\n    region \"eu-west-1\"\n}}\n"));
+        }
+        let many_sb = Sandbox::start(Options {
+            seed: Seed::parse(&many).unwrap(),
+            faults: Faults { latency_ms: 10, rate_per_second: rate, burst, ..Faults::default() },
+            ..Options::default()
+        })
+        .await
+        .unwrap();
+        let config = accessctl::config::load(&[accessctl::config::SourceFile::new("m.kdl", &text)]).config.unwrap();
+        let started = Instant::now();
+        let results = accessctl::live::read::read_all(&config.clusters, &Endpoints::sandbox(many_sb.url())).await;
+        let wall = started.elapsed();
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        let counters = many_sb.counters();
+        let eks_calls: u64 = counters.calls.iter().filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("k8s:")).map(|(_, n)| n).sum();
+        let limited = counters.faults.get("RateLimited").copied().unwrap_or(0);
+        let accepted = eks_calls - limited;
+        let bound = (accepted as f64 - burst as f64).max(0.0) / rate;
+        println!(
+            "plan read, {clusters} clusters × {per_cluster} entries in one account, limit {rate}/s (burst {burst}), 10 ms latency: \
+             {:.2} s, {accepted} calls served + {limited} throttled attempts, {failed} clusters failed; bound {:.2} s → {:.2}×, \
+             peak {} calls in flight",
+            wall.as_secs_f64(), bound, wall.as_secs_f64() / bound, counters.eks_peak_in_flight
+        );
 
         // The sandbox's own cost per call: one DescribeAccessEntry after another, no latency.
         sb.set_faults(Faults::default());

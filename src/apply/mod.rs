@@ -23,7 +23,8 @@ use crate::plan::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Changes run at once within one level of the graph.
+    /// Changes run at once within one level of the graph (EKS calls are bounded, besides, by the
+    /// account's budget: `live::limiter`).
     pub concurrency: usize,
     /// How long an authentication-mode update may take.
     pub update_timeout: Duration,
@@ -34,7 +35,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            concurrency: 8,
+            concurrency: crate::live::limiter::DEFAULT_PARALLELISM,
             update_timeout: Duration::from_secs(30 * 60),
             consistency_timeout: Duration::from_secs(120),
         }
@@ -234,6 +235,14 @@ pub async fn apply_cluster(
                 if cancel.load(Ordering::SeqCst) {
                     return (change, Err(ApplyError::Interrupted));
                 }
+                // EKS calls take their place in the account's budget (shared with every other
+                // cluster of the run there); a mode update's long wait does not hold one.
+                let _permit = match change.target {
+                    Target::AccessEntry { .. } | Target::EntryTags { .. } | Target::PolicyAssociation { .. } => {
+                        Some(conn.clients.limiter.acquire().await)
+                    }
+                    _ => None,
+                };
                 let started = Instant::now();
                 let result = execute(change, conn, options, cancel).await.map(|_| started.elapsed());
                 (change, result)

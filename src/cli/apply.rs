@@ -118,7 +118,11 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             })
         };
         let options =
-            ApplyOptions { update_timeout: Duration::from_secs(args.update_timeout), ..ApplyOptions::default() };
+            ApplyOptions {
+                update_timeout: Duration::from_secs(args.update_timeout),
+                concurrency: args.target.parallelism,
+                ..ApplyOptions::default()
+            };
         let bar = super::progress::Progress::new(plan.change_count());
         let progress = |line: String| bar.line(line);
         let reports: Vec<Report> = futures_util::future::join_all(plan.clusters.iter().map(|c| {

@@ -37,6 +37,10 @@ pub struct TargetArgs {
     /// How long one AWS or Kubernetes call may take, in seconds, before it is retried or fails
     #[arg(long = "timeout", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// At most this many EKS calls at once per account and region, shared by all its clusters;
+    /// fewer while EKS throttles
+    #[arg(long, default_value_t = crate::live::limiter::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
+    pub parallelism: usize,
 }
 
 /// A loaded configuration, the sandbox it runs against (if any), and the endpoints.
@@ -78,7 +82,12 @@ pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
 
 pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result<Target> {
     let timeout = std::time::Duration::from_secs(args.timeout);
-    let endpoints = Endpoints { endpoint_url: args.endpoint_url.clone(), dummy_credentials: false, timeout };
+    let endpoints = Endpoints {
+        endpoint_url: args.endpoint_url.clone(),
+        dummy_credentials: false,
+        timeout,
+        parallelism: args.parallelism,
+    };
     #[cfg(not(feature = "sandbox"))]
     return Ok(Target { config, endpoints });
     #[cfg(feature = "sandbox")]
@@ -92,7 +101,7 @@ pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result
             };
             let sb = Sandbox::start(Options { seed, ..Options::default() }).await.into_diagnostic()?;
             // The embedded sandbox needs no AWS account.
-            endpoints = Endpoints { timeout, ..Endpoints::sandbox(sb.url()) };
+            endpoints = Endpoints { timeout, parallelism: args.parallelism, ..Endpoints::sandbox(sb.url()) };
             sandbox = Some(sb);
         }
         Ok(Target { config, endpoints, sandbox })
@@ -137,4 +146,11 @@ pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Co
 /// A runtime for the async commands.
 pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()
+}
+
+fn parse_parallelism(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=1024) => Ok(n),
+        _ => Err("a number of calls from 1 to 1024".into()),
+    }
 }

@@ -4,13 +4,17 @@
 //! honoured by the SDK itself).
 
 use aws_config::BehaviorVersion;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::limiter::{Limiter, Observe};
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_eks::config::Region;
+use aws_sdk_eks::config::retry::{RetryPartition, TokenBucket};
 
 use crate::model::Cluster;
 
@@ -22,6 +26,9 @@ pub struct ClusterClients {
     pub iam: aws_sdk_iam::Client,
     pub credentials: Option<SharedCredentialsProvider>,
     pub region: String,
+    /// The EKS call budget of these credentials' account in this region, shared by every
+    /// cluster reached with them.
+    pub limiter: Arc<Limiter>,
     /// One call's bound, for the Kubernetes client too.
     pub timeout: Duration,
 }
@@ -35,14 +42,25 @@ pub struct Endpoints {
     /// How long one attempt of one call (AWS or Kubernetes) may take: an endpoint that accepts
     /// the connection and never answers fails the call instead of hanging the run.
     pub timeout: Duration,
+    /// At most this many EKS calls in flight per account and region (`--parallelism`).
+    pub parallelism: usize,
 }
+
+/// Attempts of one EKS call: enough that 40 % of attempts throttled fails one call in millions;
+/// each call is bounded in time besides (`operation_timeout`).
+const EKS_MAX_ATTEMPTS: u32 = 16;
 
 /// One attempt's default bound: far above any healthy answer, far below "hung".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Endpoints {
     fn default() -> Endpoints {
-        Endpoints { endpoint_url: None, dummy_credentials: false, timeout: DEFAULT_TIMEOUT }
+        Endpoints {
+            endpoint_url: None,
+            dummy_credentials: false,
+            timeout: DEFAULT_TIMEOUT,
+            parallelism: super::limiter::DEFAULT_PARALLELISM,
+        }
     }
 }
 
@@ -108,8 +126,27 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         let provider = builder.configure(&config).build().await;
         config = config.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
     }
+    let limiter = Limiter::new(endpoints.parallelism);
+    let mut eks = aws_sdk_eks::config::Builder::from(&config).interceptor(Observe(Arc::clone(&limiter)));
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+        // Throttling is retried until the call's time bound, not until a shared retry quota runs
+        // dry (the SDK's default bucket empties after a hundred throttles, and every call after
+        // that gets one attempt): the budget above makes the calls fewer instead.
+        let partition = RetryPartition::custom(format!("accessctl-eks-{}", clients_key(cluster)))
+            .token_bucket(TokenBucket::unlimited())
+            .build();
+        // Short first backoffs: a throttle now and then is retried at once; the budget, not
+        // long sleeps, answers sustained throttling.
+        let retries = RetryConfig::standard()
+            .with_max_attempts(EKS_MAX_ATTEMPTS)
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(5));
+        eks = eks.retry_config(retries).retry_partition(partition);
+    }
+    let eks = eks.build();
     ClusterClients {
-        eks: aws_sdk_eks::Client::new(&config),
+        eks: aws_sdk_eks::Client::from_conf(eks),
+        limiter,
         sts: aws_sdk_sts::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
         credentials: config.credentials_provider(),

@@ -6,6 +6,7 @@ pub use accessctl_core::live as access;
 pub mod aws;
 pub mod failure;
 pub mod kubernetes;
+pub mod limiter;
 pub mod read;
 /// The EKS bearer token: its own crate, shared with the sandbox that verifies it.
 pub use accessctl_token as token;

@@ -10,9 +10,12 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ListParams};
 
+use std::sync::Arc;
+
 use super::aws::{ClusterClients, Endpoints, clients_for};
 use super::failure::Failure;
 use super::kubernetes::with_retries;
+use super::limiter::Limiter;
 use crate::access::Known;
 use crate::aws_auth::{self, AwsAuthData};
 use crate::model::PrincipalArn;
@@ -24,9 +27,6 @@ pub use accessctl_core::live::{
     LiveAwsAuth, LiveBinding, LiveCluster, LiveEntry, LiveRole, MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL,
     OWNERSHIP_TAG, binding_key,
 };
-
-/// How many entries are described at once per cluster.
-const ENTRY_CONCURRENCY: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -137,7 +137,10 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
     };
 
     let (described, caller) = tokio::join!(
-        clients.eks.describe_cluster().name(&cluster.name).send(),
+        async {
+            let _permit = clients.limiter.acquire().await;
+            clients.eks.describe_cluster().name(&cluster.name).send().await
+        },
         clients.sts.get_caller_identity().send()
     );
     let described = described.map_err(|e| err("DescribeCluster", failed(&e)))?;
@@ -161,15 +164,8 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
     let endpoint = c.endpoint().map(str::to_string);
     let ca = c.certificate_authority().and_then(|a| a.data()).map(str::to_string);
 
-    let entries = if mode.uses_access_entries() {
-        read_entries(&clients.eks, &cluster.name).await.map_err(|m| err("reading access entries", m))?
-    } else {
-        BTreeMap::new()
-    };
-
     let account = c.arn().and_then(|a| a.split(':').nth(4)).map(str::to_string);
     let arn_region = c.arn().and_then(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()).map(str::to_string);
-    let iam = read_iam(&clients.iam, account.as_deref(), &caller_arn).await;
     let mut live = LiveCluster {
         name: cluster.name.clone(),
         status,
@@ -180,42 +176,43 @@ pub async fn read_with(cluster: &Cluster, clients: ClusterClients) -> Result<(Li
         caller_arn,
         endpoint,
         ca,
-        entries,
+        entries: BTreeMap::new(),
         aws_auth: None,
         bindings: BTreeMap::new(),
         roles: BTreeMap::new(),
         rbac: crate::access::Known::Unknown("the Kubernetes API was not read".into()),
         kube_unreachable: None,
-        iam,
+        iam: Known::Unknown("IAM was not read".into()),
     };
-    // Before the cluster serves its API there is nothing to read yet; after, a failed read is an
-    // error: guards computed against "no aws-auth" would let a lockout through.
-    let serving = matches!(live.status.as_str(), "ACTIVE" | "UPDATING") || cluster.kubernetes.is_some();
-    let kube_error = |message: String| ReadError::Kubernetes { cluster: cluster.name.clone(), message };
-    let kube = match kube_client(cluster, &live, &clients).await {
-        Ok(k) => Some(k),
-        Err(why) if serving => return Err(kube_error(why)),
-        Err(why) => {
-            live.rbac = crate::access::Known::Unknown(format!("the Kubernetes API is not served yet: {why}"));
+    // The three sides are independent once DescribeCluster has answered: read them at once.
+    let entries = async {
+        if live.mode.uses_access_entries() {
+            read_entries(&clients.eks, &clients.limiter, &cluster.name)
+                .await
+                .map_err(|m| err("reading access entries", m))
+        } else {
+            Ok(BTreeMap::new())
+        }
+    };
+    let iam = read_iam(&clients.iam, live.account.as_deref(), &live.caller_arn);
+    let kubernetes = read_kubernetes_side(cluster, &live, &clients);
+    let (entries, iam, kubernetes) = tokio::join!(entries, iam, kubernetes);
+    live.entries = entries?;
+    live.iam = iam;
+    let kube = match kubernetes? {
+        KubernetesSide::Read { client, state, rbac } => {
+            live.aws_auth = state.aws_auth;
+            live.bindings = state.bindings;
+            live.roles = state.roles;
+            live.rbac = Known::Known(rbac);
+            Some(client)
+        }
+        KubernetesSide::NotServing(why) => {
+            live.rbac = Known::Unknown(format!("the Kubernetes API is not served yet: {why}"));
             live.kube_unreachable = Some(why);
             None
         }
     };
-    if let Some(k) = &kube {
-        let (state, rbac) = tokio::join!(read_kubernetes(k), read_rbac(k));
-        match state {
-            Ok(state) => {
-                live.aws_auth = state.aws_auth;
-                live.bindings = state.bindings;
-                live.roles = state.roles;
-            }
-            Err(KubeReadError::AwsAuth(message)) => {
-                return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
-            }
-            Err(KubeReadError::Unreachable(why)) => return Err(kube_error(why)),
-        }
-        live.rbac = crate::access::Known::Known(rbac.map_err(|why| kube_error(format!("reading RBAC: {why}")))?);
-    }
     Ok((live, Connection { cluster: cluster.name.clone(), clients, kube }))
 }
 
@@ -259,6 +256,39 @@ async fn read_iam(iam: &aws_sdk_iam::Client, account: Option<&str>, caller_arn: 
     })
 }
 
+/// What the cluster's Kubernetes API holds, or why it is not served yet.
+enum KubernetesSide {
+    Read { client: kube::Client, state: Box<KubeState>, rbac: crate::access::Rbac },
+    NotServing(String),
+}
+
+/// The Kubernetes side of a cluster. Before the cluster serves its API there is nothing to read
+/// yet; after, a failed read is an error: guards computed against "no aws-auth" would let a
+/// lockout through.
+async fn read_kubernetes_side(
+    cluster: &Cluster,
+    live: &LiveCluster,
+    clients: &ClusterClients,
+) -> Result<KubernetesSide, ReadError> {
+    let serving = matches!(live.status.as_str(), "ACTIVE" | "UPDATING") || cluster.kubernetes.is_some();
+    let kube_error = |message: String| ReadError::Kubernetes { cluster: cluster.name.clone(), message };
+    let client = match kube_client(cluster, live, clients).await {
+        Ok(k) => k,
+        Err(why) if serving => return Err(kube_error(why)),
+        Err(why) => return Ok(KubernetesSide::NotServing(why)),
+    };
+    let (state, rbac) = tokio::join!(read_kubernetes(&client), read_rbac(&client));
+    let state = match state {
+        Ok(state) => state,
+        Err(KubeReadError::AwsAuth(message)) => {
+            return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
+        }
+        Err(KubeReadError::Unreachable(why)) => return Err(kube_error(why)),
+    };
+    let rbac = rbac.map_err(|why| kube_error(format!("reading RBAC: {why}")))?;
+    Ok(KubernetesSide::Read { client, state: Box::new(state), rbac })
+}
+
 /// The IAM principal behind the caller (a session becomes its role), or the ARN as STS said it.
 fn canonical_caller(arn: &str) -> String {
     crate::access::Caller::parse(arn).map(|c| c.canonical).unwrap_or_else(|_| arn.to_string())
@@ -266,12 +296,34 @@ fn canonical_caller(arn: &str) -> String {
 
 async fn read_entries(
     eks: &aws_sdk_eks::Client,
+    limiter: &Arc<Limiter>,
     cluster: &str,
 ) -> Result<BTreeMap<String, LiveEntry>, (Failure, String)> {
-    let principals = list_principals(eks, cluster).await?;
-    let read: Vec<Result<LiveEntry, String>> = futures_util::stream::iter(principals)
-        .map(|p| read_entry(eks, cluster, p))
-        .buffer_unordered(ENTRY_CONCURRENCY)
+    // Entries are described as the list pages arrive, not once the whole list is in; each page
+    // is a call in the budget too.
+    let pages = eks.list_access_entries().cluster_name(cluster).into_paginator().send();
+    let principals = futures_util::stream::unfold(pages, |mut pages| async move {
+        let permit = limiter.acquire().await;
+        let page = pages.next().await;
+        drop(permit);
+        page.map(|page| (page, pages))
+    })
+    .flat_map(|page| {
+        let items: Vec<_> = match page {
+            Ok(page) => page.access_entries().iter().cloned().map(Ok).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        futures_util::stream::iter(items)
+    });
+    let read: Vec<Result<LiveEntry, String>> = principals
+        .map(|listed| async move {
+            match listed {
+                Ok(principal) => read_entry(eks, limiter, cluster, principal).await,
+                Err(e) => Err(failed(&e)),
+            }
+        })
+        // As many entries at once as the account's budget could take; the budget decides.
+        .buffer_unordered(limiter.ceiling())
         .try_collect()
         .await?;
     let (entries, gone): (Vec<_>, Vec<_>) = read.into_iter().partition(Result::is_ok);
@@ -302,18 +354,26 @@ async fn list_principals(eks: &aws_sdk_eks::Client, cluster: &str) -> Result<Vec
 /// One listed entry with its policies; `Err(principal)` inside when EKS no longer finds it.
 async fn read_entry(
     eks: &aws_sdk_eks::Client,
+    limiter: &Arc<Limiter>,
     cluster: &str,
     principal: String,
 ) -> Result<Result<LiveEntry, String>, (Failure, String)> {
     let service = |message: String| (Failure::Service, message);
     let (described, associated) = tokio::join!(
-        eks.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send(),
-        eks.list_associated_access_policies()
-            .cluster_name(cluster)
-            .principal_arn(&principal)
-            .into_paginator()
-            .send()
-            .try_collect()
+        async {
+            let _permit = limiter.acquire().await;
+            eks.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send().await
+        },
+        async {
+            let _permit = limiter.acquire().await;
+            eks.list_associated_access_policies()
+                .cluster_name(cluster)
+                .principal_arn(&principal)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        }
     );
     let not_found = |f: Failure| f == Failure::NotFound;
     let described = match described {

@@ -88,6 +88,11 @@ impl Faults {
 pub struct Counters {
     pub calls: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
+    /// EKS calls being served now, and the most there ever were at once.
+    #[serde(default)]
+    pub eks_in_flight: u64,
+    #[serde(default)]
+    pub eks_peak_in_flight: u64,
 }
 
 impl Counters {

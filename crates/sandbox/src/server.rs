@@ -123,6 +123,25 @@ impl Parts {
 /// A route's parameters, in order, each (name, decoded value).
 type Labels = Path<Vec<(String, String)>>;
 
+/// One EKS call being served, counted while it is (how many a client sends at once).
+struct InFlight<'s>(&'s Arc<Shared>);
+
+impl<'s> InFlight<'s> {
+    fn start(shared: &'s Arc<Shared>) -> InFlight<'s> {
+        let mut inner = shared.lock();
+        inner.counters.eks_in_flight += 1;
+        inner.counters.eks_peak_in_flight = inner.counters.eks_peak_in_flight.max(inner.counters.eks_in_flight);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.counters.eks_in_flight = inner.counters.eks_in_flight.saturating_sub(1);
+    }
+}
+
 /// The handler of one EKS operation; its labels are the route's parameters, in order.
 fn eks(
     operation: &'static str,
@@ -208,6 +227,7 @@ async fn elastic_kubernetes_service(
     parts: &Parts,
 ) -> Response {
     let (method, headers, query, body) = (&parts.method, &parts.headers, &parts.query, &parts.body);
+    let _in_flight = InFlight::start(shared);
     let (latency, injected) = {
         let mut inner = shared.lock();
         inner.counters.call(operation);
