@@ -80,9 +80,13 @@ pub struct IamPrincipal {
 }
 
 impl IamView {
-    /// The role or user `arn` names (same name, case-insensitively as IAM; the path too when
-    /// `with_path`, as access entries match it; aws-auth does not).
+    /// The role or user `arn` names (same account and name, case-insensitively as IAM; the path
+    /// too when `with_path`, as access entries match it; aws-auth does not). A principal of
+    /// another account is never in this view.
     pub fn find(&self, arn: &PrincipalArn, with_path: bool) -> Option<&IamPrincipal> {
+        if arn.account != self.account {
+            return None;
+        }
         let list = match arn.kind {
             PrincipalKind::Role => &self.roles,
             PrincipalKind::User => &self.users,
@@ -192,5 +196,41 @@ pub fn from_live(live: &LiveCluster) -> ClusterAccess {
         aws_auth,
         creator: Known::Unknown("EKS does not say who created a cluster".into()),
         rbac: live.rbac.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(principal: &str, created: i64) -> LiveEntry {
+        LiveEntry {
+            principal: principal.into(),
+            entry_type: EntryType::Standard,
+            username: String::new(),
+            groups: vec![],
+            tags: BTreeMap::new(),
+            arn: String::new(),
+            policies: BTreeMap::new(),
+            created: Some(created),
+        }
+    }
+
+    #[test]
+    fn only_a_principal_of_the_account_iam_describes_can_have_been_re_created() {
+        let ops = PrincipalArn::parse("arn:aws:iam::111122223333:role/ops").unwrap();
+        let iam = Known::Known(IamView {
+            account: "111122223333".into(),
+            roles: vec![IamPrincipal { arn: ops, id: "AROA1".into(), created: 2_000 }],
+            users: vec![],
+        });
+        assert!(entry("arn:aws:iam::111122223333:role/ops", 1_000).made_for_earlier_principal(&iam));
+        assert!(!entry("arn:aws:iam::111122223333:role/ops", 3_000).made_for_earlier_principal(&iam));
+        // The role of the same name in another account is another principal.
+        assert!(!entry("arn:aws:iam::444455556666:role/ops", 1_000).made_for_earlier_principal(&iam));
+        assert!(
+            !entry("arn:aws:iam::111122223333:role/ops", 1_000)
+                .made_for_earlier_principal(&Known::Unknown("no".into()))
+        );
     }
 }

@@ -349,10 +349,9 @@ fn no_access_findings(cluster: &ClusterAccess, caller: &Caller, refusal: &Refusa
                  re-created since, and EKS binds an entry to the principal it was made for, so the entry matches \
                  nobody and EKS answers \"You must be logged in to the server (Unauthorized)\""
             ),
-            fix:
-                "delete and create the entry again: `accessctl plan` shows it as `-/+ replace: principal re-created`, \
-                  and `accessctl apply` does it"
-                    .into(),
+            fix: "delete and create the entry again: declared in the file, `accessctl plan` shows it as `-/+ replace: \
+                  principal re-created`, and `accessctl apply` does it"
+                .into(),
         });
     }
     let has_entry = cluster.entries.known().is_some_and(|entries| {
