@@ -115,9 +115,7 @@ pub async fn assume(sandbox: &Sandbox, role_arn: &str, session: &str) -> (String
 
 /// A file with `text` in a fresh temporary folder; returns its path.
 pub fn temp_file(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("accessctl-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("access.kdl");
+    let path = scratch(name).join("access.kdl");
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
 }
