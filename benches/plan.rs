@@ -2,10 +2,11 @@
 //! associations (the EKS quota), at 0, 20 and 50 ms injected latency per call. Prints wall time,
 //! API calls made, and the ratio to two lower bounds: one call after another (what a serial
 //! script pays), and accessctl's own concurrency (32 calls at once) at zero overhead; then the same
-//! read under 20 % and 40 % random throttling, and 20 clusters of one account against a request
+//! read under 20 % and 40 % random throttling, and 50 clusters of one account against a request
 //! limit (the sandbox's token bucket) they share, against calls ÷ rate.
-//! Also the sandbox's own cost per call (0 ms latency), and a serial `aws` CLI read of a sample
-//! of the same entries on the same endpoint, side by side. Run: `cargo bench --bench plan`.
+//! Also the sandbox's own cost per call (0 ms latency), and serial boto3 and `aws` CLI reads of a
+//! sample of the same entries on the same endpoint at 20 ms, side by side with accessctl's read at
+//! 20 ms. Run: `cargo bench --bench plan`.
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,21 @@ fn seed() -> String {
     s
 }
 
+/// A serial boto3 read of the first N entries (argv: endpoint, N): the seconds per entry.
+const BOTO3_SERIAL: &str = r#"
+import sys, time, boto3
+eks = boto3.client("eks", endpoint_url=sys.argv[1], region_name="eu-west-1",
+                   aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+n = int(sys.argv[2])
+started = time.monotonic()
+eks.list_access_entries(clusterName="big", maxResults=100)
+for i in range(n):
+    arn = f"arn:aws:iam::111122223333:role/dev-{i}"
+    eks.describe_access_entry(clusterName="big", principalArn=arn)
+    eks.list_associated_access_policies(clusterName="big", principalArn=arn)
+print((time.monotonic() - started) / n)
+"#;
+
 fn cluster() -> accessctl::model::Cluster {
     let text = "cluster \"big\" {\n    region \"eu-west-1\"\n}\n";
     accessctl::config::load(&[accessctl::config::SourceFile::new("b.kdl", text)]).config.unwrap().clusters.remove(0)
@@ -42,12 +58,16 @@ fn main() {
         let desired = cluster();
         println!("plan read: 1 cluster, {ENTRIES} access entries × 2 policy associations");
         println!("{:>8} {:>10} {:>7} {:>14} {:>16}", "latency", "wall", "calls", "vs serial", "vs concurrent");
+        let mut at_20ms = 0.0;
         for latency in [0u64, 20, 50] {
             sb.set_faults(Faults { latency_ms: latency, ..Faults::default() });
             sb.reset_counters();
             let started = Instant::now();
             let (live, _) = read_cluster(&desired, &endpoints).await.unwrap();
             let wall = started.elapsed();
+            if latency == 20 {
+                at_20ms = wall.as_secs_f64();
+            }
             // The seeded entries and the one EKS made for the cluster's creator.
             assert_eq!(live.entries.len(), ENTRIES + 1);
             let calls = sb.counters().total();
@@ -77,7 +97,7 @@ fn main() {
 
         // Many clusters of one account against EKS's request limit for the account and region:
         // they share one budget; the bound is the calls divided by the allowed rate.
-        let (clusters, per_cluster, rate, burst) = (20usize, 50usize, 200.0, 20u32);
+        let (clusters, per_cluster, rate, burst) = (50usize, 20usize, 200.0, 20u32);
         let mut many = String::from("clusters:\n");
         let mut text = String::new();
         for c in 0..clusters {
@@ -131,14 +151,31 @@ fn main() {
         println!("sandbox + SDK round trip per call at 0 ms latency: {:.3} ms ({:.1}% of a 20 ms injected latency)",
             per_call.as_secs_f64() * 1e3, per_call.as_secs_f64() * 1e3 / 20.0 * 100.0);
 
-        // The baseline a person would script: the aws CLI, one call after another.
+        // The baselines a person would script, one call after another on the same endpoint and
+        // latency: boto3, and the aws CLI.
+        sb.set_faults(Faults { latency_ms: 20, ..Faults::default() });
+        let boto3 = std::process::Command::new("python3")
+            .args(["-c", BOTO3_SERIAL, &sb.url(), "200"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok());
+        match boto3 {
+            Some(per_entry) => println!(
+                "boto3, serial, 20 ms latency: {:.1} ms per entry over 200 entries → ≈ {:.0} s for {ENTRIES} \
+                 (extrapolated): accessctl {:.0}× faster",
+                per_entry * 1e3,
+                per_entry * ENTRIES as f64,
+                per_entry * ENTRIES as f64 / at_20ms
+            ),
+            None => println!("boto3 baseline: not run (python3 with boto3 is not installed)"),
+        }
         let sample = 20;
         let has_aws = std::process::Command::new("aws").arg("--version").output().is_ok();
         if !has_aws {
-            println!("aws CLI baseline: skipped (aws not installed)");
+            println!("aws CLI baseline: not run (aws is not installed)");
             return;
         }
-        sb.set_faults(Faults { latency_ms: 20, ..Faults::default() });
         let started = Instant::now();
         let aws = |args: &[&str]| {
             std::process::Command::new("aws")
@@ -158,9 +195,11 @@ fn main() {
         }
         let per_entry = started.elapsed() / sample;
         println!(
-            "aws CLI, serial, 20 ms latency: {:.2} s per entry over {sample} entries → ≈ {:.0} s for {ENTRIES} (extrapolated)",
+            "aws CLI, serial, 20 ms latency: {:.2} s per entry over {sample} entries → ≈ {:.0} s for {ENTRIES} \
+             (extrapolated): accessctl {:.0}× faster",
             per_entry.as_secs_f64(),
-            per_entry.as_secs_f64() * ENTRIES as f64
+            per_entry.as_secs_f64() * ENTRIES as f64,
+            per_entry.as_secs_f64() * ENTRIES as f64 / at_20ms
         );
     });
 }

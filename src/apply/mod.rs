@@ -19,12 +19,13 @@ use crate::live::read::{Connection, OWNERSHIP_TAG, aws_message};
 use crate::model::{AccessScope, AuthMode, Cluster, EntryType, policy};
 use crate::ownership::Owners;
 use crate::plan::graph::ChangeGraph;
+use crate::plan::schedule::Schedule;
 use crate::plan::{Action, Change, ChangeId, ClusterPlan, EntrySpec, Target};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Changes run at once within one level of the graph (EKS calls are bounded, besides, by the
-    /// account's budget: `live::limiter`).
+    /// Changes run at once (EKS calls are bounded, besides, by the account's budget:
+    /// `live::limiter`).
     pub concurrency: usize,
     /// How long an authentication-mode update may take.
     pub update_timeout: Duration,
@@ -197,89 +198,87 @@ pub async fn apply_cluster(
     on_progress: &(dyn Fn(String) + Sync),
 ) -> Report {
     let mut report = Report { cluster: plan.cluster.clone(), ..Report::default() };
-    let graph = ChangeGraph::build(plan);
-    let levels = match graph.levels(&plan.cluster) {
-        Ok(l) => l,
+    let mut schedule = match Schedule::new(ChangeGraph::build(plan), &plan.cluster) {
+        Ok(s) => s,
         Err(_) => {
             report.failed.push((None, ApplyError::Cycle));
             return report;
         }
     };
-    // A failed change stops what depends on it, not what is independent of it.
-    let mut blocked: std::collections::BTreeSet<ChangeId> = std::collections::BTreeSet::new();
-    for level in levels {
-        let (runnable, waiting): (Vec<&Change>, Vec<&Change>) =
-            level.into_iter().partition(|c| !c.depends_on.iter().any(|d| blocked.contains(d)));
-        for c in waiting {
-            blocked.insert(c.id.clone());
-            report.not_started.push(c.id.clone());
+    // Each change starts as soon as what it depends on has succeeded (not when a whole level of
+    // the graph has), at most `concurrency` at once; a failed change leaves what depends on it
+    // unstarted, and what is independent of it runs on.
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    loop {
+        while running.len() < options.concurrency.max(1) && !cancel.load(Ordering::SeqCst) {
+            let Some(change) = schedule.next_ready() else { break };
+            running.push(run_change(change, desired, plan, conn, options, cancel));
         }
-        if cancel.load(Ordering::SeqCst) {
-            report.interrupted = true;
-            report.not_started.extend(runnable.iter().map(|c| c.id.clone()));
-            continue;
-        }
-        // A one-way step to API is taken only if fresh reads, right before it, find nobody locked
-        // out that the reviewed plan did not list (a mapping added meanwhile, say).
-        let mut runnable = runnable;
-        if let Some(step) = runnable.iter().position(|c| matches!(c.target, Target::AuthMode { to: AuthMode::Api, .. }))
-            && let Err(e) = recheck_before_api(desired, plan, conn).await
-        {
-            let change = runnable.remove(step);
-            on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
-            blocked.insert(change.id.clone());
-            report.failed.push((Some(change.id.clone()), e));
-        }
-        let mut results = futures_util::stream::iter(runnable)
-            .map(|change| async move {
-                if cancel.load(Ordering::SeqCst) {
-                    return (change, Err(ApplyError::Interrupted));
-                }
-                // EKS calls take their place in the account's budget (shared with every other
-                // cluster of the run there); a mode update's long wait does not hold one.
-                let _permit = match change.target {
-                    Target::AccessEntry { .. } | Target::EntryTags { .. } | Target::PolicyAssociation { .. } => {
-                        Some(conn.clients.limiter.acquire().await)
-                    }
-                    _ => None,
-                };
-                let started = Instant::now();
-                let result = execute(change, conn, options, cancel).await.map(|_| started.elapsed());
-                (change, result)
-            })
-            .buffer_unordered(options.concurrency.max(1));
-        // Each change is reported as it finishes, not when its level does.
-        while let Some((change, result)) = results.next().await {
-            match result {
-                Ok(took) => {
-                    on_progress(format!(
-                        "  ✓ {} {} ({:.1}s)",
-                        change.action.symbol(),
-                        describe(change),
-                        took.as_secs_f64()
-                    ));
-                    report.done.push(change.id.clone());
-                }
-                Err(ApplyError::Interrupted) => {
-                    report.interrupted = true;
-                    blocked.insert(change.id.clone());
-                    report.not_started.push(change.id.clone());
-                }
-                Err(e @ ApplyError::InterruptedWaiting(_)) => {
-                    on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
-                    report.interrupted = true;
-                    blocked.insert(change.id.clone());
-                    report.failed.push((Some(change.id.clone()), e));
-                }
-                Err(e) => {
-                    on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
-                    blocked.insert(change.id.clone());
-                    report.failed.push((Some(change.id.clone()), e));
-                }
+        // Each change is reported as it finishes.
+        let Some((change, result)) = running.next().await else { break };
+        match result {
+            Ok(took) => {
+                on_progress(format!(
+                    "  ✓ {} {} ({:.1}s)",
+                    change.action.symbol(),
+                    describe(change),
+                    took.as_secs_f64()
+                ));
+                report.done.push(change.id.clone());
+                schedule.succeeded(&change.id);
+            }
+            Err(ApplyError::Interrupted) => {
+                report.interrupted = true;
+                report.not_started.push(change.id.clone());
+            }
+            Err(e) => {
+                on_progress(format!("  ✗ {} {}: {e}", change.action.symbol(), describe(change)));
+                report.interrupted |= matches!(e, ApplyError::InterruptedWaiting(_));
+                report.failed.push((Some(change.id.clone()), e));
             }
         }
     }
+    let reported: std::collections::BTreeSet<&ChangeId> = report.not_started.iter().collect();
+    let never: Vec<ChangeId> = schedule.never_started().into_iter().filter(|id| !reported.contains(id)).collect();
+    // Stopped with changes left: the run was interrupted (what failed leaves its dependents
+    // unstarted without that).
+    if cancel.load(Ordering::SeqCst) && !never.is_empty() {
+        report.interrupted = true;
+    }
+    report.not_started.extend(never);
     report
+}
+
+/// One change, from its start to its outcome and how long it took.
+async fn run_change<'p>(
+    change: &'p Change,
+    desired: &Cluster,
+    plan: &ClusterPlan,
+    conn: &Connection,
+    options: &ApplyOptions,
+    cancel: &AtomicBool,
+) -> (&'p Change, Result<Duration, ApplyError>) {
+    if cancel.load(Ordering::SeqCst) {
+        return (change, Err(ApplyError::Interrupted));
+    }
+    let started = Instant::now();
+    // A one-way step to API is taken only if fresh reads, right before it, find nobody locked
+    // out that the reviewed plan did not list (a mapping added meanwhile, say).
+    if matches!(change.target, Target::AuthMode { to: AuthMode::Api, .. })
+        && let Err(e) = recheck_before_api(desired, plan, conn).await
+    {
+        return (change, Err(e));
+    }
+    // EKS calls take their place in the account's budget (shared with every other cluster of
+    // the run there); a mode update's long wait does not hold one.
+    let _permit = match change.target {
+        Target::AccessEntry { .. } | Target::EntryTags { .. } | Target::PolicyAssociation { .. } => {
+            Some(conn.clients.limiter.acquire().await)
+        }
+        _ => None,
+    };
+    let result = execute(change, conn, options, cancel).await.map(|_| started.elapsed());
+    (change, result)
 }
 
 /// Re-reads the cluster and recomputes the plan's guards: every principal a guard now names must

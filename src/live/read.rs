@@ -277,15 +277,13 @@ async fn read_kubernetes_side(
         Err(why) if serving => return Err(kube_error(why)),
         Err(why) => return Ok(KubernetesSide::NotServing(why)),
     };
-    let (state, rbac) = tokio::join!(read_kubernetes(&client), read_rbac(&client));
-    let state = match state {
-        Ok(state) => state,
+    let (state, rbac) = match read_kubernetes(&client).await {
+        Ok(read) => read,
         Err(KubeReadError::AwsAuth(message)) => {
             return Err(ReadError::AwsAuth { cluster: cluster.name.clone(), message });
         }
         Err(KubeReadError::Unreachable(why)) => return Err(kube_error(why)),
     };
-    let rbac = rbac.map_err(|why| kube_error(format!("reading RBAC: {why}")))?;
     Ok(KubernetesSide::Read { client, state: Box::new(state), rbac })
 }
 
@@ -470,10 +468,32 @@ struct KubeState {
     roles: BTreeMap<String, LiveRole>,
 }
 
-async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadError> {
+/// The aws-auth ConfigMap and every Role, ClusterRole and binding, all read at once: the access
+/// model needs all of RBAC, and what accessctl manages is the labelled part of the same lists.
+async fn read_kubernetes(client: &kube::Client) -> Result<(KubeState, crate::access::Rbac), KubeReadError> {
     let unreachable = |e: kube::Error| KubeReadError::Unreachable(super::kubernetes::kube_message(&e));
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
-    let aws_auth = match with_retries(|| cms.get_opt("aws-auth")).await.map_err(unreachable)? {
+    let (crbs, rbs, crs, rs) = (
+        Api::<ClusterRoleBinding>::all(client.clone()),
+        Api::<RoleBinding>::all(client.clone()),
+        Api::<ClusterRole>::all(client.clone()),
+        Api::<Role>::all(client.clone()),
+    );
+    let all = ListParams::default();
+    let (config_map, crbs, rbs, crs, rs) = tokio::join!(
+        with_retries(|| cms.get_opt("aws-auth")),
+        with_retries(|| crbs.list(&all)),
+        with_retries(|| rbs.list(&all)),
+        with_retries(|| crs.list(&all)),
+        with_retries(|| rs.list(&all))
+    );
+    let (crbs, rbs, crs, rs) = (
+        crbs.map_err(unreachable)?.items,
+        rbs.map_err(unreachable)?.items,
+        crs.map_err(unreachable)?.items,
+        rs.map_err(unreachable)?.items,
+    );
+    let aws_auth = match config_map.map_err(unreachable)? {
         None => None,
         Some(cm) => {
             let data: BTreeMap<String, String> = cm.data.clone().unwrap_or_default();
@@ -489,33 +509,52 @@ async fn read_kubernetes(client: &kube::Client) -> Result<KubeState, KubeReadErr
             })
         }
     };
-    let selector = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
+    let rbac =
+        rbac_of(&crs, &rs, &crbs, &rbs).map_err(|why| KubeReadError::Unreachable(format!("reading RBAC: {why}")))?;
+    let managed = |meta: &kube::api::ObjectMeta| {
+        meta.labels.as_ref().and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGED_BY)
+    };
     let mut bindings = BTreeMap::new();
-    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
-    for b in with_retries(|| crbs.list(&selector)).await.map_err(unreachable)?.items {
+    for b in crbs.iter().filter(|b| managed(&b.metadata)) {
         if let Some(live) = binding(&b.metadata, None, &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, None), live);
         }
     }
-    let rbs: Api<RoleBinding> = Api::all(client.clone());
-    for b in with_retries(|| rbs.list(&selector)).await.map_err(unreachable)?.items {
+    for b in rbs.iter().filter(|b| managed(&b.metadata)) {
         let ns = b.metadata.namespace.clone();
         if let Some(live) = binding(&b.metadata, ns.clone(), &b.role_ref, b.subjects.as_deref()) {
             bindings.insert(binding_key(&live.name, ns.as_deref()), live);
         }
     }
     let mut roles = BTreeMap::new();
-    let crs: Api<ClusterRole> = Api::all(client.clone());
-    for r in with_retries(|| crs.list(&selector)).await.map_err(unreachable)?.items {
+    for r in crs.iter().filter(|r| managed(&r.metadata)) {
         let role = live_role(&r.metadata, None, r.rules.as_deref());
         roles.insert(binding_key(&role.name, None), role);
     }
-    let rs: Api<Role> = Api::all(client.clone());
-    for r in with_retries(|| rs.list(&selector)).await.map_err(unreachable)?.items {
+    for r in rs.iter().filter(|r| managed(&r.metadata)) {
         let role = live_role(&r.metadata, r.metadata.namespace.clone(), r.rules.as_deref());
         roles.insert(binding_key(&role.name, role.namespace.as_deref()), role);
     }
-    Ok(KubeState { aws_auth, bindings, roles })
+    Ok((KubeState { aws_auth, bindings, roles }, rbac))
+}
+
+/// RBAC as the access model reads it. An object that does not parse is an error: unknown, never
+/// "no bindings".
+fn rbac_of(
+    cluster_roles: &[ClusterRole],
+    roles: &[Role],
+    cluster_bindings: &[ClusterRoleBinding],
+    bindings: &[RoleBinding],
+) -> Result<crate::access::Rbac, String> {
+    fn values<K: serde::Serialize>(items: &[K]) -> Result<Vec<serde_json::Value>, String> {
+        items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
+    }
+    let objects: Vec<serde_json::Value> =
+        [values(cluster_roles)?, values(roles)?, values(cluster_bindings)?, values(bindings)?]
+            .into_iter()
+            .flatten()
+            .collect();
+    crate::access::Rbac::from_objects(&objects).map_err(|e| e.to_string())
 }
 
 fn owner_of(meta: &kube::api::ObjectMeta) -> String {
@@ -578,28 +617,4 @@ pub async fn read_all(
     }
     futures_util::future::join_all(clusters.iter().map(|c| read_with(c, shared[&super::aws::clients_key(c)].clone())))
         .await
-}
-
-/// Every Role, ClusterRole, RoleBinding and ClusterRoleBinding of the cluster, as the access
-/// model reads them. A list that fails, or an object that does not parse, is an error: unknown,
-/// never "no bindings".
-pub async fn read_rbac(client: &kube::Client) -> Result<crate::access::Rbac, String> {
-    async fn all<K>(client: &kube::Client) -> Result<Vec<serde_json::Value>, String>
-    where
-        K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
-        let (api, params) = (Api::<K>::all(client.clone()), ListParams::default());
-        let items = with_retries(|| api.list(&params)).await.map_err(|e| super::kubernetes::kube_message(&e))?.items;
-        items.iter().map(|o| serde_json::to_value(o).map_err(|e| e.to_string())).collect()
-    }
-    let (cluster_roles, roles, cluster_bindings, bindings) = tokio::join!(
-        all::<ClusterRole>(client),
-        all::<Role>(client),
-        all::<ClusterRoleBinding>(client),
-        all::<RoleBinding>(client)
-    );
-    let objects: Vec<serde_json::Value> =
-        [cluster_roles?, roles?, cluster_bindings?, bindings?].into_iter().flatten().collect();
-    crate::access::Rbac::from_objects(&objects).map_err(|e| e.to_string())
 }

@@ -1,16 +1,18 @@
 //! The dependency graph of a cluster's changes (petgraph): cluster → auth-mode steps → access
 //! entries → policy associations; the step to API after every entry it must not strand; aws-auth
-//! and RBAC independent of EKS. Apply runs it level by level, independent changes in parallel.
+//! and RBAC independent of EKS. Apply starts each change once what it depends on has succeeded
+//! (`schedule`), independent changes in parallel.
 
 use std::collections::HashMap;
 
-use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Change, ChangeId, ClusterPlan};
 
 pub struct ChangeGraph<'p> {
     pub graph: DiGraph<&'p Change, ()>,
+    /// Each change's node.
+    pub index: HashMap<&'p ChangeId, NodeIndex>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +22,7 @@ pub struct CycleError(pub String);
 impl<'p> ChangeGraph<'p> {
     pub fn build(plan: &'p ClusterPlan) -> ChangeGraph<'p> {
         let mut graph = DiGraph::new();
-        let mut index: HashMap<&ChangeId, NodeIndex> = HashMap::new();
+        let mut index: HashMap<&'p ChangeId, NodeIndex> = HashMap::new();
         for c in &plan.changes {
             index.insert(&c.id, graph.add_node(c));
         }
@@ -31,28 +33,7 @@ impl<'p> ChangeGraph<'p> {
                 }
             }
         }
-        ChangeGraph { graph }
-    }
-
-    /// Changes grouped in levels: every change's dependencies are in earlier levels.
-    pub fn levels(&self, cluster: &str) -> Result<Vec<Vec<&'p Change>>, CycleError> {
-        let order = toposort(&self.graph, None).map_err(|_| CycleError(cluster.to_string()))?;
-        let mut depth: HashMap<NodeIndex, usize> = HashMap::new();
-        for n in &order {
-            let d = self
-                .graph
-                .neighbors_directed(*n, petgraph::Direction::Incoming)
-                .map(|p| depth.get(&p).copied().unwrap_or(0) + 1)
-                .max()
-                .unwrap_or(0);
-            depth.insert(*n, d);
-        }
-        let max = depth.values().copied().max().map_or(0, |m| m + 1);
-        let mut levels = vec![Vec::new(); max];
-        for n in order {
-            levels[depth[&n]].push(self.graph[n]);
-        }
-        Ok(levels)
+        ChangeGraph { graph, index }
     }
 
     /// Graphviz DOT, for `accessctl graph`.

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod guards;
 pub mod iam;
 pub mod render;
+pub mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
 
