@@ -1,8 +1,10 @@
 //! Applying a plan that creates one cluster's 2,999 access entries × 2 policy associations (the
-//! EKS quota of 3,000 with the creator's) — 8,997 EKS calls, one per change — at 0 and 20 ms injected latency; then 20 % and
-//! 40 % random throttling; then a sandbox request limit shared by the account, where 50 clusters
-//! apply at once. Prints wall time, EKS calls per change, and the ratio to the bound: calls ×
-//! latency ÷ the concurrency used, or calls ÷ the allowed rate. Run: `cargo bench --bench apply`.
+//! EKS quota of 3,000 with the creator's) — 8,997 EKS calls, one per change — at 0, 20 and 50 ms
+//! injected latency, with serial boto3 and `aws` CLI applies of a sample on the same endpoint at
+//! 20 ms; then 20 % and 40 % random throttling; then a sandbox request limit shared by the
+//! account, where 50 clusters apply at once. Prints wall time, EKS calls per change, and the
+//! ratio to the bound: calls × latency ÷ the concurrency used, or calls ÷ the allowed rate.
+//! Run: `cargo bench --bench apply`.
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -15,6 +17,25 @@ use accessctl_sandbox::{Faults, Options, Sandbox, Seed};
 
 /// accessctl's budget per account and region: at most 32 EKS calls in flight (`--parallelism`).
 const CONCURRENCY: f64 = 32.0;
+
+/// A serial boto3 apply of N new entries with their two policies (argv: endpoint, N): the
+/// seconds per entry.
+const BOTO3_SERIAL: &str = r#"
+import sys, time, boto3
+eks = boto3.client("eks", endpoint_url=sys.argv[1], region_name="eu-west-1",
+                   aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+n = int(sys.argv[2])
+policy = "arn:aws:eks::aws:cluster-access-policy/"
+started = time.monotonic()
+for i in range(n):
+    arn = f"arn:aws:iam::111122223333:role/boto3-{i}"
+    eks.create_access_entry(clusterName="c0", principalArn=arn, kubernetesGroups=[f"team-{i % 40}"])
+    eks.associate_access_policy(clusterName="c0", principalArn=arn, policyArn=policy + "AmazonEKSViewPolicy",
+                                accessScope={"type": "cluster"})
+    eks.associate_access_policy(clusterName="c0", principalArn=arn, policyArn=policy + "AmazonEKSEditPolicy",
+                                accessScope={"type": "namespace", "namespaces": [f"team-{i % 40}"]})
+print((time.monotonic() - started) / n)
+"#;
 
 /// `count` empty clusters in API mode, and a file declaring `entries` entries with two policies
 /// (one cluster-wide, one namespaced) in each.
@@ -92,7 +113,8 @@ fn main() {
             "{:>8} {:>10} {:>8} {:>10} {:>10} {:>16}",
             "latency", "wall", "changes", "calls", "per change", "vs concurrent"
         );
-        for latency in [0u64, 20] {
+        let mut at_20ms = 0.0;
+        for latency in [0u64, 20, 50] {
             let faults = Faults { latency_ms: latency, ..Faults::default() };
             let sb = Sandbox::start(Options { seed: seed.clone(), faults, ..Options::default() }).await.unwrap();
             let applied = apply_all(&sb, &config).await;
@@ -100,6 +122,9 @@ fn main() {
             let (calls, _) = eks_calls(&sb);
             let bound = latency as f64 / 1000.0 * calls as f64 / CONCURRENCY;
             let ratio = if bound == 0.0 { "-".to_string() } else { format!("{:.2}×", applied.wall / bound) };
+            if latency == 20 {
+                at_20ms = applied.wall;
+            }
             println!(
                 "{:>6}ms {:>9.2}s {:>8} {:>10} {:>10.2} {:>16}",
                 latency,
@@ -109,6 +134,89 @@ fn main() {
                 calls as f64 / applied.changes as f64,
                 ratio
             );
+        }
+
+        // The baselines a person would script, one call after another on the same endpoint at
+        // 20 ms: create each entry, then associate its two policies — boto3, and the aws CLI.
+        let sb = Sandbox::start(Options {
+            seed: seed.clone(),
+            faults: Faults { latency_ms: 20, ..Faults::default() },
+            ..Options::default()
+        })
+        .await
+        .unwrap();
+        let boto3 = std::process::Command::new("python3")
+            .args(["-c", BOTO3_SERIAL, &sb.url(), "100"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok());
+        match boto3 {
+            Some(per_entry) => println!(
+                "boto3, serial, 20 ms latency: {:.1} ms per entry over 100 entries → ≈ {:.0} s for {entries} \
+                 (extrapolated): accessctl {:.0}× faster",
+                per_entry * 1e3,
+                per_entry * entries as f64,
+                per_entry * entries as f64 / at_20ms
+            ),
+            None => println!("boto3 baseline: not run (python3 with boto3 is not installed)"),
+        }
+        let aws = |args: &[&str]| {
+            std::process::Command::new("aws")
+                .args(args)
+                .env("AWS_ENDPOINT_URL", sb.url())
+                .env("AWS_DEFAULT_REGION", "eu-west-1")
+                .env("AWS_ACCESS_KEY_ID", "sandbox")
+                .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+                .output()
+        };
+        if aws(&["--version"]).is_ok() {
+            let sample = 10;
+            let started = Instant::now();
+            for i in 0..sample {
+                let arn = format!("arn:aws:iam::111122223333:role/cli-{i}");
+                let ns = format!("type=namespace,namespaces=team-{}", i % 40);
+                let commands: [&[&str]; 3] = [
+                    &["eks", "create-access-entry", "--cluster-name", "c0", "--principal-arn", &arn],
+                    &[
+                        "eks",
+                        "associate-access-policy",
+                        "--cluster-name",
+                        "c0",
+                        "--principal-arn",
+                        &arn,
+                        "--policy-arn",
+                        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+                        "--access-scope",
+                        "type=cluster",
+                    ],
+                    &[
+                        "eks",
+                        "associate-access-policy",
+                        "--cluster-name",
+                        "c0",
+                        "--principal-arn",
+                        &arn,
+                        "--policy-arn",
+                        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+                        "--access-scope",
+                        &ns,
+                    ],
+                ];
+                for command in commands {
+                    let out = aws(command).unwrap();
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                }
+            }
+            let per_entry = started.elapsed().as_secs_f64() / f64::from(sample);
+            println!(
+                "aws CLI, serial, 20 ms latency: {per_entry:.2} s per entry over {sample} entries → ≈ {:.0} s for \
+                 {entries} (extrapolated): accessctl {:.0}× faster",
+                per_entry * entries as f64,
+                per_entry * entries as f64 / at_20ms
+            );
+        } else {
+            println!("aws CLI baseline: not run (aws is not installed)");
         }
 
         // Random throttling: the apply slows down and converges in one run.

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_eks::error::ProvideErrorMetadata;
+use aws_sdk_eks::operation::associate_access_policy::AssociateAccessPolicyError;
+use aws_sdk_eks::operation::create_access_entry::CreateAccessEntryError;
 use aws_sdk_eks::types::{AccessScope as EksScope, AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
 use futures_util::StreamExt;
 
@@ -159,10 +161,6 @@ fn aws<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
 /// error itself kept.
 pub(crate) fn kube_error(source: kube::Error) -> ApplyError {
     ApplyError::Kubernetes { message: crate::live::kubernetes::kube_message(&source), source }
-}
-
-fn code<E: ProvideErrorMetadata>(e: &aws_sdk_eks::error::SdkError<E>) -> (&str, &str) {
-    (e.code().unwrap_or(""), e.message().unwrap_or(""))
 }
 
 /// Sleeps the next step of a jittered exponential backoff: 200 ms doubling to 5 s.
@@ -387,7 +385,7 @@ async fn execute(
                 .await
             {
                 Ok(_) => Ok(()),
-                Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
                 Err(e) => Err(aws("DisassociateAccessPolicy", &e)),
             }
         }
@@ -433,8 +431,10 @@ async fn set_mode(
         match eks.update_cluster_config().name(cluster).access_config(request).send().await {
             Ok(out) => break out.update().and_then(|u| u.id()).unwrap_or_default().to_string(),
             Err(e) => {
-                let (c, m) = code(&e);
-                if c == "ResourceInUseException" && started.elapsed() < options.update_timeout {
+                let service = e.as_service_error();
+                if service.is_some_and(|s| s.is_resource_in_use_exception())
+                    && started.elapsed() < options.update_timeout
+                {
                     // Another update runs: wait for it, then ask again.
                     attempt += 1;
                     if !backoff_unless_cancelled(attempt, cancel).await {
@@ -442,7 +442,11 @@ async fn set_mode(
                     }
                     continue;
                 }
-                if c == "InvalidParameterException" && m.contains("Unsupported authentication mode update") {
+                // EKS says "already there, or going back" with no code of its own.
+                if service.is_some_and(|s| {
+                    s.is_invalid_parameter_exception()
+                        && s.meta().message().is_some_and(|m| m.contains("Unsupported authentication mode update"))
+                }) {
                     // Already there (a previous, interrupted apply finished the step)?
                     let now = current_mode(eks, cluster).await?;
                     if now >= to {
@@ -520,12 +524,20 @@ async fn create_entry(
         }
     };
     // A new IAM principal may not be visible to EKS yet.
-    let not_yet = |e: &_| matches!(code(e), ("InvalidParameterException", m) if m.contains("principalArn is invalid"));
+    // EKS has no code of its own for "not visible yet": an invalid parameter naming the principal.
+    let not_yet = |e: &aws_sdk_eks::error::SdkError<CreateAccessEntryError>| {
+        e.as_service_error().is_some_and(|s| {
+            s.is_invalid_parameter_exception()
+                && s.meta().message().is_some_and(|m| m.contains("principalArn is invalid"))
+        })
+    };
     match until_visible(options.consistency_timeout, not_yet, create).await {
         Ok(_) => Ok(()),
         // It exists already: EKS made it (node roles, the creator when the mode moved) or a
         // previous run did. Adopt it in place.
-        Err(e) if code(&e).0 == "ResourceInUseException" => adopt_entry(eks, cluster, principal, spec, options).await,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            adopt_entry(eks, cluster, principal, spec, options).await
+        }
         Err(e) => Err(aws("CreateAccessEntry", &e)),
     }
 }
@@ -615,7 +627,7 @@ async fn owners_now(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -
                 .map(|v| Owners::parse(v))
                 .unwrap_or_default(),
         )),
-        Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
         Err(e) => Err(aws("DescribeAccessEntry", &e)),
     }
 }
@@ -623,7 +635,7 @@ async fn owners_now(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -
 async fn delete_entry(eks: &aws_sdk_eks::Client, cluster: &str, principal: &str) -> Result<(), ApplyError> {
     match eks.delete_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
         Ok(_) => Ok(()),
-        Err(e) if code(&e).0 == "ResourceNotFoundException" => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
         Err(e) => Err(aws("DeleteAccessEntry", &e)),
     }
 }
@@ -652,7 +664,13 @@ async fn associate(
             .send()
     };
     // Right after CreateAccessEntry the entry may not be visible yet (reference §3.8).
-    let not_yet = |e: &_| matches!(code(e), ("ResourceNotFoundException", m) if m.contains("could not be found"));
+    // The entry not found (not the cluster: "No cluster found"), which EKS says with no code of
+    // its own.
+    let not_yet = |e: &aws_sdk_eks::error::SdkError<AssociateAccessPolicyError>| {
+        e.as_service_error().is_some_and(|s| {
+            s.is_resource_not_found_exception() && s.meta().message().is_some_and(|m| m.contains("could not be found"))
+        })
+    };
     until_visible(options.consistency_timeout, not_yet, associate)
         .await
         .map(|_| ())

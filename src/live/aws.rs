@@ -135,12 +135,13 @@ pub async fn clients_for(cluster: &Cluster, endpoints: &Endpoints) -> ClusterCli
         let partition = RetryPartition::custom(format!("accessctl-eks-{}", clients_key(cluster)))
             .token_bucket(TokenBucket::unlimited())
             .build();
-        // Short first backoffs: a throttle now and then is retried at once; the budget, not
-        // long sleeps, answers sustained throttling.
+        // Short backoffs: a throttle now and then is retried at once; the budget, not long
+        // sleeps, answers sustained throttling (a call asleep for seconds holds its place in the
+        // budget and, at the end of a run, makes its tail).
         let retries = RetryConfig::standard()
             .with_max_attempts(EKS_MAX_ATTEMPTS)
             .with_initial_backoff(Duration::from_millis(100))
-            .with_max_backoff(Duration::from_secs(5));
+            .with_max_backoff(Duration::from_secs(1));
         eks = eks.retry_config(retries).retry_partition(partition);
     }
     let eks = eks.build();

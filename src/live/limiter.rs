@@ -2,13 +2,19 @@
 //! account and region, so every cluster a run reads or applies there shares one budget: 50
 //! clusters of one account do not send 50 times the calls of one.
 //!
-//! The budget adapts as TCP's window does (additive increase, multiplicative decrease): a window
-//! of `WINDOW` in which most answered attempts were throttled — the account's limit is spent —
-//! takes a quarter off it; each success adds `1/limit` (about one call per round of calls); never
-//! above the ceiling (`--parallelism`) nor below one. A throttle now and then, which says little
-//! about the load, changes nothing; sustained throttling brings the calls in flight down. The SDK
-//! retries the throttled attempt itself, with backoff, from a retry budget of its own that
-//! throttling does not drain (`live::aws`), so throttling slows a run instead of failing it.
+//! The budget adapts as TCP's window does (additive increase, multiplicative decrease), judged
+//! over windows of `WINDOW` rather than per call (an EKS call takes milliseconds; growing per
+//! success would outrun any decrease): a window in which more than `THROTTLED_SHARE` of the
+//! answered attempts were throttled takes a quarter off the budget, never below one; any other
+//! adds one call, never above the ceiling (`--parallelism`). A decrease is a trial: if the
+//! next window serves markedly fewer calls per second, the throttling did not follow the load
+//! (EKS refusing at random, or another client's burst) and fewer calls in flight only made the
+//! run slower — the decrease is undone, not tried again for `CALM`, and the budget grows back
+//! despite the throttling until a decrease is kept. Against a request limit,
+//! fewer calls in flight serve as many calls (the limit's rate), so the decrease is kept and the
+//! calls in flight settle near what the limit lets through. The SDK retries a throttled attempt
+//! itself, with backoff, from a retry budget of its own that throttling does not drain
+//! (`live::aws`), so throttling slows a run instead of failing it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,7 +37,14 @@ const DECREASE: f64 = 0.75;
 const WINDOW: Duration = Duration::from_millis(250);
 
 /// A window is throttled when more than this share of its answered attempts were.
-const THROTTLED_SHARE: f64 = 0.5;
+const THROTTLED_SHARE: f64 = 0.2;
+
+/// A decrease is kept if the next window serves at least this share of the calls per second the
+/// window before it did.
+const KEPT_THROUGHPUT: f64 = 0.85;
+
+/// How long no decrease is tried after one proved useless.
+const CALM: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub struct Limiter {
@@ -46,6 +59,13 @@ struct State {
     in_flight: usize,
     /// The current window: since when, and its attempts answered and throttled.
     window: (Instant, u32, u32),
+    /// A decrease on trial: the budget before it, and the calls served per second then.
+    trial: Option<(f64, f64)>,
+    /// No decrease is tried before this instant.
+    calm_until: Option<Instant>,
+    /// The last decrease tried was undone: the throttling seen does not follow the load, and
+    /// the budget grows back despite it.
+    throttling_is_noise: bool,
     throttled: u64,
     peak_in_flight: usize,
 }
@@ -70,6 +90,9 @@ impl Limiter {
                 limit: ceiling as f64,
                 in_flight: 0,
                 window: (Instant::now(), 0, 0),
+                trial: None,
+                calm_until: None,
+                throttling_is_noise: false,
                 throttled: 0,
                 peak_in_flight: 0,
             }),
@@ -109,27 +132,49 @@ impl Limiter {
         s.throttled += 1;
         s.window.1 += 1;
         s.window.2 += 1;
-        Self::judge(&mut s, Instant::now());
+        self.judge(&mut s, Instant::now());
     }
 
-    /// An attempt that was answered: grow the budget by about one call per round of calls.
+    /// An attempt that was answered.
     pub fn succeeded(&self) {
         let mut s = self.lock();
-        s.limit = (s.limit + 1.0 / s.limit).min(self.ceiling as f64);
         s.window.1 += 1;
-        Self::judge(&mut s, Instant::now());
+        self.judge(&mut s, Instant::now());
         drop(s);
         self.freed.notify_one();
     }
 
-    /// At the end of a window: a quarter off the budget if most of its attempts were throttled.
-    fn judge(s: &mut State, now: Instant) {
+    /// At the end of a window: judge the decrease on trial; else start one if the window was
+    /// throttled, or grow by one call if it was not.
+    fn judge(&self, s: &mut State, now: Instant) {
         let (since, answered, throttled) = s.window;
-        if now.duration_since(since) < WINDOW {
+        let elapsed = now.duration_since(since);
+        if elapsed < WINDOW {
             return;
         }
-        if answered > 0 && f64::from(throttled) / f64::from(answered) > THROTTLED_SHARE {
-            s.limit = (s.limit * DECREASE).max(1.0);
+        // A decrease is judged over a window spent wholly below it: calls started before it
+        // (asleep between retries, some of them) must finish first.
+        if s.trial.is_some() && s.in_flight as f64 > s.limit.floor().max(1.0) {
+            s.window = (now, 0, 0);
+            return;
+        }
+        let served = f64::from(answered - throttled) / elapsed.as_secs_f64();
+        let share = if answered == 0 { 0.0 } else { f64::from(throttled) / f64::from(answered) };
+        match s.trial.take() {
+            Some((before, served_before)) if served < served_before * KEPT_THROUGHPUT => {
+                s.limit = s.limit.max(before);
+                s.calm_until = Some(now + CALM);
+                s.throttling_is_noise = true;
+            }
+            Some(_) => s.throttling_is_noise = false,
+            None if share > THROTTLED_SHARE && s.calm_until.is_none_or(|t| now >= t) => {
+                s.trial = Some((s.limit, served));
+                s.limit = (s.limit * DECREASE).max(1.0);
+            }
+            None if share <= THROTTLED_SHARE || s.throttling_is_noise => {
+                s.limit = (s.limit + 1.0).min(self.ceiling as f64)
+            }
+            None => {}
         }
         s.window = (now, 0, 0);
     }
@@ -171,35 +216,63 @@ impl Intercept for Observe {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn the_budget_shrinks_when_most_attempts_are_throttled_and_grows_back() {
-        let l = Limiter::new(8);
-        // A window with a throttle now and then: nothing changes.
-        for _ in 0..3 {
+    /// One window of `served` answered and `throttled` throttled attempts, judged at its end.
+    fn window(l: &Limiter, served: u32, throttled: u32) {
+        for _ in 0..served {
             l.succeeded();
-            l.succeeded();
+        }
+        for _ in 0..throttled {
             l.throttled();
         }
         std::thread::sleep(WINDOW);
+    }
+
+    #[tokio::test]
+    async fn against_a_request_limit_the_budget_shrinks_and_stays_shrunk() {
+        let l = Limiter::new(8);
+        // A throttle now and then: nothing changes.
+        window(&l, 20, 2);
         l.succeeded();
         assert_eq!(l.stats().0, 8.0);
-        // A window where most attempts are throttled: a quarter off, once.
-        for _ in 0..6 {
-            l.throttled();
-        }
-        std::thread::sleep(WINDOW);
+        // Mostly throttled: a quarter off, on trial.
+        window(&l, 10, 30);
         l.throttled();
         assert_eq!(l.stats().0, 6.0);
-        assert_eq!(l.stats().2, 10);
-        for _ in 0..200 {
-            l.succeeded();
+        assert_eq!(l.stats().2, 33);
+        // As many calls served with fewer in flight: a request limit. Each decrease stays (the
+        // window's successes add a little), and each throttled window after a kept one takes
+        // another quarter.
+        for _ in 0..6 {
+            window(&l, 10, 30);
         }
-        assert_eq!(l.stats().0, 8.0, "never above the ceiling");
-        for _ in 0..12 {
-            std::thread::sleep(WINDOW);
-            l.throttled();
+        l.throttled();
+        assert!(l.stats().0 < 4.0, "{}", l.stats().0);
+        for _ in 0..10 {
+            window(&l, 20, 0);
+        }
+        l.succeeded();
+        assert_eq!(l.stats().0, 8.0, "grows back, never above the ceiling");
+        for _ in 0..24 {
+            window(&l, 0, 5);
         }
         assert_eq!(l.stats().0, 1.0, "never below one");
+    }
+
+    #[tokio::test]
+    async fn throttling_that_does_not_follow_the_load_does_not_shrink_the_budget() {
+        let l = Limiter::new(8);
+        window(&l, 60, 40);
+        l.throttled();
+        assert_eq!(l.stats().0, 6.0, "a throttled window: a decrease on trial");
+        // A quarter fewer calls in flight served a quarter fewer calls, still 40 % throttled:
+        // the decrease is undone…
+        window(&l, 45, 30);
+        l.throttled();
+        assert_eq!(l.stats().0, 8.0);
+        // …and not tried again for a while.
+        window(&l, 60, 40);
+        l.throttled();
+        assert_eq!(l.stats().0, 8.0);
     }
 
     #[tokio::test]

@@ -439,7 +439,17 @@ fn create_entry(c: &mut ClusterState, faults: &Faults, call: &Call<'_>, now: u64
     let tags = string_map(&b["tags"])?;
     // One entry per IAM principal, however its ARN is spelled (EKS keys on the principal's id).
     let key = principal.identity_key();
-    if c.entries.values().any(|e| PrincipalArn::parse(&e.principal_arn).is_ok_and(|p| p.identity_key() == key)) {
+    // Only an ARN ending in the same name can be the same principal: the others are not parsed
+    // (a 3,000-entry cluster would otherwise parse every ARN on every create, under the lock).
+    let same_name = |arn: &str| {
+        let name = &principal.name;
+        arn.len() > name.len()
+            && arn.is_char_boundary(arn.len() - name.len())
+            && arn[arn.len() - name.len()..].eq_ignore_ascii_case(name)
+            && arn[..arn.len() - name.len()].ends_with('/')
+    };
+    let same = |arn: &str| same_name(arn) && PrincipalArn::parse(arn).is_ok_and(|p| p.identity_key() == key);
+    if c.entries.values().any(|e| same(&e.principal_arn)) {
         return Err(
             EksError::in_use("The specified access entry resource is already in use on this cluster.").cluster(&c.name)
         );
