@@ -9,6 +9,8 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+mod common;
+
 use accessctl::apply::{ApplyOptions, apply_cluster};
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_all;
@@ -145,79 +147,27 @@ fn main() {
         })
         .await
         .unwrap();
-        let boto3 = std::process::Command::new("python3")
-            .args(["-c", BOTO3_SERIAL, &sb.url(), "100"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok());
-        match boto3 {
-            Some(per_entry) => println!(
-                "boto3, serial, 20 ms latency: {:.1} ms per entry over 100 entries → ≈ {:.0} s for {entries} \
-                 (extrapolated): accessctl {:.0}× faster",
-                per_entry * 1e3,
-                per_entry * entries as f64,
-                per_entry * entries as f64 / at_20ms
-            ),
-            None => println!("boto3 baseline: not run (python3 with boto3 is not installed)"),
-        }
-        let aws = |args: &[&str]| {
-            std::process::Command::new("aws")
-                .args(args)
-                .env("AWS_ENDPOINT_URL", sb.url())
-                .env("AWS_DEFAULT_REGION", "eu-west-1")
-                .env("AWS_ACCESS_KEY_ID", "sandbox")
-                .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-                .output()
-        };
-        if aws(&["--version"]).is_ok() {
-            let sample = 10;
+        let sample = 100;
+        let boto3 = common::boto3_per_entry(BOTO3_SERIAL, &sb.url(), sample);
+        common::report("boto3", boto3, sample, entries, at_20ms);
+        let sample = 10;
+        let aws = common::AwsCli::find(&sb.url()).map(|aws| {
             let started = Instant::now();
+            let policy = "arn:aws:eks::aws:cluster-access-policy/";
             for i in 0..sample {
                 let arn = format!("arn:aws:iam::111122223333:role/cli-{i}");
-                let ns = format!("type=namespace,namespaces=team-{}", i % 40);
-                let commands: [&[&str]; 3] = [
-                    &["eks", "create-access-entry", "--cluster-name", "c0", "--principal-arn", &arn],
-                    &[
-                        "eks",
-                        "associate-access-policy",
-                        "--cluster-name",
-                        "c0",
-                        "--principal-arn",
-                        &arn,
-                        "--policy-arn",
-                        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-                        "--access-scope",
-                        "type=cluster",
-                    ],
-                    &[
-                        "eks",
-                        "associate-access-policy",
-                        "--cluster-name",
-                        "c0",
-                        "--principal-arn",
-                        &arn,
-                        "--policy-arn",
-                        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-                        "--access-scope",
-                        &ns,
-                    ],
-                ];
-                for command in commands {
-                    let out = aws(command).unwrap();
-                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                let entry = ["--cluster-name", "c0", "--principal-arn", arn.as_str()];
+                aws.run(&[&["eks", "create-access-entry"][..], &entry].concat());
+                let namespaced = format!("type=namespace,namespaces=team-{}", i % 40);
+                for (name, scope) in [("AmazonEKSViewPolicy", "type=cluster"), ("AmazonEKSEditPolicy", &namespaced)] {
+                    let arn = format!("{policy}{name}");
+                    let association = ["--policy-arn", arn.as_str(), "--access-scope", scope];
+                    aws.run(&[&["eks", "associate-access-policy"][..], &entry, &association].concat());
                 }
             }
-            let per_entry = started.elapsed().as_secs_f64() / f64::from(sample);
-            println!(
-                "aws CLI, serial, 20 ms latency: {per_entry:.2} s per entry over {sample} entries → ≈ {:.0} s for \
-                 {entries} (extrapolated): accessctl {:.0}× faster",
-                per_entry * entries as f64,
-                per_entry * entries as f64 / at_20ms
-            );
-        } else {
-            println!("aws CLI baseline: not run (aws is not installed)");
-        }
+            started.elapsed().as_secs_f64() / f64::from(sample)
+        });
+        common::report("aws CLI", aws, sample, entries, at_20ms);
 
         // Random throttling: the apply slows down and converges in one run.
         println!("apply under random throttling (20 ms latency), {entries} entries:");

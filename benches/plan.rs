@@ -10,6 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
 use accessctl::live::aws::Endpoints;
 use accessctl::live::read::read_cluster;
 use accessctl_sandbox::{Faults, Options, Sandbox, Seed};
@@ -154,52 +156,20 @@ fn main() {
         // The baselines a person would script, one call after another on the same endpoint and
         // latency: boto3, and the aws CLI.
         sb.set_faults(Faults { latency_ms: 20, ..Faults::default() });
-        let boto3 = std::process::Command::new("python3")
-            .args(["-c", BOTO3_SERIAL, &sb.url(), "200"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok());
-        match boto3 {
-            Some(per_entry) => println!(
-                "boto3, serial, 20 ms latency: {:.1} ms per entry over 200 entries → ≈ {:.0} s for {ENTRIES} \
-                 (extrapolated): accessctl {:.0}× faster",
-                per_entry * 1e3,
-                per_entry * ENTRIES as f64,
-                per_entry * ENTRIES as f64 / at_20ms
-            ),
-            None => println!("boto3 baseline: not run (python3 with boto3 is not installed)"),
-        }
+        let sample = 200;
+        let boto3 = common::boto3_per_entry(BOTO3_SERIAL, &sb.url(), sample);
+        common::report("boto3", boto3, sample, ENTRIES, at_20ms);
         let sample = 20;
-        let has_aws = std::process::Command::new("aws").arg("--version").output().is_ok();
-        if !has_aws {
-            println!("aws CLI baseline: not run (aws is not installed)");
-            return;
-        }
-        let started = Instant::now();
-        let aws = |args: &[&str]| {
-            std::process::Command::new("aws")
-                .args(args)
-                .env("AWS_ENDPOINT_URL", sb.url())
-                .env("AWS_DEFAULT_REGION", "eu-west-1")
-                .env("AWS_ACCESS_KEY_ID", "sandbox")
-                .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-                .output()
-                .unwrap()
-        };
-        aws(&["eks", "list-access-entries", "--cluster-name", "big", "--max-items", "1"]);
-        for i in 0..sample {
-            let arn = format!("arn:aws:iam::111122223333:role/dev-{i}");
-            aws(&["eks", "describe-access-entry", "--cluster-name", "big", "--principal-arn", &arn]);
-            aws(&["eks", "list-associated-access-policies", "--cluster-name", "big", "--principal-arn", &arn]);
-        }
-        let per_entry = started.elapsed() / sample;
-        println!(
-            "aws CLI, serial, 20 ms latency: {:.2} s per entry over {sample} entries → ≈ {:.0} s for {ENTRIES} \
-             (extrapolated): accessctl {:.0}× faster",
-            per_entry.as_secs_f64(),
-            per_entry.as_secs_f64() * ENTRIES as f64,
-            per_entry.as_secs_f64() * ENTRIES as f64 / at_20ms
-        );
+        let aws = common::AwsCli::find(&sb.url()).map(|aws| {
+            let started = Instant::now();
+            aws.run(&["eks", "list-access-entries", "--cluster-name", "big", "--max-items", "1"]);
+            for i in 0..sample {
+                let arn = format!("arn:aws:iam::111122223333:role/dev-{i}");
+                aws.run(&["eks", "describe-access-entry", "--cluster-name", "big", "--principal-arn", &arn]);
+                aws.run(&["eks", "list-associated-access-policies", "--cluster-name", "big", "--principal-arn", &arn]);
+            }
+            started.elapsed().as_secs_f64() / f64::from(sample)
+        });
+        common::report("aws CLI", aws, sample, ENTRIES, at_20ms);
     });
 }

@@ -60,36 +60,60 @@ fn principals() -> Vec<Principal> {
     ]
 }
 
-/// The requests made, with the attributes explain is asked about (written independently of the
-/// HTTP path).
-fn requests() -> Vec<(&'static str, &'static str, Request)> {
+/// The requests made, with the attributes explain is asked about and the words `can-i` is asked
+/// with (both written independently of the HTTP path).
+fn requests() -> Vec<(&'static str, &'static str, Request, &'static [&'static str])> {
     vec![
-        ("GET", "/api/v1/namespaces/default/pods", Request::resource("list", "", "pods", Some("default"))),
-        ("GET", "/api/v1/namespaces/app/pods", Request::resource("list", "", "pods", Some("app"))),
-        ("GET", "/api/v1/namespaces/dev-a/pods", Request::resource("list", "", "pods", Some("dev-a"))),
-        ("GET", "/api/v1/pods", Request::resource("list", "", "pods", None)),
-        ("GET", "/api/v1/namespaces/app/secrets", Request::resource("list", "", "secrets", Some("app"))),
-        ("GET", "/api/v1/namespaces", Request::resource("list", "", "namespaces", None)),
-        ("GET", "/api/v1/nodes", Request::resource("list", "", "nodes", None)),
+        (
+            "GET",
+            "/api/v1/namespaces/default/pods",
+            Request::resource("list", "", "pods", Some("default")),
+            &["list", "pods", "-n", "default"],
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/app/pods",
+            Request::resource("list", "", "pods", Some("app")),
+            &["list", "pods", "-n", "app"],
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/dev-a/pods",
+            Request::resource("list", "", "pods", Some("dev-a")),
+            &["list", "pods", "-n", "dev-a"],
+        ),
+        ("GET", "/api/v1/pods", Request::resource("list", "", "pods", None), &["list", "pods"]),
+        (
+            "GET",
+            "/api/v1/namespaces/app/secrets",
+            Request::resource("list", "", "secrets", Some("app")),
+            &["list", "secrets", "-n", "app"],
+        ),
+        ("GET", "/api/v1/namespaces", Request::resource("list", "", "namespaces", None), &["list", "namespaces"]),
+        ("GET", "/api/v1/nodes", Request::resource("list", "", "nodes", None), &["list", "nodes"]),
         (
             "POST",
             "/apis/apps/v1/namespaces/app/deployments",
             Request::resource("create", "apps", "deployments", Some("app")),
+            &["create", "deployments.apps", "-n", "app"],
         ),
         (
             "GET",
             "/api/v1/namespaces/kube-system/configmaps/aws-auth",
             Request::resource("get", "", "configmaps", Some("kube-system")).named("aws-auth"),
+            &["get", "configmaps", "-n", "kube-system", "--name", "aws-auth"],
         ),
         (
             "DELETE",
             "/apis/rbac.authorization.k8s.io/v1/namespaces/app/rolebindings/nothing",
             Request::resource("delete", "rbac.authorization.k8s.io", "rolebindings", Some("app")).named("nothing"),
+            &["delete", "rolebindings.rbac.authorization.k8s.io", "-n", "app", "--name", "nothing"],
         ),
         (
             "GET",
             "/api/v1/namespaces/app/pods/web/log",
             Request::resource("get", "", "pods/log", Some("app")).named("web"),
+            &["get", "pods/log", "-n", "app", "--name", "web"],
         ),
     ]
 }
@@ -255,7 +279,7 @@ async fn explain_agrees_with_the_sandbox_on_generated_clusters() {
         for p in &principals {
             let (creds, sts_arn) = credentials(&sb, p).await;
             let caller = Caller::parse(&sts_arn).unwrap();
-            for (method, path, request) in &requests {
+            for (method, path, request, _) in &requests {
                 let said = explain(&state, &caller, Some(request)).request.unwrap();
                 let got = call(&endpoint, &ca, creds.clone(), method, path).await;
                 cases += 1;
@@ -290,4 +314,59 @@ async fn explain_agrees_with_the_sandbox_on_generated_clusters() {
 fn common_cluster() -> accessctl::model::Cluster {
     let files = [accessctl::config::SourceFile::new("t.kdl", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n")];
     accessctl::config::load(&files).config.unwrap().clusters.remove(0)
+}
+
+/// `can-i`, run as a user runs it (the binary, live against the sandbox, as its administrator),
+/// answers what the cluster does when the principal makes the request with its own credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn can_i_agrees_with_the_sandbox_on_generated_clusters() {
+    let principals = principals();
+    let requests = requests();
+    let file = temp_file("can-i", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let (mut cases, mut yes, mut no) = (0, 0, 0);
+    let mut disagreements = vec![];
+    for round in 100..104u64 {
+        let mut rng = fastrand::Rng::with_seed(round);
+        let seed = generate(&mut rng, &principals);
+        let sb = sandbox(&seed, Faults::default()).await;
+        bind(&sb, &mut rng).await;
+        let (live, _) = read_cluster(&common_cluster(), &Endpoints::sandbox(sb.url())).await.unwrap();
+        let (endpoint, ca) = (live.endpoint.clone().unwrap(), live.ca.clone().unwrap());
+        for p in &principals {
+            let (creds, sts_arn) = credentials(&sb, p).await;
+            // Three of the requests for each principal, a different three each round.
+            for _ in 0..3 {
+                let (method, path, _, words) = pick(&mut rng, &requests);
+                let got = call(&endpoint, &ca, creds.clone(), method, path).await;
+                let expected = if got == 401 || got == 403 { "no" } else { "yes" };
+                let run = Accessctl::new()
+                    .sandbox(&sb)
+                    .arg("can-i")
+                    .args(words)
+                    .args(&["--as", &sts_arn, "--cluster", "c", "--output", "json", "-f"])
+                    .arg(&file)
+                    .status_in(&[0, 3])
+                    .run();
+                let answers: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                let said = answers[0]["answer"].as_str().unwrap_or_default().to_string();
+                let code_says = if run.code == 0 { "yes" } else { "no" };
+                cases += 1;
+                if expected == "yes" {
+                    yes += 1
+                } else {
+                    no += 1
+                }
+                if said != expected || code_says != expected {
+                    disagreements.push(format!(
+                        "round {round}, {sts_arn}, {method} {path}: can-i says {said} (exit {}), the sandbox answered {got}\n{}\nseed:\n{seed}",
+                        run.code, run.stdout
+                    ));
+                }
+            }
+        }
+        sb.stop().await;
+    }
+    println!("{cases} can-i questions: {yes} yes, {no} no; {} disagreements", disagreements.len());
+    assert!(yes > 0 && no > 0, "the generator must reach both answers");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n\n"));
 }

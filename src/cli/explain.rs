@@ -47,23 +47,31 @@ impl Args {
         if let Some(path) = &self.path {
             return Some(Request::NonResource { verb: verb.to_string(), path: path.clone() });
         }
-        let resource = self.resource.as_deref()?;
-        // `deployments.apps` → resource `deployments` of group `apps`; a subresource keeps its slash.
-        let (resource, group) = match resource.split_once('/') {
-            Some((r, sub)) => {
-                let (r, g) = r.split_once('.').unwrap_or((r, ""));
-                (format!("{r}/{sub}"), g.to_string())
-            }
-            None => {
-                let (r, g) = resource.split_once('.').unwrap_or((resource, ""));
-                (r.to_string(), g.to_string())
-            }
-        };
-        let request = Request::resource(verb, &group, &resource, self.namespace.as_deref());
-        Some(match &self.name {
-            Some(n) => request.named(n),
-            None => request,
-        })
+        Some(parse_request(verb, self.resource.as_deref()?, self.namespace.as_deref(), self.name.as_deref()))
+    }
+}
+
+/// A request as kubectl words it: `VERB RESOURCE [-n NS] [--name N]`, where `deployments.apps`
+/// is resource `deployments` of group `apps`, a subresource keeps its slash (`pods/log`), and
+/// a URL (`/healthz`) is a non-resource request.
+pub(crate) fn parse_request(verb: &str, target: &str, namespace: Option<&str>, name: Option<&str>) -> Request {
+    if target.starts_with('/') {
+        return Request::NonResource { verb: verb.to_string(), path: target.to_string() };
+    }
+    let (resource, group) = match target.split_once('/') {
+        Some((r, sub)) => {
+            let (r, g) = r.split_once('.').unwrap_or((r, ""));
+            (format!("{r}/{sub}"), g.to_string())
+        }
+        None => {
+            let (r, g) = target.split_once('.').unwrap_or((target, ""));
+            (r.to_string(), g.to_string())
+        }
+    };
+    let request = Request::resource(verb, &group, &resource, namespace);
+    match name {
+        Some(n) => request.named(n),
+        None => request,
     }
 }
 
@@ -119,7 +127,10 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
 /// The caller just read this cluster's Kubernetes API, so it gets in. If nothing the model sees
 /// lets it in and the cluster is in CONFIG_MAP, it is the creator, whose `system:masters` no
 /// configuration shows — which EKS does not tell otherwise.
-fn with_caller_as_creator(mut state: crate::access::ClusterAccess, caller: &Caller) -> crate::access::ClusterAccess {
+pub(crate) fn with_caller_as_creator(
+    mut state: crate::access::ClusterAccess,
+    caller: &Caller,
+) -> crate::access::ClusterAccess {
     use crate::access::{Authentication, Known, Offline, authenticate};
     let read_it = state.rbac.known().is_some();
     let unexplained = matches!(authenticate(&state, caller, &Offline), Authentication::Refused(_));

@@ -2,6 +2,7 @@
 //! the library. Nothing here holds logic that a test could not reach through the library.
 
 pub mod apply;
+pub mod can_i;
 pub mod completions;
 pub mod explain;
 pub mod fmt;
@@ -42,6 +43,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Say how EKS would let a principal in, or exactly why not
     Explain(explain::Args),
+    /// Whether a principal may make a request on each cluster, and why (EKS policies and RBAC)
+    CanI(can_i::Args),
     /// Write an access.kdl that reproduces live clusters
     Import(import::Args),
     /// Move a cluster from aws-auth to access entries, one reviewed stage at a time
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Apply(args) => apply::exec(args),
         Command::Graph(args) => graph::exec(args),
         Command::Explain(args) => explain::exec(args),
+        Command::CanI(args) => can_i::exec(args),
         Command::Import(args) => import::exec(args),
         Command::Migrate(args) => migrate::exec(args),
         Command::Fmt(args) => fmt::exec(args),

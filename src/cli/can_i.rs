@@ -1,0 +1,195 @@
+//! `accessctl can-i VERB RESOURCE [-n NS] --as PRINCIPAL`: whether an IAM principal may make one
+//! request, on each cluster, and why — through EKS access policies and RBAC alike, which
+//! `kubectl auth can-i` cannot see (it asks RBAC only). The answer is the access model's (the
+//! same as `explain`'s), from live state or, with `--offline`, from the files.
+
+use std::process::ExitCode;
+
+use miette::IntoDiagnostic;
+use serde::Serialize;
+
+use super::explain::{parse_request, with_caller_as_creator};
+use super::plan::Output;
+use super::target::{self, TargetArgs};
+use crate::access::{ClusterAccess, Request, desired};
+use crate::explain::{self, Caller, Explanation, Source};
+use crate::live::access::from_live;
+use crate::live::read::read_all;
+use crate::plan::after::state_after_plan;
+
+/// A cluster's answer is no.
+pub const NO: u8 = 3;
+/// A cluster's answer depends on state that could not be read.
+pub const UNKNOWN: u8 = 5;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request's verb: get, list, watch, create, update, patch, delete, deletecollection, …
+    pub verb: String,
+    /// What it acts on, as kubectl names it (`pods`, `pods/log`, `deployments.apps`), or a
+    /// non-resource URL (`/healthz`, `/metrics`)
+    pub resource: String,
+    /// The IAM principal asking: a user or role ARN, an STS assumed-role ARN, or `me`
+    #[arg(long = "as", value_name = "PRINCIPAL")]
+    pub principal: String,
+    /// The request's namespace (none: cluster-scoped or across all namespaces)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The object's name, for rules that name objects
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only what the files would grant: no network
+    #[arg(long)]
+    pub offline: bool,
+    #[arg(long, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+}
+
+/// One cluster's answer, as printed and as JSON.
+#[derive(Debug, Serialize)]
+pub struct Answer {
+    pub cluster: String,
+    /// `yes`, `no` or `unknown`.
+    pub answer: &'static str,
+    /// What the Kubernetes API would do: `allowed`, `forbidden` (authenticated, not allowed),
+    /// `unauthorized` (not let in at all) or `unknown`.
+    pub outcome: &'static str,
+    pub status: Option<u16>,
+    /// How the principal gets in: `access-entry`, `aws-auth-map-roles`, …
+    pub identity: Option<Source>,
+    /// The entry's or mapping's ARN, or the account, that let it in.
+    pub matched: Option<String>,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    /// The access policy or RBAC rule that allows the request.
+    pub allowed_by: Option<String>,
+    /// What the API server says when it refuses, and why.
+    pub message: Option<String>,
+    /// The answer once `apply` has run with these files, when it differs (live only).
+    pub after_apply: Option<&'static str>,
+}
+
+impl Answer {
+    fn of(e: &Explanation, after: Option<&Explanation>) -> Answer {
+        let r = e.request.as_ref().expect("can-i always asks a request");
+        let answer = yes_no(r.outcome);
+        let after = after.map(|a| yes_no(a.request.as_ref().expect("a request").outcome)).filter(|a| *a != answer);
+        Answer {
+            cluster: e.cluster.clone(),
+            answer,
+            outcome: r.outcome,
+            status: r.status,
+            identity: e.source.clone(),
+            matched: e.matched.clone(),
+            username: e.username.clone(),
+            groups: e.groups.clone(),
+            allowed_by: r.allowed_by.clone(),
+            // Not let in: the finding says why (no entry, a mode that ignores it, a path aws-auth
+            // never matches) better than the API server's "Unauthorized".
+            message: match e.findings.first() {
+                Some(f) if r.outcome != "forbidden" => Some(f.cause.clone()),
+                _ => r.message.clone(),
+            },
+            after_apply: after,
+        }
+    }
+
+    fn human(&self) -> String {
+        let how = match &self.identity {
+            Some(Source::AccessEntry) => "its access entry",
+            Some(Source::AwsAuthMapRoles) => "aws-auth mapRoles",
+            Some(Source::AwsAuthMapUsers) => "aws-auth mapUsers",
+            Some(Source::AwsAuthMapAccounts) => "aws-auth mapAccounts",
+            Some(Source::ClusterCreator) => "the cluster's creator",
+            None => "",
+        };
+        let mut out = format!("{}: {}", self.cluster, self.answer);
+        match (self.answer, &self.allowed_by, &self.message) {
+            ("yes", Some(by), _) => out.push_str(&format!(" — in by {how}, allowed by {by}")),
+            (_, _, Some(why)) if self.outcome == "forbidden" => out.push_str(&format!(
+                " — in by {how} as {}, but forbidden: {why}",
+                self.username.as_deref().unwrap_or("?")
+            )),
+            (_, _, Some(why)) if self.outcome == "unauthorized" => out.push_str(&format!(" — not let in: {why}")),
+            (_, _, Some(why)) => out.push_str(&format!(" — {}: {why}", self.outcome)),
+            _ => {}
+        }
+        if let Some(after) = self.after_apply {
+            out.push_str(&format!(" (after apply: {after})"));
+        }
+        out
+    }
+}
+
+fn yes_no(outcome: &str) -> &'static str {
+    match outcome {
+        "allowed" => "yes",
+        "forbidden" | "unauthorized" => "no",
+        _ => "unknown",
+    }
+}
+
+pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
+    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref());
+    let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
+    let answers = if args.offline {
+        let caller = offline_caller(&args.principal)?;
+        config.clusters.iter().map(|c| Answer::of(&ask(&desired::from_config(c), &caller, &request), None)).collect()
+    } else {
+        target::runtime()?.block_on(async {
+            args.target.clusters = config.clusters.iter().map(|c| c.name.clone()).collect();
+            let target = target::connect(&args.target, config).await?;
+            let read = read_all(&target.config.clusters, &target.endpoints).await;
+            let mut answers = vec![];
+            for (cluster, read) in target.config.clusters.iter().zip(read) {
+                let (live, _) = read.into_diagnostic()?;
+                let principal = if args.principal == "me" { live.caller_arn.clone() } else { args.principal.clone() };
+                let caller = Caller::parse(&principal).into_diagnostic()?.as_caller();
+                let mut now = from_live(&live);
+                if args.principal == "me" {
+                    now = with_caller_as_creator(now, &caller);
+                }
+                let plan = crate::plan::diff::diff(cluster, &live);
+                let after = ask(&state_after_plan(&now, &plan), &caller, &request);
+                answers.push(Answer::of(&ask(&now, &caller, &request), Some(&after)));
+            }
+            Ok::<_, miette::Report>(answers)
+        })?
+    };
+    match args.output {
+        Output::Human => {
+            for a in &answers {
+                println!("{}", a.human());
+            }
+        }
+        Output::Json => println!("{}", serde_json::to_string_pretty(&answers).into_diagnostic()?),
+    }
+    Ok(ExitCode::from(exit_code(&answers)))
+}
+
+fn ask(state: &ClusterAccess, caller: &Caller, request: &Request) -> Explanation {
+    explain::explain(state, caller, Some(request))
+}
+
+fn offline_caller(principal: &str) -> miette::Result<Caller> {
+    match Caller::parse(principal) {
+        Ok(c) => Ok(c.as_caller()),
+        Err(_) if principal == "me" => {
+            Err(miette::miette!(help = "`me` needs live state: drop --offline", "who `me` is is not known offline"))
+        }
+        Err(e) => Err(miette::miette!(help = "give an IAM user or role ARN, or an STS assumed-role ARN", "{e}")),
+    }
+}
+
+/// 0 when every cluster says yes; `UNKNOWN` when any cannot tell; else `NO` when any says no.
+fn exit_code(answers: &[Answer]) -> u8 {
+    if answers.iter().any(|a| a.answer == "unknown") {
+        UNKNOWN
+    } else if answers.iter().any(|a| a.answer == "no") {
+        NO
+    } else {
+        super::exit::OK
+    }
+}

@@ -1,0 +1,79 @@
+//! `can-i` offline, on the files: one answer per cluster with what allows or refuses it, JSON,
+//! and an exit status a pipeline can branch on (0 yes everywhere, 3 no somewhere, 1 error).
+//! Whether its answers are the cluster's own is proven against the sandbox's enforcement in
+//! `differential.rs`.
+
+mod common;
+
+use common::*;
+
+const FILE: &str = r#"
+principal "dev" "arn:aws:iam::111122223333:role/dev"
+cluster "prod" {
+    region "eu-west-1"
+    authentication-mode "API"
+    access-entry "dev" {
+        policy "AmazonEKSEditPolicy" {
+            namespaces "payments"
+        }
+    }
+}
+cluster "legacy" {
+    region "eu-west-1"
+    access-entry "dev" {
+        policy "AmazonEKSClusterAdminPolicy"
+    }
+}
+"#;
+
+const DEV: &str = "arn:aws:iam::111122223333:role/dev";
+
+fn can_i(words: &[&str]) -> Accessctl {
+    Accessctl::new().arg("can-i").args(words).args(&["--offline", "-f"]).arg(temp_file("can-i", FILE))
+}
+
+#[test]
+fn yes_on_every_cluster_is_exit_0_with_the_policy_rule_that_allows_it() {
+    can_i(&["create", "deployments.apps", "-n", "payments", "--as", DEV, "--cluster", "prod"])
+        .stdout_has(
+            "prod: yes — in by its access entry, allowed by access policy AmazonEKSEditPolicy (namespaces payments)",
+        )
+        .run();
+}
+
+#[test]
+fn no_anywhere_is_exit_3_and_each_cluster_says_why() {
+    can_i(&["get", "secrets", "-n", "kube-system", "--as", DEV])
+        .status(3)
+        .stdout_has("prod: no — in by its access entry as arn:aws:sts::111122223333:assumed-role/dev/{{SessionName}}, but forbidden")
+        // An access entry on a CONFIG_MAP cluster lets nobody in, and can-i says so.
+        .stdout_has("legacy: no — not let in: it has an access entry, but the cluster's mode is CONFIG_MAP")
+        .run();
+}
+
+#[test]
+fn json_has_one_answer_per_cluster() {
+    let run = can_i(&["list", "pods", "-n", "payments", "--as", DEV, "--output", "json"]).status(3).run();
+    let answers: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answers.len(), 2);
+    let of = |name: &str| answers.iter().find(|a| a["cluster"] == name).unwrap().clone();
+    let (prod, legacy) = (of("prod"), of("legacy"));
+    assert_eq!(prod["answer"], "yes");
+    assert_eq!(prod["identity"], "access-entry");
+    assert_eq!(legacy["answer"], "no");
+    assert_eq!(legacy["outcome"], "unauthorized");
+    assert_eq!(legacy["status"], 401);
+}
+
+#[test]
+fn a_non_resource_url_is_asked_as_kubectl_asks_it() {
+    can_i(&["get", "/healthz", "--as", DEV, "--cluster", "prod"])
+        .stdout_has("prod: yes — in by its access entry, allowed by ClusterRoleBinding system:discovery")
+        .run();
+}
+
+#[test]
+fn me_offline_and_a_bad_principal_are_errors() {
+    can_i(&["get", "pods", "--as", "me"]).status(1).stderr_has("who `me` is is not known offline").run();
+    can_i(&["get", "pods", "--as", "bob"]).status(1).stderr_has("give an IAM user or role ARN").run();
+}
