@@ -370,3 +370,67 @@ async fn can_i_agrees_with_the_sandbox_on_generated_clusters() {
     assert!(yes > 0 && no > 0, "the generator must reach both answers");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n\n"));
 }
+
+/// `who-can`, run as a user runs it (the binary, live), lists exactly those of the test's
+/// principals the cluster lets make the request with their own credentials. (Where `mapAccounts`
+/// lets any principal of an account in, `who-can` lists one stand-in for the account; the
+/// principal of that account is then left out of the comparison.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_can_lists_exactly_the_principals_the_sandbox_lets_through() {
+    let principals = principals();
+    let requests = requests();
+    let file = temp_file("who-can", "cluster \"c\" {\n    region \"eu-west-1\"\n}\n");
+    let (mut cases, mut listed_count) = (0, 0);
+    let mut disagreements = vec![];
+    for round in 200..212u64 {
+        let mut rng = fastrand::Rng::with_seed(round);
+        let seed = generate(&mut rng, &principals);
+        let sb = sandbox(&seed, Faults::default()).await;
+        bind(&sb, &mut rng).await;
+        let (live, _) = read_cluster(&common_cluster(), &Endpoints::sandbox(sb.url())).await.unwrap();
+        let (endpoint, ca) = (live.endpoint.clone().unwrap(), live.ca.clone().unwrap());
+        let mut creds = vec![];
+        for p in &principals {
+            creds.push(credentials(&sb, p).await.0);
+        }
+        for _ in 0..3 {
+            let (method, path, _, words) = pick(&mut rng, &requests);
+            let run = Accessctl::new()
+                .sandbox(&sb)
+                .arg("who-can")
+                .args(words)
+                .args(&["--cluster", "c", "--output", "json", "-f"])
+                .arg(&file)
+                .run();
+            let answers: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            let listed: Vec<&serde_json::Value> = answers[0]["principals"].as_array().unwrap().iter().collect();
+            let identity = |arn: &str| PrincipalArn::parse(arn).unwrap().identity_key();
+            let stand_in_accounts: Vec<&str> = listed.iter().filter_map(|p| p["any_of_account"].as_str()).collect();
+            for (p, creds) in principals.iter().zip(&creds) {
+                let arn = PrincipalArn::parse(&p.iam).unwrap();
+                if stand_in_accounts.contains(&arn.account.as_str()) {
+                    continue;
+                }
+                let got = call(&endpoint, &ca, creds.clone(), method, path).await;
+                let allowed = got != 401 && got != 403;
+                let is_listed = listed.iter().any(|l| {
+                    l["any_of_account"].is_null() && identity(l["arn"].as_str().unwrap()) == arn.identity_key()
+                });
+                cases += 1;
+                listed_count += usize::from(is_listed);
+                if allowed != is_listed {
+                    disagreements.push(format!(
+                        "round {round}, {}, {method} {path}: who-can {} it, the sandbox answered {got}\n{}\nseed:\n{seed}",
+                        p.iam,
+                        if is_listed { "lists" } else { "leaves out" },
+                        run.stdout
+                    ));
+                }
+            }
+        }
+        sb.stop().await;
+    }
+    println!("{cases} principal × request checks, {listed_count} listed; {} disagreements", disagreements.len());
+    assert!(listed_count > 0 && listed_count < cases, "the generator must reach both answers");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n\n"));
+}

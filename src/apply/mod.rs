@@ -1,8 +1,9 @@
-//! Apply: executes a cluster's plan in dependency order — independent changes in parallel —
-//! waits where EKS is asynchronous (DescribeUpdate), retries what is eventually consistent, and
-//! re-merges aws-auth when someone else wrote it in between. A failure stops the cluster's run
-//! after the changes in flight; the report says what was done, what failed and what was not
-//! started, and the next plan shows exactly the remainder.
+//! Apply: executes a cluster's plan in dependency order — each change as soon as what it depends
+//! on has succeeded, independent changes in parallel — waits where EKS is asynchronous
+//! (DescribeUpdate), retries what is eventually consistent, and re-merges aws-auth when someone
+//! else wrote it in between. A failed change leaves what depends on it unstarted; the report says
+//! what was done, what failed and what was not started, and the next plan shows exactly the
+//! remainder.
 
 pub mod aws_auth_write;
 mod rbac;

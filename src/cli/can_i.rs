@@ -15,6 +15,7 @@ use crate::access::{ClusterAccess, Request, desired};
 use crate::explain::{self, Caller, Explanation, Source};
 use crate::live::access::from_live;
 use crate::live::read::read_all;
+use crate::model::Configuration;
 use crate::plan::after::state_after_plan;
 
 /// A cluster's answer is no.
@@ -131,33 +132,26 @@ fn yes_no(outcome: &str) -> &'static str {
     }
 }
 
-pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
+pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref());
-    let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
-    let answers = if args.offline {
-        let caller = offline_caller(&args.principal)?;
-        config.clusters.iter().map(|c| Answer::of(&ask(&desired::from_config(c), &caller, &request), None)).collect()
-    } else {
-        target::runtime()?.block_on(async {
-            args.target.clusters = config.clusters.iter().map(|c| c.name.clone()).collect();
-            let target = target::connect(&args.target, config).await?;
-            let read = read_all(&target.config.clusters, &target.endpoints).await;
-            let mut answers = vec![];
-            for (cluster, read) in target.config.clusters.iter().zip(read) {
-                let (live, _) = read.into_diagnostic()?;
-                let principal = if args.principal == "me" { live.caller_arn.clone() } else { args.principal.clone() };
-                let caller = Caller::parse(&principal).into_diagnostic()?.as_caller();
-                let mut now = from_live(&live);
-                if args.principal == "me" {
-                    now = with_caller_as_creator(now, &caller);
-                }
-                let plan = crate::plan::diff::diff(cluster, &live);
-                let after = ask(&state_after_plan(&now, &plan), &caller, &request);
-                answers.push(Answer::of(&ask(&now, &caller, &request), Some(&after)));
-            }
-            Ok::<_, miette::Report>(answers)
-        })?
+    if args.offline {
+        offline_caller(&args.principal)?;
+    }
+    let Some((_, states)) = cluster_states(args.target, args.offline)? else {
+        return Ok(ExitCode::from(super::exit::ERROR));
     };
+    let mut answers = vec![];
+    for state in &states {
+        let principal = match (&state.caller_arn, args.principal.as_str()) {
+            (Some(me), "me") => me.clone(),
+            _ => args.principal.clone(),
+        };
+        let caller = offline_caller(&principal)?;
+        let now =
+            if args.principal == "me" { with_caller_as_creator(state.now.clone(), &caller) } else { state.now.clone() };
+        let after = state.after.as_ref().map(|after| ask(after, &caller, &request));
+        answers.push(Answer::of(&ask(&now, &caller, &request), after.as_ref()));
+    }
     match args.output {
         Output::Human => {
             for a in &answers {
@@ -169,11 +163,53 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     Ok(ExitCode::from(exit_code(&answers)))
 }
 
-fn ask(state: &ClusterAccess, caller: &Caller, request: &Request) -> Explanation {
+/// A cluster's access as the model holds it: now, and after `apply` with these files.
+pub(crate) struct ClusterState {
+    pub now: ClusterAccess,
+    /// `None` offline, where the files are all there is.
+    pub after: Option<ClusterAccess>,
+    /// Who is reading (live only).
+    pub caller_arn: Option<String>,
+}
+
+/// The configuration, and the state of every cluster it names: from the files alone
+/// (`offline`), or read live with the plan's state after apply. `None` when the files do not
+/// validate (already reported).
+pub(crate) fn cluster_states(
+    mut target_args: TargetArgs,
+    offline: bool,
+) -> miette::Result<Option<(Configuration, Vec<ClusterState>)>> {
+    let Some(config) = target::load(&target_args)? else { return Ok(None) };
+    if offline {
+        let states = config
+            .clusters
+            .iter()
+            .map(|c| ClusterState { now: desired::from_config(c), after: None, caller_arn: None })
+            .collect();
+        return Ok(Some((config, states)));
+    }
+    target::runtime()?.block_on(async {
+        target_args.clusters = config.clusters.iter().map(|c| c.name.clone()).collect();
+        let target = target::connect(&target_args, config.clone()).await?;
+        let read = read_all(&target.config.clusters, &target.endpoints).await;
+        let mut states = vec![];
+        for (cluster, read) in target.config.clusters.iter().zip(read) {
+            let (live, _) = read.into_diagnostic()?;
+            let now = from_live(&live);
+            let plan = crate::plan::diff::diff(cluster, &live);
+            let after = state_after_plan(&now, &plan);
+            states.push(ClusterState { now, after: Some(after), caller_arn: Some(live.caller_arn.clone()) });
+        }
+        Ok(Some((config, states)))
+    })
+}
+
+pub(crate) fn ask(state: &ClusterAccess, caller: &Caller, request: &Request) -> Explanation {
     explain::explain(state, caller, Some(request))
 }
 
-fn offline_caller(principal: &str) -> miette::Result<Caller> {
+/// The principal asked about, as the model's caller; `me` is only known live.
+pub(crate) fn offline_caller(principal: &str) -> miette::Result<Caller> {
     match Caller::parse(principal) {
         Ok(c) => Ok(c.as_caller()),
         Err(_) if principal == "me" => {

@@ -86,18 +86,7 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
         return Err(miette::miette!(help = "add --resource RES (or --path /url)", "--verb needs what it acts on"));
     }
     if args.offline {
-        let caller = match Caller::parse(&args.principal) {
-            Ok(c) => c.as_caller(),
-            Err(_) if args.principal == "me" => {
-                return Err(miette::miette!(
-                    help = "`me` needs live state: drop --offline",
-                    "who `me` is is not known offline"
-                ));
-            }
-            Err(e) => {
-                return Err(miette::miette!(help = "give an IAM user or role ARN, or an STS assumed-role ARN", "{e}"));
-            }
-        };
+        let caller = super::can_i::offline_caller(&args.principal)?;
         let e = explain::explain(&desired::from_config(&cluster), &caller, request.as_ref());
         print_one(&e, args.output, None)?;
         return Ok(exit_for(&e));

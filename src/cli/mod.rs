@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod target;
 pub mod validate;
+pub mod who_can;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Whether a principal may make a request on each cluster, and why (EKS policies and RBAC)
     CanI(can_i::Args),
+    /// The IAM principals that may make a request on each cluster, and through what
+    WhoCan(who_can::Args),
     /// Write an access.kdl that reproduces live clusters
     Import(import::Args),
     /// Move a cluster from aws-auth to access entries, one reviewed stage at a time
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Graph(args) => graph::exec(args),
         Command::Explain(args) => explain::exec(args),
         Command::CanI(args) => can_i::exec(args),
+        Command::WhoCan(args) => who_can::exec(args),
         Command::Import(args) => import::exec(args),
         Command::Migrate(args) => migrate::exec(args),
         Command::Fmt(args) => fmt::exec(args),

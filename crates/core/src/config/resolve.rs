@@ -67,6 +67,11 @@ pub fn resolve(files: &[SourceFile], asts: &[FileAst]) -> (Configuration, Diagno
         }
     }
     let mut config = Configuration::default();
+    for (name, (declared, _)) in &r.principals {
+        if let Declared::Arn(Some(arn)) = declared {
+            config.principal_names.insert(arn.to_string(), name.clone());
+        }
+    }
     for (name, parts) in &blocks {
         if let Some(cluster) = r.cluster(name, parts) {
             config.clusters.push(cluster);

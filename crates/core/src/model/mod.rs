@@ -73,11 +73,23 @@ impl AuthMode {
 pub struct Configuration {
     /// Sorted by name.
     pub clusters: Vec<Cluster>,
+    /// The names `principal` declarations give IAM users and roles, by ARN.
+    #[serde(default)]
+    pub principal_names: BTreeMap<String, String>,
 }
 
 impl Configuration {
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
         self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// The name the files give the principal `arn` (however its path and case are written).
+    pub fn principal_name(&self, arn: &str) -> Option<&str> {
+        let key = PrincipalArn::parse(arn).ok()?.identity_key();
+        self.principal_names
+            .iter()
+            .find(|(declared, _)| PrincipalArn::parse(declared).is_ok_and(|d| d.identity_key() == key))
+            .map(|(_, name)| name.as_str())
     }
 }
 

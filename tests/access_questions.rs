@@ -1,7 +1,7 @@
-//! `can-i` offline, on the files: one answer per cluster with what allows or refuses it, JSON,
-//! and an exit status a pipeline can branch on (0 yes everywhere, 3 no somewhere, 1 error).
-//! Whether its answers are the cluster's own is proven against the sandbox's enforcement in
-//! `differential.rs`.
+//! `can-i` and `who-can` offline, on the files: one answer per cluster with what allows or
+//! refuses, names from the files, JSON, and an exit status a pipeline can branch on (can-i: 0 yes
+//! everywhere, 3 no somewhere, 1 error). Whether their answers are the cluster's own is proven
+//! against the sandbox's enforcement in `differential.rs`.
 
 mod common;
 
@@ -9,6 +9,7 @@ use common::*;
 
 const FILE: &str = r#"
 principal "dev" "arn:aws:iam::111122223333:role/dev"
+principal "auditor" "arn:aws:iam::111122223333:role/auditor"
 cluster "prod" {
     region "eu-west-1"
     authentication-mode "API"
@@ -16,6 +17,9 @@ cluster "prod" {
         policy "AmazonEKSEditPolicy" {
             namespaces "payments"
         }
+    }
+    access-entry "auditor" {
+        policy "AmazonEKSViewPolicy"
     }
 }
 cluster "legacy" {
@@ -76,4 +80,30 @@ fn a_non_resource_url_is_asked_as_kubectl_asks_it() {
 fn me_offline_and_a_bad_principal_are_errors() {
     can_i(&["get", "pods", "--as", "me"]).status(1).stderr_has("who `me` is is not known offline").run();
     can_i(&["get", "pods", "--as", "bob"]).status(1).stderr_has("give an IAM user or role ARN").run();
+}
+
+fn who_can(words: &[&str]) -> Accessctl {
+    Accessctl::new().arg("who-can").args(words).args(&["--offline", "-f"]).arg(temp_file("who-can", FILE))
+}
+
+#[test]
+fn who_can_names_each_principal_from_the_files_with_what_allows_it() {
+    who_can(&["list", "pods", "-n", "payments", "--cluster", "prod"])
+        .stdout_has("  arn:aws:iam::111122223333:role/dev (dev) — in by its access entry, allowed by access policy AmazonEKSEditPolicy (namespaces payments)")
+        .stdout_has("  arn:aws:iam::111122223333:role/auditor (auditor) — in by its access entry, allowed by access policy AmazonEKSViewPolicy (cluster)")
+        .run();
+    // Only the auditor may read pods in another namespace.
+    who_can(&["list", "pods", "-n", "web", "--cluster", "prod"])
+        .stdout_has("role/auditor (auditor)")
+        .stdout_lacks("role/dev (dev)")
+        .run();
+}
+
+#[test]
+fn who_can_says_nobody_and_names_the_unseen_creator_of_a_cluster_that_reads_aws_auth() {
+    let run = who_can(&["delete", "namespaces"]).run();
+    // Nobody on prod (API mode); on legacy (CONFIG_MAP) the entry counts for nothing, and its
+    // creator — whom the files do not name — holds system:masters.
+    assert!(run.stdout.contains("prod:\n  nobody\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("legacy:\n  and the cluster's creator"), "{}", run.stdout);
 }

@@ -1,0 +1,178 @@
+//! `accessctl who-can VERB RESOURCE [-n NS]`: the IAM principals that may make a request on each
+//! cluster, and through what. Every principal the cluster's access names — access entries,
+//! aws-auth mappings, one stand-in per `mapAccounts` account — is asked the access model's own
+//! question (`explain`): no second evaluator, so `who-can` and `can-i` cannot disagree.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use miette::IntoDiagnostic;
+use serde::Serialize;
+
+use super::can_i::{ask, cluster_states, offline_caller};
+use super::explain::parse_request;
+use super::plan::Output;
+use super::target::TargetArgs;
+use crate::access::{ClusterAccess, Known};
+use crate::explain::Source;
+use crate::model::{AuthMode, PrincipalArn};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request's verb: get, list, watch, create, update, patch, delete, deletecollection, …
+    pub verb: String,
+    /// What it acts on, as kubectl names it (`pods`, `pods/log`, `deployments.apps`), or a
+    /// non-resource URL (`/healthz`, `/metrics`)
+    pub resource: String,
+    /// The request's namespace (none: cluster-scoped or across all namespaces)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The object's name, for rules that name objects
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only what the files would grant: no network
+    #[arg(long)]
+    pub offline: bool,
+    #[arg(long, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+}
+
+/// One cluster's answer.
+#[derive(Debug, Serialize)]
+pub struct ClusterAnswer {
+    pub cluster: String,
+    pub principals: Vec<Allowed>,
+    /// Who else may, whom no configuration names (the creator of a cluster that reads aws-auth).
+    pub also: Option<String>,
+    /// Why the answer is incomplete: part of the state could not be read.
+    pub unknown: Option<String>,
+}
+
+/// A principal that may, and through what.
+#[derive(Debug, Serialize)]
+pub struct Allowed {
+    pub arn: String,
+    /// Its name in the files.
+    pub name: Option<String>,
+    /// A stand-in for any principal of an account (`mapAccounts`).
+    pub any_of_account: Option<String>,
+    pub identity: Option<Source>,
+    pub username: Option<String>,
+    pub allowed_by: Option<String>,
+}
+
+pub fn exec(args: Args) -> miette::Result<ExitCode> {
+    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref());
+    let Some((config, states)) = cluster_states(args.target, args.offline)? else {
+        return Ok(ExitCode::from(super::exit::ERROR));
+    };
+    let mut answers = vec![];
+    for state in &states {
+        let mut answer =
+            ClusterAnswer { cluster: state.now.name.clone(), principals: vec![], also: None, unknown: None };
+        for (arn, account) in candidates(&state.now) {
+            // A mapping no principal can have (not an ARN at all) lets nobody in.
+            let Ok(caller) = offline_caller(&arn) else { continue };
+            let e = ask(&state.now, &caller, &request);
+            let r = e.request.as_ref().expect("who-can asks a request");
+            match r.outcome {
+                "allowed" => answer.principals.push(Allowed {
+                    name: config.principal_name(&arn).map(str::to_string),
+                    arn,
+                    any_of_account: account,
+                    identity: e.source.clone(),
+                    username: e.username.clone(),
+                    allowed_by: r.allowed_by.clone(),
+                }),
+                "unknown" => {
+                    answer.unknown = Some(r.message.clone().unwrap_or_else(|| "part of the state is unknown".into()));
+                }
+                _ => {}
+            }
+        }
+        if state.now.mode != AuthMode::Api && !matches!(state.now.creator, Known::Known(None)) {
+            answer.also = Some(match &state.now.creator {
+                Known::Known(Some(creator)) => format!("{creator}, the cluster's creator (system:masters)"),
+                _ => "the cluster's creator, whom EKS does not name (system:masters no configuration shows)".into(),
+            });
+        }
+        answers.push(answer);
+    }
+    match args.output {
+        Output::Human => print!("{}", human(&answers)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&answers).into_diagnostic()?),
+    }
+    let unknown = answers.iter().any(|a| a.unknown.is_some());
+    Ok(ExitCode::from(if unknown { super::can_i::UNKNOWN } else { super::exit::OK }))
+}
+
+/// Every principal the cluster's access names, once each (by IAM identity), with one stand-in
+/// per account `mapAccounts` lets in.
+fn candidates(state: &ClusterAccess) -> Vec<(String, Option<String>)> {
+    let mut seen = BTreeSet::new();
+    let mut out = vec![];
+    let mut add = |arn: String, account: Option<String>| {
+        let key = PrincipalArn::parse(&arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone());
+        if seen.insert(key) {
+            out.push((arn, account));
+        }
+    };
+    if let Known::Known(entries) = &state.entries
+        && state.mode.uses_access_entries()
+    {
+        for e in entries {
+            add(e.principal.to_string(), None);
+        }
+    }
+    if let Known::Known(Some(aws_auth)) = &state.aws_auth
+        && state.mode != AuthMode::Api
+    {
+        for m in &aws_auth.mappings {
+            // The authenticator matches mappings without regard to case: `ROLE/Dev` is role `dev`.
+            let arn = if PrincipalArn::parse(&m.arn).is_ok() { m.arn.clone() } else { m.arn.to_ascii_lowercase() };
+            add(arn, None);
+        }
+        for account in &aws_auth.accounts {
+            add(format!("arn:aws:iam::{account}:user/any-principal-of-{account}"), Some(account.clone()));
+        }
+    }
+    if let Known::Known(Some(creator)) = &state.creator {
+        add(creator.to_string(), None);
+    }
+    out
+}
+
+fn human(answers: &[ClusterAnswer]) -> String {
+    let mut out = String::new();
+    for a in answers {
+        out.push_str(&format!("{}:\n", a.cluster));
+        if a.principals.is_empty() && a.also.is_none() {
+            out.push_str("  nobody\n");
+        }
+        for p in &a.principals {
+            let who = match (&p.any_of_account, &p.name) {
+                (Some(account), _) => format!("any IAM principal of account {account}"),
+                (None, Some(name)) => format!("{} ({name})", p.arn),
+                (None, None) => p.arn.clone(),
+            };
+            let how = match &p.identity {
+                Some(Source::AccessEntry) => "its access entry",
+                Some(Source::AwsAuthMapRoles) => "aws-auth mapRoles",
+                Some(Source::AwsAuthMapUsers) => "aws-auth mapUsers",
+                Some(Source::AwsAuthMapAccounts) => "aws-auth mapAccounts",
+                Some(Source::ClusterCreator) => "the cluster's creator",
+                None => "?",
+            };
+            out.push_str(&format!("  {who} — in by {how}, allowed by {}\n", p.allowed_by.as_deref().unwrap_or("?")));
+        }
+        if let Some(also) = &a.also {
+            out.push_str(&format!("  and {also}\n"));
+        }
+        if let Some(why) = &a.unknown {
+            out.push_str(&format!("  ? incomplete: {why}\n"));
+        }
+    }
+    out
+}
