@@ -107,3 +107,71 @@ fn who_can_says_nobody_and_names_the_unseen_creator_of_a_cluster_that_reads_aws_
     assert!(run.stdout.contains("prod:\n  nobody\n"), "{}", run.stdout);
     assert!(run.stdout.contains("legacy:\n  and the cluster's creator"), "{}", run.stdout);
 }
+
+#[test]
+fn what_the_model_does_not_hold_is_unknown_never_no() {
+    let nodes = "examples/nodes-and-fargate.kdl";
+    // An access policy whose rules AWS does not publish may allow it: unknown, exit 5.
+    Accessctl::new()
+        .args(&["can-i", "get", "pods", "--as", "arn:aws:iam::444455556666:role/batch-auto-nodes", "--offline", "-f"])
+        .arg(nodes)
+        .status(5)
+        .stdout_has("batch: unknown — no rule accessctl knows allows it, but AmazonEKSAutoNodePolicy may")
+        .run();
+    // A node: Kubernetes' Node authorizer decides too.
+    Accessctl::new()
+        .args(&["can-i", "get", "pods", "--as", "arn:aws:iam::444455556666:role/batch-linux-nodes", "--offline", "-f"])
+        .arg(nodes)
+        .status(5)
+        .stdout_has("this is a node identity: Kubernetes' Node authorizer")
+        .run();
+    // who-can names node identities apart, and is complete otherwise.
+    Accessctl::new()
+        .args(&["who-can", "get", "pods", "--offline", "-f"])
+        .arg(nodes)
+        .stdout_has("the node identities arn:aws:iam::444455556666:role/batch-auto-nodes, arn:aws:iam::444455556666:role/batch-fargate-pods")
+        .stdout_lacks("incomplete")
+        .run();
+}
+
+#[test]
+fn a_cluster_that_cannot_be_read_is_unknown_and_the_others_are_answered() {
+    let file = temp_file(
+        "can-i-missing",
+        &(std::fs::read_to_string("examples/quick-start.kdl").unwrap()
+            + "cluster \"ghost\" {\n    region \"eu-west-1\"\n}\n"),
+    );
+    Accessctl::new()
+        .args(&["can-i", "get", "pods", "--as", "arn:aws:iam::111122223333:user/bob", "--sandbox", "-f"])
+        .arg(&file)
+        .status(5)
+        .stdout_has("demo: no — in by aws-auth mapUsers as bob, but forbidden")
+        .stdout_has("ghost: unknown — the cluster cannot be read: cluster `ghost`: DescribeCluster failed: ResourceNotFoundException")
+        .run();
+    Accessctl::new()
+        .args(&["who-can", "get", "pods", "--sandbox", "-f"])
+        .arg(&file)
+        .status(5)
+        .stdout_has("arn:aws:iam::111122223333:user/sandbox-admin — in by aws-auth mapUsers")
+        .stdout_has("? incomplete: the cluster cannot be read: cluster `ghost`")
+        .run();
+}
+
+#[test]
+fn a_request_nobody_makes_is_refused_before_it_is_answered() {
+    can_i(&["GET", "pods", "--as", DEV]).status(1).stderr_has("`GET` is not a verb a request carries").run();
+    can_i(&["get", "Pods", "--as", DEV]).status(1).stderr_has("`Pods` is not a resource a request names").run();
+    can_i(&["get", "", "--as", DEV]).status(1).stderr_has("is not a resource a request names").run();
+}
+
+#[test]
+fn a_yes_carries_no_refusal_and_a_no_carries_its_reason() {
+    let run = can_i(&["get", "pods", "--as", DEV, "-n", "payments", "--cluster", "prod", "--output", "json"]).run();
+    let answers: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answers[0]["answer"], "yes");
+    assert!(answers[0]["message"].is_null() && answers[0]["why"].is_null(), "{}", run.stdout);
+    let run = can_i(&["get", "pods", "--as", DEV, "--cluster", "prod", "--output", "json"]).status(3).run();
+    let answers: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answers[0]["outcome"], "forbidden");
+    assert!(answers[0]["why"].as_str().unwrap().contains("scoped to namespaces payments"), "{}", run.stdout);
+}

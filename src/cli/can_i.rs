@@ -66,8 +66,11 @@ pub struct Answer {
     pub groups: Vec<String>,
     /// The access policy or RBAC rule that allows the request.
     pub allowed_by: Option<String>,
-    /// What the API server says when it refuses, and why.
+    /// What the API server says when it refuses (or why the answer is unknown).
     pub message: Option<String>,
+    /// Why it is forbidden, when the model can say more than the API server (policies scoped to
+    /// other namespaces, a binding to a role that does not exist, no permission at all).
+    pub why: Option<String>,
     /// The answer once `apply` has run with these files, when it differs (live only).
     pub after_apply: Option<&'static str>,
 }
@@ -90,10 +93,29 @@ impl Answer {
             // Not let in: the finding says why (no entry, a mode that ignores it, a path aws-auth
             // never matches) better than the API server's "Unauthorized".
             message: match e.findings.first() {
-                Some(f) if r.outcome != "forbidden" => Some(f.cause.clone()),
+                _ if answer == "yes" => None,
+                Some(f) if r.outcome == "unauthorized" => Some(f.cause.clone()),
                 _ => r.message.clone(),
             },
+            why: e.findings.first().filter(|_| r.outcome == "forbidden").map(|f| f.cause.clone()),
             after_apply: after,
+        }
+    }
+
+    fn unreadable(cluster: &str, why: &str) -> Answer {
+        Answer {
+            cluster: cluster.to_string(),
+            answer: "unknown",
+            outcome: "unknown",
+            status: None,
+            identity: None,
+            matched: None,
+            username: None,
+            groups: vec![],
+            allowed_by: None,
+            message: Some(format!("the cluster cannot be read: {why}")),
+            why: None,
+            after_apply: None,
         }
     }
 
@@ -109,12 +131,17 @@ impl Answer {
         let mut out = format!("{}: {}", self.cluster, self.answer);
         match (self.answer, &self.allowed_by, &self.message) {
             ("yes", Some(by), _) => out.push_str(&format!(" — in by {how}, allowed by {by}")),
-            (_, _, Some(why)) if self.outcome == "forbidden" => out.push_str(&format!(
-                " — in by {how} as {}, but forbidden: {why}",
-                self.username.as_deref().unwrap_or("?")
-            )),
+            (_, _, Some(message)) if self.outcome == "forbidden" => {
+                out.push_str(&format!(
+                    " — in by {how} as {}, but forbidden: {message}",
+                    self.username.as_deref().unwrap_or("?")
+                ));
+                if let Some(why) = &self.why {
+                    out.push_str(&format!(" — {why}"));
+                }
+            }
             (_, _, Some(why)) if self.outcome == "unauthorized" => out.push_str(&format!(" — not let in: {why}")),
-            (_, _, Some(why)) => out.push_str(&format!(" — {}: {why}", self.outcome)),
+            (_, _, Some(why)) => out.push_str(&format!(" — {why}")),
             _ => {}
         }
         if let Some(after) = self.after_apply {
@@ -133,7 +160,7 @@ fn yes_no(outcome: &str) -> &'static str {
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
-    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref());
+    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref())?;
     if args.offline {
         offline_caller(&args.principal)?;
     }
@@ -142,13 +169,19 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     };
     let mut answers = vec![];
     for state in &states {
+        let now = match &state.read {
+            Ok(now) => now,
+            Err(why) => {
+                answers.push(Answer::unreadable(&state.cluster, why));
+                continue;
+            }
+        };
         let principal = match (&state.caller_arn, args.principal.as_str()) {
             (Some(me), "me") => me.clone(),
             _ => args.principal.clone(),
         };
         let caller = offline_caller(&principal)?;
-        let now =
-            if args.principal == "me" { with_caller_as_creator(state.now.clone(), &caller) } else { state.now.clone() };
+        let now = if args.principal == "me" { with_caller_as_creator(now.clone(), &caller) } else { now.clone() };
         let after = state.after.as_ref().map(|after| ask(after, &caller, &request));
         answers.push(Answer::of(&ask(&now, &caller, &request), after.as_ref()));
     }
@@ -163,9 +196,11 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     Ok(ExitCode::from(exit_code(&answers)))
 }
 
-/// A cluster's access as the model holds it: now, and after `apply` with these files.
+/// A cluster's access as the model holds it: now, and after `apply` with these files — or why
+/// it could not be read (then every answer for it is "unknown", never "no").
 pub(crate) struct ClusterState {
-    pub now: ClusterAccess,
+    pub cluster: String,
+    pub read: Result<ClusterAccess, String>,
     /// `None` offline, where the files are all there is.
     pub after: Option<ClusterAccess>,
     /// Who is reading (live only).
@@ -184,7 +219,12 @@ pub(crate) fn cluster_states(
         let states = config
             .clusters
             .iter()
-            .map(|c| ClusterState { now: desired::from_config(c), after: None, caller_arn: None })
+            .map(|c| ClusterState {
+                cluster: c.name.clone(),
+                read: Ok(desired::from_config(c)),
+                after: None,
+                caller_arn: None,
+            })
             .collect();
         return Ok(Some((config, states)));
     }
@@ -194,11 +234,28 @@ pub(crate) fn cluster_states(
         let read = read_all(&target.config.clusters, &target.endpoints).await;
         let mut states = vec![];
         for (cluster, read) in target.config.clusters.iter().zip(read) {
-            let (live, _) = read.into_diagnostic()?;
-            let now = from_live(&live);
-            let plan = crate::plan::diff::diff(cluster, &live);
-            let after = state_after_plan(&now, &plan);
-            states.push(ClusterState { now, after: Some(after), caller_arn: Some(live.caller_arn.clone()) });
+            let state = match read {
+                Ok((live, _)) => {
+                    let now = from_live(&live);
+                    let plan = crate::plan::diff::diff(cluster, &live);
+                    let after = state_after_plan(&now, &plan);
+                    ClusterState {
+                        cluster: cluster.name.clone(),
+                        read: Ok(now),
+                        after: Some(after),
+                        caller_arn: Some(live.caller_arn.clone()),
+                    }
+                }
+                // One cluster that cannot be read does not keep the others from being answered.
+                Err(e) => {
+                    let why = match miette::Diagnostic::help(&e) {
+                        Some(help) => format!("{e} ({help})"),
+                        None => e.to_string(),
+                    };
+                    ClusterState { cluster: cluster.name.clone(), read: Err(why), after: None, caller_arn: None }
+                }
+            };
+            states.push(state);
         }
         Ok(Some((config, states)))
     })

@@ -42,21 +42,46 @@ pub struct Args {
 }
 
 impl Args {
-    fn request(&self) -> Option<Request> {
-        let verb = self.verb.as_deref()?;
+    /// The request to decide, if one is asked.
+    fn request(&self) -> miette::Result<Option<Request>> {
+        let Some(verb) = self.verb.as_deref() else { return Ok(None) };
         if let Some(path) = &self.path {
-            return Some(Request::NonResource { verb: verb.to_string(), path: path.clone() });
+            return Ok(Some(Request::NonResource { verb: verb.to_string(), path: path.clone() }));
         }
-        Some(parse_request(verb, self.resource.as_deref()?, self.namespace.as_deref(), self.name.as_deref()))
+        let Some(resource) = self.resource.as_deref() else {
+            return Err(miette::miette!(help = "add --resource RES (or --path /url)", "--verb needs what it acts on"));
+        };
+        parse_request(verb, resource, self.namespace.as_deref(), self.name.as_deref()).map(Some)
     }
 }
 
 /// A request as kubectl words it: `VERB RESOURCE [-n NS] [--name N]`, where `deployments.apps`
 /// is resource `deployments` of group `apps`, a subresource keeps its slash (`pods/log`), and
 /// a URL (`/healthz`) is a non-resource request.
-pub(crate) fn parse_request(verb: &str, target: &str, namespace: Option<&str>, name: Option<&str>) -> Request {
+pub(crate) fn parse_request(
+    verb: &str,
+    target: &str,
+    namespace: Option<&str>,
+    name: Option<&str>,
+) -> miette::Result<Request> {
+    // Kubernetes compares verbs and resources as written: `GET` or `Pods` would be answered "no"
+    // for a request nobody makes.
+    let well_formed =
+        |word: &str| !word.is_empty() && !word.chars().any(|c| c.is_ascii_uppercase() || c.is_whitespace());
+    if !well_formed(verb) {
+        return Err(miette::miette!(
+            help = "verbs are lower case, as the API server has them: get, list, watch, create, update, patch, delete",
+            "`{verb}` is not a verb a request carries"
+        ));
+    }
+    if !well_formed(target) {
+        return Err(miette::miette!(
+            help = "name the resource as kubectl does, lower case and plural: pods, deployments.apps, pods/log; or a URL: /healthz",
+            "`{target}` is not a resource a request names"
+        ));
+    }
     if target.starts_with('/') {
-        return Request::NonResource { verb: verb.to_string(), path: target.to_string() };
+        return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
     }
     let (resource, group) = match target.split_once('/') {
         Some((r, sub)) => {
@@ -69,10 +94,10 @@ pub(crate) fn parse_request(verb: &str, target: &str, namespace: Option<&str>, n
         }
     };
     let request = Request::resource(verb, &group, &resource, namespace);
-    match name {
+    Ok(match name {
         Some(n) => request.named(n),
         None => request,
-    }
+    })
 }
 
 pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
@@ -81,10 +106,7 @@ pub fn exec(mut args: Args) -> miette::Result<ExitCode> {
     }
     let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
     let cluster = config.clusters[0].clone();
-    let request = args.request();
-    if args.verb.is_some() && request.is_none() {
-        return Err(miette::miette!(help = "add --resource RES (or --path /url)", "--verb needs what it acts on"));
-    }
+    let request = args.request()?;
     if args.offline {
         let caller = super::can_i::offline_caller(&args.principal)?;
         let e = explain::explain(&desired::from_config(&cluster), &caller, request.as_ref());

@@ -46,7 +46,11 @@ pub struct ClusterAnswer {
     pub principals: Vec<Allowed>,
     /// Who else may, whom no configuration names (the creator of a cluster that reads aws-auth).
     pub also: Option<String>,
-    /// Why the answer is incomplete: part of the state could not be read.
+    /// Node identities (node-type entries, `system:nodes` mappings): Kubernetes' Node authorizer,
+    /// which accessctl does not model, may let each through for its own node's objects.
+    pub nodes: Vec<String>,
+    /// Why the answer is incomplete: the cluster could not be read, or some principals may make
+    /// the request through what accessctl does not model (which principals, and why).
     pub unknown: Option<String>,
 }
 
@@ -64,18 +68,31 @@ pub struct Allowed {
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
-    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref());
+    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref())?;
     let Some((config, states)) = cluster_states(args.target, args.offline)? else {
         return Ok(ExitCode::from(super::exit::ERROR));
     };
     let mut answers = vec![];
     for state in &states {
-        let mut answer =
-            ClusterAnswer { cluster: state.now.name.clone(), principals: vec![], also: None, unknown: None };
-        for (arn, account) in candidates(&state.now) {
+        let mut answer = ClusterAnswer {
+            cluster: state.cluster.clone(),
+            principals: vec![],
+            also: None,
+            nodes: vec![],
+            unknown: None,
+        };
+        let now = match &state.read {
+            Ok(now) => now,
+            Err(why) => {
+                answer.unknown = Some(format!("the cluster cannot be read: {why}"));
+                answers.push(answer);
+                continue;
+            }
+        };
+        for (arn, account) in candidates(now) {
             // A mapping no principal can have (not an ARN at all) lets nobody in.
             let Ok(caller) = offline_caller(&arn) else { continue };
-            let e = ask(&state.now, &caller, &request);
+            let e = ask(now, &caller, &request);
             let r = e.request.as_ref().expect("who-can asks a request");
             match r.outcome {
                 "allowed" => answer.principals.push(Allowed {
@@ -86,14 +103,21 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                     username: e.username.clone(),
                     allowed_by: r.allowed_by.clone(),
                 }),
+                "unknown" if e.node => answer.nodes.push(arn),
+                // Perhaps: the answer is incomplete, and says for whom and why.
                 "unknown" => {
-                    answer.unknown = Some(r.message.clone().unwrap_or_else(|| "part of the state is unknown".into()));
+                    let why = r.message.clone().unwrap_or_else(|| "part of the state is unknown".into());
+                    let line = format!("{arn}: {why}");
+                    answer.unknown = Some(match answer.unknown.take() {
+                        Some(before) => format!("{before}; {line}"),
+                        None => line,
+                    });
                 }
                 _ => {}
             }
         }
-        if state.now.mode != AuthMode::Api && !matches!(state.now.creator, Known::Known(None)) {
-            answer.also = Some(match &state.now.creator {
+        if now.mode != AuthMode::Api && !matches!(now.creator, Known::Known(None)) {
+            answer.also = Some(match &now.creator {
                 Known::Known(Some(creator)) => format!("{creator}, the cluster's creator (system:masters)"),
                 _ => "the cluster's creator, whom EKS does not name (system:masters no configuration shows)".into(),
             });
@@ -148,7 +172,7 @@ fn human(answers: &[ClusterAnswer]) -> String {
     let mut out = String::new();
     for a in answers {
         out.push_str(&format!("{}:\n", a.cluster));
-        if a.principals.is_empty() && a.also.is_none() {
+        if a.principals.is_empty() && a.also.is_none() && a.nodes.is_empty() && a.unknown.is_none() {
             out.push_str("  nobody\n");
         }
         for p in &a.principals {
@@ -169,6 +193,12 @@ fn human(answers: &[ClusterAnswer]) -> String {
         }
         if let Some(also) = &a.also {
             out.push_str(&format!("  and {also}\n"));
+        }
+        if !a.nodes.is_empty() {
+            out.push_str(&format!(
+                "  and, for their own node's objects, the node identities {} (Kubernetes' Node authorizer, not modelled)\n",
+                a.nodes.join(", ")
+            ));
         }
         if let Some(why) = &a.unknown {
             out.push_str(&format!("  ? incomplete: {why}\n"));

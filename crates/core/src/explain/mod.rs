@@ -82,6 +82,10 @@ pub struct Explanation {
     pub unresolved: Vec<String>,
     pub request: Option<RequestAnswer>,
     pub findings: Vec<Finding>,
+    /// A node identity (a node-type entry, a `system:nodes` mapping): Kubernetes' Node authorizer,
+    /// which the model does not hold, may allow it more.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub node: bool,
 }
 
 /// Explains `caller` on `cluster`, and `request` when given.
@@ -100,6 +104,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
         unresolved: vec![],
         request: None,
         findings: vec![],
+        node: false,
     };
     out.request = request.map(|r| answer(access::decide(cluster, caller, r, &Offline), r));
     let identity = match access::authenticate(cluster, caller, &Offline) {
@@ -130,6 +135,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
     out.groups = identity.groups.clone();
     out.unresolved = identity.unresolved.clone();
     out.policies = identity.policies.iter().map(|a| (a.policy.clone(), a.scope.clone())).collect();
+    out.node = is_node(&identity);
     if let Via::AccessEntry { entry_type, .. } = &identity.via
         && *entry_type != crate::model::EntryType::Standard
     {
@@ -239,9 +245,16 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
 }
 
 fn answer(outcome: Outcome, request: &Request) -> RequestAnswer {
-    let status = outcome.status();
+    let mut status = outcome.status();
     let (word, allowed_by, message) = match &outcome {
         Outcome::Allowed { grant, .. } => ("allowed", Some(describe_grant(grant)), None),
+        // Refused by every rule accessctl knows, but allowed perhaps by what it does not model:
+        // an access policy whose rules AWS does not publish, or the Node authorizer (nodes' own
+        // permissions). Never a guessed "no".
+        Outcome::Forbidden { identity, decision } if unmodelled_grant(identity, decision).is_some() => {
+            status = None;
+            ("unknown", None, unmodelled_grant(identity, decision))
+        }
         Outcome::Forbidden { identity, decision } => {
             ("forbidden", None, Some(access::forbidden_message_for(&identity.username, request, decision)))
         }
@@ -251,6 +264,32 @@ fn answer(outcome: Outcome, request: &Request) -> RequestAnswer {
         Outcome::Unknown { reason, .. } => ("unknown", None, Some(reason.clone())),
     };
     RequestAnswer { request: request.clone(), outcome: word, status, allowed_by, message }
+}
+
+/// Whether Kubernetes' Node authorizer decides for this identity too.
+fn is_node(identity: &access::Identity) -> bool {
+    let node_entry = matches!(&identity.via, Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
+    node_entry || identity.groups.iter().any(|g| g == "system:nodes")
+}
+
+/// What might allow a request no modelled rule allows, said as the reason the answer is unknown.
+fn unmodelled_grant(identity: &access::Identity, decision: &access::Decision) -> Option<String> {
+    if let access::Decision::Denied { unmodelled_policies, .. } = decision
+        && !unmodelled_policies.is_empty()
+    {
+        return Some(format!(
+            "no rule accessctl knows allows it, but {} may: AWS does not publish its Kubernetes permissions as rules",
+            unmodelled_policies.join(", ")
+        ));
+    }
+    if is_node(identity) {
+        return Some(
+            "no RBAC rule or access policy allows it, but this is a node identity: Kubernetes' Node authorizer, which \
+             accessctl does not model, decides what a node may do with its own pods, secrets and node"
+                .into(),
+        );
+    }
+    None
 }
 
 /// A grant as a person reads it, naming the rule.
