@@ -89,6 +89,17 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                 continue;
             }
         };
+        // Principals named where nothing could be read are not listed: the answer says so.
+        let mut unread = vec![];
+        if let (Known::Unknown(why), true) = (&now.entries, now.mode.uses_access_entries()) {
+            unread.push(format!("the access entries cannot be read ({why})"));
+        }
+        if let (Known::Unknown(why), true) = (&now.aws_auth, now.mode != AuthMode::Api) {
+            unread.push(format!("aws-auth cannot be read ({why})"));
+        }
+        if !unread.is_empty() {
+            answer.unknown = Some(format!("{}: whom they name is not listed", unread.join("; ")));
+        }
         for (arn, account) in candidates(now) {
             // A mapping no principal can have (not an ARN at all) lets nobody in.
             let Ok(caller) = offline_caller(&arn) else { continue };
