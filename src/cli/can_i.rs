@@ -25,14 +25,22 @@ pub const UNKNOWN: u8 = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub question: Question,
+    /// The IAM principal asking: a user or role ARN, an STS assumed-role ARN, or `me`
+    #[arg(long = "as", value_name = "PRINCIPAL")]
+    pub principal: String,
+}
+
+/// A request, the clusters it is asked of, and how the answer is printed: what `can-i` and
+/// `who-can` both take.
+#[derive(Debug, clap::Args)]
+pub struct Question {
     /// The request's verb: get, list, watch, create, update, patch, delete, deletecollection, …
     pub verb: String,
     /// What it acts on, as kubectl names it (`pods`, `pods/log`, `deployments.apps`), or a
     /// non-resource URL (`/healthz`, `/metrics`)
     pub resource: String,
-    /// The IAM principal asking: a user or role ARN, an STS assumed-role ARN, or `me`
-    #[arg(long = "as", value_name = "PRINCIPAL")]
-    pub principal: String,
     /// The request's namespace (none: cluster-scoped or across all namespaces)
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
@@ -46,6 +54,24 @@ pub struct Args {
     pub offline: bool,
     #[arg(long, value_enum, default_value_t = Output::Human)]
     pub output: Output,
+}
+
+impl Question {
+    pub(crate) fn request(&self) -> miette::Result<Request> {
+        parse_request(&self.verb, &self.resource, self.namespace.as_deref(), self.name.as_deref())
+    }
+}
+
+/// How a principal gets in, as the answers say it.
+pub(crate) fn way_in(source: Option<&Source>) -> &'static str {
+    match source {
+        Some(Source::AccessEntry) => "its access entry",
+        Some(Source::AwsAuthMapRoles) => "aws-auth mapRoles",
+        Some(Source::AwsAuthMapUsers) => "aws-auth mapUsers",
+        Some(Source::AwsAuthMapAccounts) => "aws-auth mapAccounts",
+        Some(Source::ClusterCreator) => "the cluster's creator",
+        None => "?",
+    }
 }
 
 /// One cluster's answer, as printed and as JSON.
@@ -120,14 +146,7 @@ impl Answer {
     }
 
     fn human(&self) -> String {
-        let how = match &self.identity {
-            Some(Source::AccessEntry) => "its access entry",
-            Some(Source::AwsAuthMapRoles) => "aws-auth mapRoles",
-            Some(Source::AwsAuthMapUsers) => "aws-auth mapUsers",
-            Some(Source::AwsAuthMapAccounts) => "aws-auth mapAccounts",
-            Some(Source::ClusterCreator) => "the cluster's creator",
-            None => "",
-        };
+        let how = way_in(self.identity.as_ref());
         let mut out = format!("{}: {}", self.cluster, self.answer);
         match (self.answer, &self.allowed_by, &self.message) {
             ("yes", Some(by), _) => out.push_str(&format!(" — in by {how}, allowed by {by}")),
@@ -160,11 +179,11 @@ fn yes_no(outcome: &str) -> &'static str {
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
-    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref())?;
-    if args.offline {
+    let request = args.question.request()?;
+    if args.question.offline {
         offline_caller(&args.principal)?;
     }
-    let Some((_, states)) = cluster_states(args.target, args.offline)? else {
+    let Some((_, states)) = cluster_states(args.question.target, args.question.offline)? else {
         return Ok(ExitCode::from(super::exit::ERROR));
     };
     let mut answers = vec![];
@@ -185,7 +204,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         let after = state.after.as_ref().map(|after| ask(after, &caller, &request));
         answers.push(Answer::of(&ask(&now, &caller, &request), after.as_ref()));
     }
-    match args.output {
+    match args.question.output {
         Output::Human => {
             for a in &answers {
                 println!("{}", a.human());

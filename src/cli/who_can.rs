@@ -9,34 +9,16 @@ use std::process::ExitCode;
 use miette::IntoDiagnostic;
 use serde::Serialize;
 
-use super::can_i::{ask, cluster_states, offline_caller};
-use super::explain::parse_request;
+use super::can_i::{Question, ask, cluster_states, offline_caller, way_in};
 use super::plan::Output;
-use super::target::TargetArgs;
 use crate::access::{ClusterAccess, Known};
 use crate::explain::Source;
 use crate::model::{AuthMode, PrincipalArn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The request's verb: get, list, watch, create, update, patch, delete, deletecollection, …
-    pub verb: String,
-    /// What it acts on, as kubectl names it (`pods`, `pods/log`, `deployments.apps`), or a
-    /// non-resource URL (`/healthz`, `/metrics`)
-    pub resource: String,
-    /// The request's namespace (none: cluster-scoped or across all namespaces)
-    #[arg(short = 'n', long)]
-    pub namespace: Option<String>,
-    /// The object's name, for rules that name objects
-    #[arg(long)]
-    pub name: Option<String>,
     #[command(flatten)]
-    pub target: TargetArgs,
-    /// Only what the files would grant: no network
-    #[arg(long)]
-    pub offline: bool,
-    #[arg(long, value_enum, default_value_t = Output::Human)]
-    pub output: Output,
+    pub question: Question,
 }
 
 /// One cluster's answer.
@@ -68,8 +50,8 @@ pub struct Allowed {
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
-    let request = parse_request(&args.verb, &args.resource, args.namespace.as_deref(), args.name.as_deref())?;
-    let Some((config, states)) = cluster_states(args.target, args.offline)? else {
+    let request = args.question.request()?;
+    let Some((config, states)) = cluster_states(args.question.target, args.question.offline)? else {
         return Ok(ExitCode::from(super::exit::ERROR));
     };
     let mut answers = vec![];
@@ -135,7 +117,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         }
         answers.push(answer);
     }
-    match args.output {
+    match args.question.output {
         Output::Human => print!("{}", human(&answers)),
         Output::Json => println!("{}", serde_json::to_string_pretty(&answers).into_diagnostic()?),
     }
@@ -192,14 +174,7 @@ fn human(answers: &[ClusterAnswer]) -> String {
                 (None, Some(name)) => format!("{} ({name})", p.arn),
                 (None, None) => p.arn.clone(),
             };
-            let how = match &p.identity {
-                Some(Source::AccessEntry) => "its access entry",
-                Some(Source::AwsAuthMapRoles) => "aws-auth mapRoles",
-                Some(Source::AwsAuthMapUsers) => "aws-auth mapUsers",
-                Some(Source::AwsAuthMapAccounts) => "aws-auth mapAccounts",
-                Some(Source::ClusterCreator) => "the cluster's creator",
-                None => "?",
-            };
+            let how = way_in(p.identity.as_ref());
             out.push_str(&format!("  {who} — in by {how}, allowed by {}\n", p.allowed_by.as_deref().unwrap_or("?")));
         }
         if let Some(also) = &a.also {
