@@ -55,49 +55,14 @@ impl Args {
     }
 }
 
-/// A request as kubectl words it: `VERB RESOURCE [-n NS] [--name N]`, where `deployments.apps`
-/// is resource `deployments` of group `apps`, a subresource keeps its slash (`pods/log`), and
-/// a URL (`/healthz`) is a non-resource request.
+/// A request as kubectl words it (see [`Request::parse_kubectl`]), or why not.
 pub(crate) fn parse_request(
     verb: &str,
     target: &str,
     namespace: Option<&str>,
     name: Option<&str>,
 ) -> miette::Result<Request> {
-    // Kubernetes compares verbs and resources as written: `GET` or `Pods` would be answered "no"
-    // for a request nobody makes.
-    let well_formed =
-        |word: &str| !word.is_empty() && !word.chars().any(|c| c.is_ascii_uppercase() || c.is_whitespace());
-    if !well_formed(verb) {
-        return Err(miette::miette!(
-            help = "verbs are lower case, as the API server has them: get, list, watch, create, update, patch, delete",
-            "`{verb}` is not a verb a request carries"
-        ));
-    }
-    if !well_formed(target) {
-        return Err(miette::miette!(
-            help = "name the resource as kubectl does, lower case and plural: pods, deployments.apps, pods/log; or a URL: /healthz",
-            "`{target}` is not a resource a request names"
-        ));
-    }
-    if target.starts_with('/') {
-        return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
-    }
-    let (resource, group) = match target.split_once('/') {
-        Some((r, sub)) => {
-            let (r, g) = r.split_once('.').unwrap_or((r, ""));
-            (format!("{r}/{sub}"), g.to_string())
-        }
-        None => {
-            let (r, g) = target.split_once('.').unwrap_or((target, ""));
-            (r.to_string(), g.to_string())
-        }
-    };
-    let request = Request::resource(verb, &group, &resource, namespace);
-    Ok(match name {
-        Some(n) => request.named(n),
-        None => request,
-    })
+    Request::parse_kubectl(verb, target, namespace, name).map_err(|e| miette::miette!(help = e.help(), "{e}"))
 }
 
 pub fn exec(mut args: Args) -> miette::Result<ExitCode> {

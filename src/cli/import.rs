@@ -42,6 +42,8 @@ fn bare_cluster(name: &str, region: &str) -> Cluster {
         group_bindings: vec![],
         roles: vec![],
         permission_sets: Default::default(),
+        expectations: vec![],
+        guardrails: Default::default(),
         origin: Origin::default(),
     }
 }

@@ -14,13 +14,25 @@ pub enum Output {
     Json,
 }
 
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanOutput {
+    /// For people (default)
+    Human,
+    /// The same plan, versioned (format_version)
+    Json,
+    /// Its problems and guards as SARIF 2.1.0, located in the files (code scanning)
+    Sarif,
+    /// A pull-request comment: counts, what blocks apply, the access tests, the plan
+    Markdown,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// human (default) or json (the same plan, versioned: format_version)
-    #[arg(long, value_enum, default_value_t = Output::Human)]
-    pub output: Output,
+    #[arg(long, value_enum, default_value_t = PlanOutput::Human)]
+    pub output: PlanOutput,
     /// Exit 0 with no changes, 2 with changes, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -34,10 +46,24 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let runtime = target::runtime()?;
     runtime.block_on(async {
         let target = target::connect(&args.target, config).await?;
-        let (plan, _) = target::plan(&target).await?;
+        // For code scanning and pull requests, a plan with problems is still the report: the
+        // problems are its findings, and the exit code says apply would refuse.
+        let (plan, _) = match args.output {
+            PlanOutput::Human | PlanOutput::Json => target::plan(&target).await?,
+            PlanOutput::Sarif | PlanOutput::Markdown => target::plan_with_problems(&target).await?,
+        };
         match args.output {
-            Output::Human => print!("{}", render::human(&plan)),
-            Output::Json => println!("{}", serde_json::to_string_pretty(&plan).into_diagnostic()?),
+            PlanOutput::Human => print!("{}", render::human(&plan)),
+            PlanOutput::Json => println!("{}", serde_json::to_string_pretty(&plan).into_diagnostic()?),
+            PlanOutput::Sarif => {
+                let findings = crate::config::checks::plan_diagnostics(&plan, &target.config, &target::loaded_files());
+                let log = crate::config::sarif::sarif(&findings, env!("CARGO_PKG_VERSION"));
+                println!("{}", serde_json::to_string_pretty(&log).into_diagnostic()?);
+            }
+            PlanOutput::Markdown => print!("{}", render::markdown(&plan)),
+        }
+        if plan.clusters.iter().any(|c| !c.problems.is_empty()) {
+            return Ok(ExitCode::from(super::exit::ERROR));
         }
         if let Some(path) = &args.out {
             write_private(path, &serde_json::to_vec_pretty(&plan).into_diagnostic()?)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
 
-use crate::config::{self, source};
+use crate::config::{self, SourceFile, source};
 use crate::live::aws::Endpoints;
 use crate::live::read::{Connection, LiveCluster, read_all};
 use crate::model::Configuration;
@@ -52,12 +52,24 @@ pub struct Target {
     pub sandbox: Option<Sandbox>,
 }
 
+/// The files the configuration was loaded from, for diagnostics that point into them later (a
+/// plan's failing expectation). One configuration per run.
+static LOADED_FILES: std::sync::Mutex<Vec<SourceFile>> = std::sync::Mutex::new(Vec::new());
+
+/// The files `load` read.
+pub fn loaded_files() -> Vec<SourceFile> {
+    LOADED_FILES.lock().map(|f| f.clone()).unwrap_or_default()
+}
+
 /// Loads and validates; on any error prints every diagnostic and returns `None`. Warnings are
 /// printed too, and do not stop anything.
 pub fn load(args: &TargetArgs) -> miette::Result<Option<Configuration>> {
     let paths = if args.files.is_empty() { vec![PathBuf::from("access.kdl")] } else { args.files.clone() };
     let files =
         source::read_files(&source::expand_paths(&paths).map_err(miette::Report::msg)?).map_err(miette::Report::msg)?;
+    if let Ok(mut loaded) = LOADED_FILES.lock() {
+        loaded.clone_from(&files);
+    }
     let loaded = config::load(&files);
     for d in loaded.diagnostics.iter() {
         eprint!("{}", render::diagnostic(d, Style::for_stderr()));
@@ -108,8 +120,16 @@ pub async fn connect(args: &TargetArgs, config: Configuration) -> miette::Result
     }
 }
 
-/// Reads every cluster and diffs it. Read failures are reported per cluster.
+/// Reads every cluster and diffs it. Read failures are reported per cluster; a plan with a
+/// problem is an error (nothing may be written).
 pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Connection)>)> {
+    let (plan, live) = plan_with_problems(target).await?;
+    refuse_problems(&plan)?;
+    Ok((plan, live))
+}
+
+/// As [`plan`], with the plan's problems left in it for the caller to report.
+pub async fn plan_with_problems(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Connection)>)> {
     let results = read_all(&target.config.clusters, &target.endpoints).await;
     let mut plan = Plan { format_version: FORMAT_VERSION, clusters: vec![] };
     let mut live = Vec::new();
@@ -126,21 +146,41 @@ pub async fn plan(target: &Target) -> miette::Result<(Plan, Vec<(LiveCluster, Co
     if !errors.is_empty() {
         return Err(crate::live::read::ReadErrors { errors }.into());
     }
-    // A plan with a problem is not shown as something to apply: nothing is written.
+    Ok((plan, live))
+}
+
+/// A plan with a problem is not shown as something to apply: nothing is written. Problems about a
+/// place in the files (a failing expectation, a broken guardrail) are printed there first.
+pub fn refuse_problems(plan: &Plan) -> miette::Result<()> {
     let problems: Vec<(&str, &crate::plan::Problem)> =
         plan.clusters.iter().flat_map(|c| c.problems.iter().map(move |p| (c.cluster.as_str(), p))).collect();
-    if !problems.is_empty() {
-        let mut helps: Vec<&str> = problems.iter().map(|(_, p)| p.help()).collect();
-        helps.dedup();
-        let lines: Vec<String> = problems.iter().map(|(c, p)| format!("cluster `{c}`: {p}")).collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let files = loaded_files();
+    let mut unplaced = vec![];
+    for (cluster, p) in &problems {
+        match config::checks::problem_diagnostic(&files, cluster, p) {
+            Some(d) => eprint!("{}", render::diagnostic(&d, Style::for_stderr())),
+            None => unplaced.push((cluster, p)),
+        }
+    }
+    if unplaced.is_empty() {
         return Err(miette::miette!(
             code = "accessctl::plan::problem",
-            help = helps.join("; "),
-            "the configuration cannot be applied as it is:\n  {}",
-            lines.join("\n  ")
+            "{} problem(s) above: the configuration cannot be applied as it is, and nothing was written",
+            problems.len()
         ));
     }
-    Ok((plan, live))
+    let mut helps: Vec<&str> = unplaced.iter().map(|(_, p)| p.help()).collect();
+    helps.dedup();
+    let lines: Vec<String> = unplaced.iter().map(|(c, p)| format!("cluster `{c}`: {p}")).collect();
+    Err(miette::miette!(
+        code = "accessctl::plan::problem",
+        help = helps.join("; "),
+        "the configuration cannot be applied as it is:\n  {}",
+        lines.join("\n  ")
+    ))
 }
 
 /// A runtime for the async commands.

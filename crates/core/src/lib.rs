@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod aws_auth;
+pub mod checks;
 pub mod config;
 pub mod explain;
 pub mod import;

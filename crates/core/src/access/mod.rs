@@ -21,7 +21,7 @@ pub use authz::{
 };
 pub use caller::{Caller, CallerError, CallerKind};
 pub use rbac::{Binding, Rbac, Role, RoleKind, Rule, Subject};
-pub use request::Request;
+pub use request::{Request, RequestError};
 pub use state::{Association, ClusterAccess, Entry, Known};
 
 /// What the API server answers a caller's request, and why.

@@ -7,6 +7,29 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// Why words do not make a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("`{0}` is not a verb a request carries")]
+    Verb(String),
+    #[error("`{0}` is not a resource a request names")]
+    Resource(String),
+}
+
+impl RequestError {
+    pub fn help(&self) -> &'static str {
+        match self {
+            RequestError::Verb(_) => {
+                "verbs are lower case, as the API server has them: get, list, watch, create, update, patch, delete"
+            }
+            RequestError::Resource(_) => {
+                "name the resource as kubectl does, lower case and plural: pods, deployments.apps, pods/log; or a \
+                 URL: /healthz"
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceRequest {
     pub verb: String,
@@ -67,6 +90,46 @@ impl Request {
             Request::Resource(r) => r.namespace.as_deref(),
             Request::NonResource { .. } => None,
         }
+    }
+
+    /// A request as kubectl words it: `VERB RESOURCE [-n NS] [--name N]`, where `deployments.apps`
+    /// is resource `deployments` of group `apps`, a subresource keeps its slash (`pods/log`), and
+    /// a URL (`/healthz`) is a non-resource request. `can-i`, `who-can`, `explain` and the files'
+    /// `expect` all read requests here.
+    pub fn parse_kubectl(
+        verb: &str,
+        target: &str,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Request, RequestError> {
+        // Kubernetes compares verbs and resources as written: `GET` or `Pods` would be answered
+        // "no" for a request nobody makes.
+        let well_formed =
+            |word: &str| !word.is_empty() && !word.chars().any(|c| c.is_ascii_uppercase() || c.is_whitespace());
+        if !well_formed(verb) {
+            return Err(RequestError::Verb(verb.to_string()));
+        }
+        if !well_formed(target) {
+            return Err(RequestError::Resource(target.to_string()));
+        }
+        if target.starts_with('/') {
+            return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
+        }
+        let (resource, group) = match target.split_once('/') {
+            Some((r, sub)) => {
+                let (r, g) = r.split_once('.').unwrap_or((r, ""));
+                (format!("{r}/{sub}"), g.to_string())
+            }
+            None => {
+                let (r, g) = target.split_once('.').unwrap_or((target, ""));
+                (r.to_string(), g.to_string())
+            }
+        };
+        let request = Request::resource(verb, &group, &resource, namespace);
+        Ok(match name {
+            Some(n) => request.named(n),
+            None => request,
+        })
     }
 
     /// The request an HTTP call makes. `path` is the path without query; `watch` is the

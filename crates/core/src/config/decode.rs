@@ -27,6 +27,30 @@ pub type Text = Spanned<String>;
 pub struct FileAst {
     pub principals: Vec<PrincipalDecl>,
     pub clusters: Vec<ClusterBlock>,
+    /// Top-level `expect`s: every cluster's.
+    pub expectations: Vec<ExpectAst>,
+    pub guardrails: Option<GuardrailsAst>,
+}
+
+/// `expect PRINCIPAL can="VERB RESOURCE" [namespace=…] [name=…]` (or `cannot=`).
+#[derive(Debug)]
+pub struct ExpectAst {
+    pub principal: Option<Text>,
+    pub can: Option<Text>,
+    pub cannot: Option<Text>,
+    pub namespace: Option<Text>,
+    pub name: Option<Text>,
+    pub span: SourceSpan,
+}
+
+#[derive(Debug)]
+pub struct GuardrailsAst {
+    pub span: SourceSpan,
+    pub no_system_masters: Option<SourceSpan>,
+    /// The node's span and the principals it names.
+    pub cluster_admins: Option<(SourceSpan, Vec<Text>)>,
+    pub cross_account_entries: Option<(SourceSpan, Vec<Text>)>,
+    pub no_wildcard_write_namespaces: Option<SourceSpan>,
 }
 
 #[derive(Debug)]
@@ -57,6 +81,7 @@ pub struct ClusterBlock {
     pub map_accounts: Vec<Text>,
     pub bindings: Vec<BindingAst>,
     pub roles: Vec<RoleAst>,
+    pub expectations: Vec<ExpectAst>,
 }
 
 #[derive(Debug)]
@@ -152,6 +177,8 @@ impl Decoder {
                     }
                 }
                 "cluster" => file.clusters.push(self.cluster(node)),
+                "expect" => file.expectations.push(self.expect(DOCUMENT, node)),
+                "guardrails" => file.guardrails = Some(self.guardrails(node)),
                 _ => {}
             }
         }
@@ -176,6 +203,7 @@ impl Decoder {
             map_accounts: vec![],
             bindings: vec![],
             roles: vec![],
+            expectations: vec![],
         };
         for child in node.iter_children() {
             let p = "cluster";
@@ -209,6 +237,7 @@ impl Decoder {
                 "access-entry" => c.entries.push(self.entry(child)),
                 "aws-auth" => self.aws_auth(child, &mut c),
                 "cluster-role" | "role" => c.roles.push(self.role(child)),
+                "expect" => c.expectations.push(self.expect(p, child)),
                 "group-binding" => c.bindings.push(BindingAst {
                     group: self.arg(p, child, 0),
                     span: child.span(),
@@ -220,6 +249,45 @@ impl Decoder {
             }
         }
         c
+    }
+
+    fn expect(&self, parent: &str, node: &KdlNode) -> ExpectAst {
+        ExpectAst {
+            principal: self.arg(parent, node, 0),
+            can: self.prop(parent, node, "can"),
+            cannot: self.prop(parent, node, "cannot"),
+            namespace: self.prop(parent, node, "namespace"),
+            name: self.prop(parent, node, "name"),
+            span: node.span(),
+        }
+    }
+
+    fn guardrails(&self, node: &KdlNode) -> GuardrailsAst {
+        self.mark(DOCUMENT, node, "");
+        let mut g = GuardrailsAst {
+            span: node.span(),
+            no_system_masters: None,
+            cluster_admins: None,
+            cross_account_entries: None,
+            no_wildcard_write_namespaces: None,
+        };
+        for child in node.iter_children() {
+            let p = "guardrails";
+            match child.name().value() {
+                "no-system-masters" => {
+                    self.mark(p, child, "");
+                    g.no_system_masters = Some(child.span());
+                }
+                "cluster-admins" => g.cluster_admins = Some((child.span(), self.rest(p, child))),
+                "cross-account-entries" => g.cross_account_entries = Some((child.span(), self.rest(p, child))),
+                "no-wildcard-write-namespaces" => {
+                    self.mark(p, child, "");
+                    g.no_wildcard_write_namespaces = Some(child.span());
+                }
+                _ => {}
+            }
+        }
+        g
     }
 
     fn entry(&self, node: &KdlNode) -> EntryAst {

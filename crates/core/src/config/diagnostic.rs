@@ -61,6 +61,13 @@ pub enum Code {
     InvalidPermissionSet,
     PermissionSetNeedsAccount,
     NoFiles,
+    InvalidExpectation,
+    ExpectationFails,
+    ExpectationUnknown,
+    GuardrailBroken,
+    GuardrailUnchecked,
+    PlanProblem,
+    PlanGuard,
 }
 
 impl Code {
@@ -111,6 +118,13 @@ impl Code {
             Code::InvalidPermissionSet => "accessctl::config::invalid_permission_set",
             Code::PermissionSetNeedsAccount => "accessctl::config::permission_set_needs_account",
             Code::NoFiles => "accessctl::config::no_files",
+            Code::InvalidExpectation => "accessctl::config::invalid_expectation",
+            Code::ExpectationFails => "accessctl::expect::fails",
+            Code::ExpectationUnknown => "accessctl::expect::unknown",
+            Code::GuardrailBroken => "accessctl::guardrail::broken",
+            Code::GuardrailUnchecked => "accessctl::guardrail::unchecked",
+            Code::PlanProblem => "accessctl::plan::problem",
+            Code::PlanGuard => "accessctl::plan::guard",
         }
     }
 }
@@ -192,6 +206,36 @@ impl ConfigDiagnostic {
 
     pub fn file_name(&self) -> &str {
         self.src.as_ref().map(|s| s.name()).unwrap_or("")
+    }
+
+    /// Where each label is, as lines and columns (1-based, columns in characters).
+    pub fn regions(&self) -> Vec<Region> {
+        let Some(src) = &self.src else { return vec![] };
+        self.labels.iter().filter_map(|l| Region::of(src.inner(), l.offset(), l.len(), l.label())).collect()
+    }
+}
+
+/// A labelled range of a file in lines and columns, for formats that speak so (SARIF, markdown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub label: Option<String>,
+}
+
+impl Region {
+    fn of(text: &str, offset: usize, len: usize, label: Option<&str>) -> Option<Region> {
+        let position = |at: usize| -> Option<(usize, usize)> {
+            let before = text.get(..at)?;
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            Some((line, column))
+        };
+        let (start_line, start_column) = position(offset)?;
+        let (end_line, end_column) = position(offset + len)?;
+        Some(Region { start_line, start_column, end_line, end_column, label: label.map(str::to_string) })
     }
 }
 

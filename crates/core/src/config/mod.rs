@@ -5,10 +5,13 @@
 //! Every stage reports all its problems; a file with errors never yields a configuration, so
 //! nothing invalid reaches the network. `fmt` is the canonical layout.
 
+pub mod checks;
 pub mod decode;
 pub mod diagnostic;
 pub mod fmt;
+pub mod markdown;
 pub mod resolve;
+pub mod sarif;
 pub mod schema;
 pub mod source;
 

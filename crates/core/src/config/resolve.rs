@@ -9,16 +9,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::SourceSpan;
 
-use super::decode::{ClusterBlock, EntryAst, FileAst, MappingAst, PolicyAst, PrincipalDecl, RuleAst, Text};
+use super::decode::{
+    ClusterBlock, EntryAst, ExpectAst, FileAst, GuardrailsAst, MappingAst, PolicyAst, PrincipalDecl, RuleAst, Text,
+};
 use super::diagnostic::{Code, ConfigDiagnostic, Diagnostics, did_you_mean};
 use super::source::SourceFile;
-use crate::access::{Rule, presets};
+use crate::access::{Request, Rule, presets};
 use crate::model::arn::{ArnError, PrincipalArn, PrincipalKind, is_account_id};
 use crate::model::permission_set_placeholder;
 use crate::model::rules::{EntryType, EntryViolation, check_group, check_username};
 use crate::model::{
     AccessEntry, AccessScope, AssumeRole, AuthMode, AwsAuth, BindingTarget, Cluster, Configuration, DeclaredRole,
-    GroupBinding, KubernetesOverride, Origin, PolicyAssociation, RoleMapping, UserMapping, policy,
+    Expectation, GroupBinding, Guardrails, KubernetesOverride, Named, Origin, PolicyAssociation, RoleMapping,
+    UserMapping, policy,
 };
 use crate::ownership;
 
@@ -66,6 +69,42 @@ pub fn resolve(files: &[SourceFile], asts: &[FileAst]) -> (Configuration, Diagno
             }
         }
     }
+    // Top-level expectations and guardrails hold on every cluster: their words and names are
+    // checked once here, their principals resolved in each cluster (permission sets differ per
+    // account).
+    let mut shared = Shared::default();
+    for (i, ast) in asts.iter().enumerate() {
+        for e in &ast.expectations {
+            if let Some(words) = r.expectation_words(i, e)
+                && r.principal_known(i, e.principal.as_ref())
+            {
+                shared.expectations.push((i, e, words));
+            }
+        }
+        if let Some(g) = &ast.guardrails {
+            let at = At { file: i, span: g.span };
+            match shared.guardrails {
+                Some((first_file, first)) => {
+                    let first = At { file: first_file, span: first.span };
+                    r.twice(
+                        Code::DuplicateNode,
+                        at,
+                        first,
+                        "`guardrails` is given twice".into(),
+                        "keep one `guardrails` block: its rules hold for every cluster of the configuration".into(),
+                    );
+                }
+                None => {
+                    let named = g.cluster_admins.iter().chain(&g.cross_account_entries).flat_map(|(_, names)| names);
+                    let named: Vec<&Text> = named.collect();
+                    for text in named {
+                        r.principal_known(i, Some(text));
+                    }
+                    shared.guardrails = Some((i, g));
+                }
+            }
+        }
+    }
     let mut config = Configuration::default();
     for (name, (declared, _)) in &r.principals {
         if let Declared::Arn(Some(arn)) = declared {
@@ -73,7 +112,7 @@ pub fn resolve(files: &[SourceFile], asts: &[FileAst]) -> (Configuration, Diagno
         }
     }
     for (name, parts) in &blocks {
-        if let Some(cluster) = r.cluster(name, parts) {
+        if let Some(cluster) = r.cluster(name, parts, &shared) {
             config.clusters.push(cluster);
         }
     }
@@ -258,31 +297,26 @@ impl<'a> Resolver<'a> {
                 Some((placeholder, false))
             }
             None => {
-                let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
-                let help = match did_you_mean(&text.value, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "declare it with `principal \"{}\" \"arn:aws:iam::…\"`, or write the ARN here",
-                        text.value
-                    ),
-                };
-                self.error(
-                    Code::UnknownPrincipal,
-                    at,
-                    format!("no principal is named `{}`", text.value),
-                    "unknown principal",
-                    help,
-                );
+                self.unknown_principal(at, &text.value);
                 None
             }
         }
+    }
+
+    fn unknown_principal(&mut self, at: At, name: &str) {
+        let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
+        let help = match did_you_mean(name, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("declare it with `principal \"{name}\" \"arn:aws:iam::…\"`, or write the ARN here"),
+        };
+        self.error(Code::UnknownPrincipal, at, format!("no principal is named `{name}`"), "unknown principal", help);
     }
 
     fn origin(&self, file: usize, span: SourceSpan) -> Origin {
         Origin { file: self.files[file].name.clone(), offset: span.offset(), len: span.len() }
     }
 
-    fn cluster(&mut self, name: &str, parts: &[(usize, &ClusterBlock)]) -> Option<Cluster> {
+    fn cluster(&mut self, name: &str, parts: &[(usize, &ClusterBlock)], shared: &Shared<'_>) -> Option<Cluster> {
         let (first_file, first) = parts[0];
         let name_at = At { file: first_file, span: first.name.as_ref().map(|n| n.span).unwrap_or(first.span) };
         if !valid_cluster_name(name) {
@@ -385,6 +419,23 @@ impl<'a> Resolver<'a> {
         let aws_auth = self.aws_auth(&ctx, parts);
         let group_bindings = self.bindings(parts, &access_entries, &aws_auth);
         let roles = self.roles(parts);
+        let mut expectations = vec![];
+        for (file, block) in parts {
+            for e in &block.expectations {
+                if let Some(words) = self.expectation_words(*file, e)
+                    && let Some(expectation) = self.expectation(&ctx, *file, e, words)
+                {
+                    expectations.push(expectation);
+                }
+            }
+        }
+        for (file, e, words) in &shared.expectations {
+            expectations.extend(self.expectation(&ctx, *file, e, words.clone()));
+        }
+        let guardrails = match shared.guardrails {
+            Some((file, g)) => self.guardrails(&ctx, file, g),
+            None => Guardrails::default(),
+        };
         protected.sort();
         protected.dedup();
         Some(Cluster {
@@ -402,6 +453,8 @@ impl<'a> Resolver<'a> {
             group_bindings,
             roles,
             permission_sets: std::mem::take(&mut self.permission_sets),
+            expectations,
+            guardrails,
             origin: self.origin(first_file, first.span),
         })
     }
@@ -1056,6 +1109,142 @@ impl<'a> Resolver<'a> {
             }
         }
         out
+    }
+}
+
+/// What the top level of the files says of every cluster.
+#[derive(Default)]
+struct Shared<'a> {
+    expectations: Vec<(usize, &'a ExpectAst, Words)>,
+    guardrails: Option<(usize, &'a GuardrailsAst)>,
+}
+
+/// An expectation's request as written: `can` (true) or `cannot`, the verb and the resource.
+#[derive(Debug, Clone)]
+struct Words {
+    allowed: bool,
+    verb: String,
+    resource: String,
+}
+
+impl<'a> Resolver<'a> {
+    /// Whether `text` names a principal: an ARN (checked) or a declared name. Reports what it
+    /// is not, once, for what every cluster shares.
+    fn principal_known(&mut self, file: usize, text: Option<&Text>) -> bool {
+        let Some(text) = text else { return false };
+        let at = At { file, span: text.span };
+        if text.value.starts_with("arn:") {
+            return self.parse_arn(&text.value, at).is_some();
+        }
+        if self.principals.contains_key(&text.value) {
+            return true;
+        }
+        self.unknown_principal(at, &text.value);
+        false
+    }
+
+    /// `can="VERB RESOURCE"` or `cannot=…`: one of the two, two words that make a request.
+    fn expectation_words(&mut self, file: usize, e: &ExpectAst) -> Option<Words> {
+        let at = At { file, span: e.span };
+        let (allowed, text) = match (&e.can, &e.cannot) {
+            (Some(can), None) => (true, can),
+            (None, Some(cannot)) => (false, cannot),
+            (Some(_), Some(_)) => {
+                self.error(
+                    Code::InvalidExpectation,
+                    at,
+                    "an `expect` says both can= and cannot=".into(),
+                    "one request per expectation",
+                    "write two `expect` lines, one with can=, one with cannot=".into(),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(
+                    Code::InvalidExpectation,
+                    at,
+                    "an `expect` needs can=\"VERB RESOURCE\" or cannot=\"VERB RESOURCE\"".into(),
+                    "what may or may not the principal do?",
+                    "e.g. `expect \"ci\" can=\"create deployments.apps\" namespace=\"payments\"`".into(),
+                );
+                return None;
+            }
+        };
+        let words: Vec<&str> = text.value.split_whitespace().collect();
+        let [verb, resource] = words.as_slice() else {
+            self.error(
+                Code::InvalidExpectation,
+                At { file, span: text.span },
+                format!("\"{}\" is not a verb and a resource", text.value),
+                "two words: VERB RESOURCE",
+                "write it as kubectl words it: \"get pods\", \"create deployments.apps\", \"get pods/log\", \"get /healthz\"; \
+                 the namespace goes in namespace=, an object's name in name="
+                    .into(),
+            );
+            return None;
+        };
+        let namespace = e.namespace.as_ref().map(|n| n.value.as_str());
+        let name = e.name.as_ref().map(|n| n.value.as_str());
+        if let Err(err) = Request::parse_kubectl(verb, resource, namespace, name) {
+            self.error(
+                Code::InvalidExpectation,
+                At { file, span: text.span },
+                err.to_string(),
+                "not a request",
+                err.help().into(),
+            );
+            return None;
+        }
+        if resource.starts_with('/') && (namespace.is_some() || name.is_some()) {
+            self.error(
+                Code::InvalidExpectation,
+                at,
+                format!("`{resource}` is a URL: it has no namespace and no object name"),
+                "a non-resource request",
+                "remove namespace= and name=".into(),
+            );
+            return None;
+        }
+        Some(Words { allowed, verb: verb.to_string(), resource: resource.to_string() })
+    }
+
+    fn expectation(
+        &mut self,
+        ctx: &ClusterContext<'_>,
+        file: usize,
+        e: &ExpectAst,
+        words: Words,
+    ) -> Option<Expectation> {
+        let text = e.principal.as_ref()?;
+        let (principal, _) = self.principal_ref(ctx, file, text)?;
+        Some(Expectation {
+            principal,
+            written: text.value.clone(),
+            allowed: words.allowed,
+            verb: words.verb,
+            resource: words.resource,
+            namespace: e.namespace.as_ref().map(|n| n.value.clone()),
+            name: e.name.as_ref().map(|n| n.value.clone()),
+            origin: self.origin(file, e.span),
+        })
+    }
+
+    /// The guardrails in this cluster: their named principals resolved in its account.
+    fn guardrails(&mut self, ctx: &ClusterContext<'_>, file: usize, g: &GuardrailsAst) -> Guardrails {
+        let mut named = |list: &Option<(SourceSpan, Vec<Text>)>| {
+            list.as_ref().map(|(span, names)| Named {
+                principals: names.iter().filter_map(|n| self.principal_ref(ctx, file, n).map(|(arn, _)| arn)).collect(),
+                origin: self.origin(file, *span),
+            })
+        };
+        let cluster_admins = named(&g.cluster_admins);
+        let cross_account_entries = named(&g.cross_account_entries);
+        Guardrails {
+            no_system_masters: g.no_system_masters.map(|span| self.origin(file, span)),
+            cluster_admins,
+            cross_account_entries,
+            no_wildcard_write_namespaces: g.no_wildcard_write_namespaces.map(|span| self.origin(file, span)),
+        }
     }
 }
 

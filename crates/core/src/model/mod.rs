@@ -6,6 +6,7 @@
 //! the user's files.
 
 pub mod arn;
+pub mod checks;
 pub mod policy;
 pub mod rules;
 
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use arn::{PrincipalArn, PrincipalKind};
+pub use checks::{Expectation, Guardrails, Named};
 pub use rules::EntryType;
 
 /// Where an item was written: a file and a byte range in it.
@@ -116,6 +118,12 @@ pub struct Cluster {
     /// placeholder ARN ([`permission_set_placeholder`]).
     #[serde(default)]
     pub permission_sets: BTreeMap<String, PrincipalArn>,
+    /// The access tests of this cluster: its own `expect`s and the top-level ones.
+    #[serde(default)]
+    pub expectations: Vec<Expectation>,
+    /// The top-level `guardrails`, resolved in this cluster (its permission sets, its account).
+    #[serde(default)]
+    pub guardrails: Guardrails,
     pub origin: Origin,
 }
 
@@ -133,6 +141,19 @@ pub fn permission_set_placeholder(partition: &str, account: &str, set: &str) -> 
 }
 
 impl Cluster {
+    /// Where the files declare `principal`'s access entry or aws-auth mapping, if they do.
+    pub fn origin_of(&self, principal: &str) -> Option<&Origin> {
+        let arn = PrincipalArn::parse(principal).ok()?;
+        let entry = self.access_entries.iter().find(|e| e.principal.identity_key() == arn.identity_key());
+        let mapping = || {
+            let key = arn.aws_auth_key();
+            let roles = self.aws_auth.roles.iter().map(|m| (&m.rolearn, &m.origin));
+            let users = self.aws_auth.users.iter().map(|m| (&m.userarn, &m.origin));
+            roles.chain(users).find(|(a, _)| a.aws_auth_key() == key).map(|(_, origin)| origin)
+        };
+        entry.map(|e| &e.origin).or_else(mapping)
+    }
+
     /// Puts each permission set's role in place of its placeholder: the full ARN in access
     /// entries and `protect`, the ARN without its path in aws-auth (what aws-auth matches).
     pub fn resolve_permission_sets(&mut self, roles: &BTreeMap<String, PrincipalArn>) {
@@ -153,7 +174,14 @@ impl Cluster {
         protected.iter_mut().for_each(swap);
         let mut mappings = std::mem::take(&mut self.aws_auth.roles);
         mappings.iter_mut().for_each(|m| swap(&mut m.rolearn));
+        let mut expectations = std::mem::take(&mut self.expectations);
+        expectations.iter_mut().for_each(|e| swap(&mut e.principal));
+        let mut guardrails = std::mem::take(&mut self.guardrails);
+        for named in [&mut guardrails.cluster_admins, &mut guardrails.cross_account_entries].into_iter().flatten() {
+            named.principals.iter_mut().for_each(swap);
+        }
         (self.access_entries, self.protected, self.aws_auth.roles) = (entries, protected, mappings);
+        (self.expectations, self.guardrails) = (expectations, guardrails);
         self.permission_sets.retain(|set, _| !roles.contains_key(set));
     }
 }

@@ -95,6 +95,7 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
         guards: vec![],
         notes: vec![],
         problems: where_it_is(desired, live),
+        expectations: vec![],
     };
     plan.problems.extend(checked.problems);
     plan.notes.extend(checked.notes);
@@ -121,6 +122,7 @@ pub fn diff(desired: &Cluster, live: &LiveCluster) -> ClusterPlan {
     roles(desired, live, &mut plan);
     bindings(desired, live, &mut plan);
     super::guards::check(desired, live, &mut plan);
+    super::access_checks::check(desired, live, &mut plan);
     plan
 }
 

@@ -5,6 +5,7 @@
 //! orders them (petgraph); `render` turns a `Plan` into what a reviewer reads. The same `Plan`
 //! serialises to JSON (`--output json`, `--out FILE`), versioned by `FORMAT_VERSION`.
 
+pub mod access_checks;
 pub mod after;
 pub mod diff;
 pub mod graph;
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Rule;
 use crate::aws_auth::{AwsAuthData, Mapping};
-use crate::model::{AccessScope, AuthMode, BindingTarget, EntryType};
+use crate::checks::{Guardrail, Verdict};
+use crate::model::{AccessScope, AuthMode, BindingTarget, EntryType, Origin};
 
 /// Bumped when the JSON shape changes incompatibly.
 pub const FORMAT_VERSION: u32 = 3;
@@ -74,6 +76,18 @@ pub struct ClusterPlan {
     /// cluster in another account than the file says): `plan` and `apply` stop on any.
     #[serde(default)]
     pub problems: Vec<Problem>,
+    /// The files' access tests, answered now and after apply.
+    #[serde(default)]
+    pub expectations: Vec<ExpectationResult>,
+}
+
+/// An access test of the files, as the model answers it for live state now and after apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectationResult {
+    pub expectation: String,
+    pub now: Verdict,
+    pub after_apply: Verdict,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,6 +360,19 @@ pub enum Problem {
     /// A declared role or user that IAM of its account does not have.
     #[error("{principal} does not exist in account {account}{}", suggest(.did_you_mean))]
     PrincipalNotFound { principal: String, account: String, did_you_mean: String },
+    /// An access test of the files that does not hold once the plan is applied.
+    #[error("expect {expectation}: {} after apply ({because}){}", if *.unknown { "cannot be proven" } else { "fails" }, if *.holds_now { "; it holds now: this plan breaks it" } else { "" })]
+    ExpectationFails { expectation: String, because: String, unknown: bool, holds_now: bool, origin: Origin },
+    /// A guardrail the state after apply breaks (or that it cannot check).
+    #[error("guardrail `{}`: {message}", .rule.as_str())]
+    GuardrailBroken {
+        rule: Guardrail,
+        message: String,
+        unknown: bool,
+        /// The declaration that breaks it, or the guardrail when nothing the files declare does.
+        origin: Origin,
+        rule_origin: Origin,
+    },
 }
 
 fn suggest(closest: &str) -> String {
@@ -398,6 +425,11 @@ impl Problem {
                 "EKS accepts an entry for a principal that does not exist, and nobody can use it: correct the ARN \
                  (path included), or create the principal first"
             }
+            Problem::ExpectationFails { .. } => {
+                "change the access so that the expectation holds, or correct the expectation: apply writes nothing \
+                 while one fails"
+            }
+            Problem::GuardrailBroken { rule, .. } => rule.help(),
         }
     }
 }

@@ -67,7 +67,84 @@ fn cluster(out: &mut String, c: &ClusterPlan) {
     for n in &c.notes {
         let _ = writeln!(out, "  note: {n}");
     }
+    for e in &c.expectations {
+        let _ = writeln!(out, "  {}", expectation_line(e));
+    }
     out.push('\n');
+}
+
+/// The plan as a pull request's comment: the counts, what blocks apply, the access tests, the
+/// guards, and the plan itself as the terminal shows it.
+pub fn markdown(plan: &Plan) -> String {
+    use crate::config::markdown::cell;
+    let mut out = String::from("### accessctl plan\n\n");
+    let (create, update, delete) = plan.counts();
+    if plan.change_count() == 0 {
+        out.push_str("**No changes.** Live access matches the configuration.\n\n");
+    } else {
+        let _ = writeln!(out, "**Plan: {create} to create, {update} to change, {delete} to delete.**\n");
+    }
+    let problems: Vec<(&str, &super::Problem)> =
+        plan.clusters.iter().flat_map(|c| c.problems.iter().map(move |p| (c.cluster.as_str(), p))).collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "❌ **apply is blocked**: {} problem(s)\n", problems.len());
+        out.push_str("| cluster | problem | fix |\n|---|---|---|\n");
+        for (cluster, p) in &problems {
+            let _ = writeln!(out, "| `{}` | {} | {} |", cell(cluster), cell(&p.to_string()), cell(p.help()));
+        }
+        out.push('\n');
+    }
+    let expectations: Vec<(&str, &super::ExpectationResult)> =
+        plan.clusters.iter().flat_map(|c| c.expectations.iter().map(move |e| (c.cluster.as_str(), e))).collect();
+    if !expectations.is_empty() {
+        out.push_str("| cluster | expect | now | after apply |\n|---|---|---|---|\n");
+        let word = |v: &crate::checks::Verdict| match v {
+            crate::checks::Verdict::Holds { .. } => "✅ holds".to_string(),
+            crate::checks::Verdict::Fails { because } => format!("❌ fails: {}", cell(because)),
+            crate::checks::Verdict::Unknown { because } => format!("❔ unknown: {}", cell(because)),
+        };
+        for (cluster, e) in expectations {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                cell(cluster),
+                cell(&e.expectation),
+                word(&e.now),
+                word(&e.after_apply)
+            );
+        }
+        out.push('\n');
+    }
+    for c in &plan.clusters {
+        for g in &c.guards {
+            let _ = writeln!(
+                out,
+                "⚠️ guard `{}` on `{}`: {} (apply needs `--allow {}`)\n",
+                g.kind.as_str(),
+                cell(&c.cluster),
+                cell(&guard_message(g)),
+                g.kind.as_str()
+            );
+        }
+    }
+    // The terminal's plan, verbatim: a fence longer than any run of backticks in it.
+    let text = human(plan);
+    let fence = "`".repeat(3.max(longest_backtick_run(&text) + 1));
+    let _ = writeln!(out, "<details><summary>The plan</summary>\n\n{fence}diff\n{text}{fence}\n</details>");
+    out
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// An access test's answers, now and after apply, in one line.
+pub fn expectation_line(e: &super::ExpectationResult) -> String {
+    match (e.now.holds(), e.after_apply.holds()) {
+        (true, true) => format!("✓ expect {}", e.expectation),
+        (false, true) => format!("✓ expect {} — holds after apply (not now: {})", e.expectation, e.now.because()),
+        (_, false) => format!("✗ expect {} — {}", e.expectation, e.after_apply.because()),
+    }
 }
 
 fn render_change(out: &mut String, change: &Change) {
@@ -236,7 +313,7 @@ fn rule_line(r: &crate::access::Rule) -> String {
 }
 
 /// A guard in words.
-fn guard_message(g: &Guard) -> String {
+pub fn guard_message(g: &Guard) -> String {
     let n = g.principals.len();
     match g.kind {
         GuardKind::OneWayMode => match g.step {

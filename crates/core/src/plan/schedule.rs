@@ -100,6 +100,7 @@ mod tests {
             guards: vec![],
             notes: vec![],
             problems: vec![],
+            expectations: vec![],
         }
     }
 

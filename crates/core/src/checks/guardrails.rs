@@ -1,0 +1,327 @@
+//! Guardrails: rules a cluster's access must keep whatever its declarations say. Each is asked
+//! of a state the model holds, so the same rule judges the files, live state and the state after
+//! apply; what a state cannot tell (a part that could not be read, a policy accessctl does not
+//! model) is a violation that says so, never a pass.
+
+use serde::{Deserialize, Serialize};
+
+use super::caller_of;
+use crate::access::{ClusterAccess, Known, Request, policies};
+use crate::explain;
+use crate::model::{AccessScope, EntryType, Guardrails, Origin, PrincipalArn};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guardrail {
+    NoSystemMasters,
+    ClusterAdmins,
+    CrossAccountEntries,
+    NoWildcardWriteNamespaces,
+}
+
+impl Guardrail {
+    /// As the files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guardrail::NoSystemMasters => "no-system-masters",
+            Guardrail::ClusterAdmins => "cluster-admins",
+            Guardrail::CrossAccountEntries => "cross-account-entries",
+            Guardrail::NoWildcardWriteNamespaces => "no-wildcard-write-namespaces",
+        }
+    }
+
+    pub fn help(self) -> &'static str {
+        match self {
+            Guardrail::NoSystemMasters => {
+                "system:masters passes every RBAC check and cannot be limited: grant AmazonEKSClusterAdminPolicy \
+                 to a named principal instead"
+            }
+            Guardrail::ClusterAdmins => {
+                "take the cluster-wide admin rights away, or name the principal in `cluster-admins`"
+            }
+            Guardrail::CrossAccountEntries => {
+                "remove the entry, or name the principal in `cross-account-entries` if another account's access is \
+                 meant"
+            }
+            Guardrail::NoWildcardWriteNamespaces => {
+                "list the namespaces by name: a pattern also grants every namespace made later that matches it"
+            }
+        }
+    }
+}
+
+/// One principal or declaration that breaks a rule, or a rule the state cannot check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub rule: Guardrail,
+    /// The principal (or aws-auth mapping's ARN) it is about, when it is about one.
+    pub principal: Option<String>,
+    pub message: String,
+    /// The state cannot tell: the rule may be kept, or not.
+    pub unknown: bool,
+    /// Where the rule is written.
+    pub rule_origin: Origin,
+}
+
+/// Every violation of `rules` in `state`. `account` is the cluster's (`None`: not known here).
+pub fn check(state: &ClusterAccess, account: Option<&str>, rules: &Guardrails) -> Vec<Violation> {
+    let mut out = vec![];
+    if let Some(origin) = &rules.no_system_masters {
+        no_system_masters(state, origin, &mut out);
+    }
+    if let Some(named) = &rules.cluster_admins {
+        for (principal, why) in cluster_admins(state) {
+            if PrincipalArn::parse(&principal).is_ok_and(|p| named.names(&p)) {
+                continue;
+            }
+            let (message, unknown) = match why {
+                Ok(by) => (format!("{principal} is a cluster admin (allowed everything by {by})"), false),
+                Err(why) => (format!("{principal} may be a cluster admin: {why}"), true),
+            };
+            out.push(violation(Guardrail::ClusterAdmins, Some(principal), message, unknown, &named.origin));
+        }
+    }
+    if let Some(named) = &rules.cross_account_entries {
+        cross_account_entries(state, account, named, &mut out);
+    }
+    if let Some(origin) = &rules.no_wildcard_write_namespaces {
+        wildcard_write_namespaces(state, origin, &mut out);
+    }
+    out
+}
+
+fn violation(rule: Guardrail, principal: Option<String>, message: String, unknown: bool, origin: &Origin) -> Violation {
+    Violation { rule, principal, message, unknown, rule_origin: origin.clone() }
+}
+
+fn unreadable(rule: Guardrail, what: &str, why: &str, origin: &Origin) -> Violation {
+    violation(
+        rule,
+        None,
+        format!("{what} cannot be read, so `{}` cannot be checked: {why}", rule.as_str()),
+        true,
+        origin,
+    )
+}
+
+const MASTERS: &str = "system:masters";
+
+fn no_system_masters(state: &ClusterAccess, origin: &Origin, out: &mut Vec<Violation>) {
+    let rule = Guardrail::NoSystemMasters;
+    match &state.entries {
+        Known::Known(entries) => {
+            for e in entries.iter().filter(|e| e.groups.iter().any(|g| g == MASTERS)) {
+                let message = format!("the access entry of {} puts it in {MASTERS}", e.principal);
+                out.push(violation(rule, Some(e.principal.to_string()), message, false, origin));
+            }
+        }
+        Known::Unknown(why) if state.mode.uses_access_entries() => {
+            out.push(unreadable(rule, "the access entries", why, origin))
+        }
+        Known::Unknown(_) => {}
+    }
+    // A mapping in a mode that ignores aws-auth grants nothing, and EKS never goes back.
+    if !state.mode.uses_aws_auth() {
+        return;
+    }
+    match &state.aws_auth {
+        Known::Known(Some(aws_auth)) => {
+            for m in aws_auth.mappings.iter().filter(|m| m.groups.iter().any(|g| g == MASTERS)) {
+                let message = format!("aws-auth maps {} into {MASTERS}", m.arn);
+                out.push(violation(rule, Some(m.arn.clone()), message, false, origin));
+            }
+        }
+        Known::Known(None) => {}
+        Known::Unknown(why) => out.push(unreadable(rule, "aws-auth", why, origin)),
+    }
+}
+
+/// Every principal the cluster's access names that may do everything everywhere: `Ok` with what
+/// allows it, `Err` with why the model cannot tell. The model is asked the one request only a
+/// cluster admin may make: every verb on every resource of every group, cluster-wide.
+pub fn cluster_admins(state: &ClusterAccess) -> Vec<(String, Result<String, String>)> {
+    let everything = Request::resource("*", "*", "*", None);
+    let mut out = vec![];
+    for arn in named_arns(state) {
+        let Some(caller) = PrincipalArn::parse(&arn).ok().as_ref().and_then(caller_of) else { continue };
+        let e = explain::explain(state, &caller, Some(&everything));
+        let answer = e.request.as_ref().expect("a request was asked");
+        match answer.outcome {
+            "allowed" => out.push((arn, Ok(answer.allowed_by.clone().unwrap_or_default()))),
+            // Kubernetes' Node authorizer never grants everything.
+            "unknown" if !e.node => {
+                let why = answer.message.clone().unwrap_or_else(|| "part of the state is unknown".into());
+                out.push((arn, Err(why)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The principals the state's entries and aws-auth mappings name (in the modes that read them).
+fn named_arns(state: &ClusterAccess) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    if let (Known::Known(entries), true) = (&state.entries, state.mode.uses_access_entries()) {
+        out.extend(entries.iter().map(|e| e.principal.to_string()));
+    }
+    if let (Known::Known(Some(aws_auth)), true) = (&state.aws_auth, state.mode.uses_aws_auth()) {
+        out.extend(aws_auth.mappings.iter().map(|m| m.arn.clone()));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|arn| seen.insert(PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone())));
+    out
+}
+
+fn cross_account_entries(
+    state: &ClusterAccess,
+    account: Option<&str>,
+    named: &crate::model::Named,
+    out: &mut Vec<Violation>,
+) {
+    let rule = Guardrail::CrossAccountEntries;
+    let Some(account) = account else {
+        let message = "the cluster's account is not known here, so `cross-account-entries` cannot be checked: add \
+                       `account \"…\"` to the cluster";
+        out.push(violation(rule, None, message.into(), true, &named.origin));
+        return;
+    };
+    match &state.entries {
+        Known::Known(entries) => {
+            for e in entries {
+                if e.entry_type == EntryType::Standard && e.principal.account != account && !named.names(&e.principal) {
+                    let message = format!(
+                        "{} of account {} has a STANDARD access entry on a cluster of account {account}",
+                        e.principal, e.principal.account
+                    );
+                    out.push(violation(rule, Some(e.principal.to_string()), message, false, &named.origin));
+                }
+            }
+        }
+        Known::Unknown(why) => out.push(unreadable(rule, "the access entries", why, &named.origin)),
+    }
+}
+
+/// Whether an access policy may write: one of its rules allows a verb that changes something.
+/// A policy whose rules accessctl does not know may.
+pub fn policy_writes(policy: &str) -> bool {
+    const WRITES: [&str; 7] = ["*", "create", "update", "patch", "delete", "deletecollection", "escalate"];
+    policies::rules(policy)
+        .is_none_or(|rules| rules.iter().any(|r| r.verbs.iter().any(|v| WRITES.contains(&v.as_str()))))
+}
+
+fn wildcard_write_namespaces(state: &ClusterAccess, origin: &Origin, out: &mut Vec<Violation>) {
+    let rule = Guardrail::NoWildcardWriteNamespaces;
+    let entries = match &state.entries {
+        Known::Known(entries) => entries,
+        Known::Unknown(why) => return out.push(unreadable(rule, "the access entries", why, origin)),
+    };
+    for e in entries {
+        for a in &e.policies {
+            let AccessScope::Namespace(namespaces) = &a.scope else { continue };
+            let patterns: Vec<&str> = namespaces.iter().filter(|n| n.contains('*')).map(String::as_str).collect();
+            if !patterns.is_empty() && policy_writes(&a.policy) {
+                let message = format!(
+                    "{} of {} is scoped to the namespace pattern{} {}",
+                    a.policy,
+                    e.principal,
+                    if patterns.len() == 1 { "" } else { "s" },
+                    patterns.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                );
+                out.push(violation(rule, Some(e.principal.to_string()), message, false, origin));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::desired::from_config;
+    use crate::config::{SourceFile, load};
+
+    fn violations(text: &str) -> Vec<(Guardrail, Option<String>, bool)> {
+        let loaded = load(&[SourceFile::new("t.kdl", text)]);
+        let messages: Vec<String> = loaded.diagnostics.iter().map(|d| d.message.clone()).collect();
+        let config = loaded.config.unwrap_or_else(|| panic!("{messages:?}"));
+        let c = &config.clusters[0];
+        check(&from_config(c), c.account.as_deref(), &c.guardrails)
+            .into_iter()
+            .map(|v| (v.rule, v.principal, v.unknown))
+            .collect()
+    }
+
+    const RULES: &str = r#"
+        principal "admin" "arn:aws:iam::111122223333:role/admin"
+        principal "partner" "arn:aws:iam::444455556666:role/partner"
+        guardrails {
+            no-system-masters
+            cluster-admins "admin"
+            cross-account-entries "partner"
+            no-wildcard-write-namespaces
+        }
+    "#;
+
+    fn with(cluster_body: &str) -> String {
+        format!(
+            "{RULES}\ncluster \"c\" {{\n region \"eu-west-1\"\n account \"111122223333\"\n authentication-mode \
+             \"API_AND_CONFIG_MAP\"\n{cluster_body}\n}}"
+        )
+    }
+
+    fn arn(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn a_cluster_that_keeps_every_rule_has_no_violations() {
+        let body = r#"
+            access-entry "admin" { policy "AmazonEKSClusterAdminPolicy" scope="cluster"; }
+            access-entry "partner" { policy "AmazonEKSViewPolicy" scope="cluster"; }
+            access-entry "arn:aws:iam::111122223333:role/dev" {
+                policy "AmazonEKSEditPolicy" { namespaces "dev"; }
+                policy "AmazonEKSViewPolicy" { namespaces "team-*"; }
+            }
+            aws-auth { map-role "arn:aws:iam::111122223333:role/nodes" { groups "system:nodes" "system:bootstrappers"; }; }
+        "#;
+        assert_eq!(violations(&with(body)), []);
+    }
+
+    #[test]
+    fn each_rule_finds_what_breaks_it() {
+        let body = r#"
+            access-entry "arn:aws:iam::111122223333:role/ops" { policy "AmazonEKSClusterAdminPolicy" scope="cluster"; }
+            access-entry "arn:aws:iam::777788889999:role/vendor" { policy "AmazonEKSViewPolicy" scope="cluster"; }
+            access-entry "arn:aws:iam::111122223333:role/dev" { policy "AmazonEKSEditPolicy" { namespaces "team-*"; }; }
+            aws-auth { map-role "arn:aws:iam::111122223333:role/old-admin" { groups "system:masters"; }; }
+            group-binding "platform" cluster-role="cluster-admin"
+            access-entry "arn:aws:iam::111122223333:role/platform" { groups "platform"; }
+        "#;
+        let found = violations(&with(body));
+        assert_eq!(
+            found,
+            [
+                (Guardrail::NoSystemMasters, arn("arn:aws:iam::111122223333:role/old-admin"), false),
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/ops"), false),
+                // Through RBAC: a binding of its group to cluster-admin.
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/platform"), false),
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/old-admin"), false),
+                (Guardrail::CrossAccountEntries, arn("arn:aws:iam::777788889999:role/vendor"), false),
+                (Guardrail::NoWildcardWriteNamespaces, arn("arn:aws:iam::111122223333:role/dev"), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_the_state_cannot_tell_is_a_violation_that_says_so() {
+        // A policy whose rules are not published may grant everything.
+        let body = r#"access-entry "arn:aws:iam::111122223333:role/auto" { policy "AmazonEKSAutoNodePolicy" scope="cluster"; }"#;
+        assert_eq!(
+            violations(&with(body)),
+            [(Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/auto"), true)]
+        );
+        // No account: cross-account entries cannot be told.
+        let text = format!("{RULES}\ncluster \"c\" {{ region \"eu-west-1\"; }}");
+        assert_eq!(violations(&text), [(Guardrail::CrossAccountEntries, None, true)]);
+    }
+}
