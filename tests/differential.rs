@@ -243,24 +243,6 @@ async fn credentials(sb: &Sandbox, p: &Principal) -> (Credentials, String) {
     (Credentials::new(key, secret, Some(token), None, "sts"), arn)
 }
 
-/// The status the cluster answers `method path` with, as `creds`.
-async fn call(endpoint: &str, ca: &str, creds: Credentials, method: &str, path: &str) -> u16 {
-    let token = accessctl::live::token::mint_with(creds, "eu-west-1", "c", std::time::SystemTime::now()).unwrap();
-    let client = accessctl::live::kubernetes::connect(endpoint, Some(ca), token).unwrap();
-    let body = if method == "POST" {
-        br#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}"#.to_vec()
-    } else {
-        vec![]
-    };
-    let req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json")
-        .body(kube::client::Body::from(body))
-        .unwrap();
-    client.send(req).await.unwrap().status().as_u16()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_agrees_with_the_sandbox_on_generated_clusters() {
     let principals = principals();

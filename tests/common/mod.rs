@@ -119,3 +119,30 @@ pub fn temp_file(name: &str, text: &str) -> String {
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
 }
+
+/// The status the cluster at `endpoint` answers `method path` with, as `creds` (a token minted
+/// from them, as `aws eks get-token` does). A POST creates a Deployment `web`.
+pub async fn call(endpoint: &str, ca: &str, creds: Credentials, method: &str, path: &str) -> u16 {
+    let token = accessctl::live::token::mint_with(creds, "eu-west-1", "c", std::time::SystemTime::now()).unwrap();
+    let client = accessctl::live::kubernetes::connect(endpoint, Some(ca), token).unwrap();
+    let body = if method == "POST" {
+        br#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}"#.to_vec()
+    } else {
+        vec![]
+    };
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(kube::client::Body::from(body))
+        .unwrap();
+    client.send(req).await.unwrap().status().as_u16()
+}
+
+/// The sandbox cluster's Kubernetes endpoint and CA, from DescribeCluster.
+pub async fn endpoint_of(sandbox: &Sandbox, cluster: &str) -> (String, String) {
+    let described = eks(&sandbox.url()).describe_cluster().name(cluster).send().await.expect("DescribeCluster");
+    let c = described.cluster().expect("a cluster");
+    let ca = c.certificate_authority().and_then(|a| a.data()).expect("a CA");
+    (c.endpoint().expect("an endpoint").to_string(), ca.to_string())
+}

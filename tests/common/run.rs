@@ -355,3 +355,20 @@ pub fn import_round_trip(sandbox: &Sandbox, region: &str, clusters: &[&str]) -> 
         .run();
     text
 }
+
+/// miette's report as one line of words: its frame and its line wrapping taken out (a line it
+/// broke after `-` or `/` joins the next without a space), so a test can look for a sentence.
+pub fn unwrapped(report: &str) -> String {
+    let mut out = String::new();
+    for line in report.lines() {
+        let words = line.trim_start().trim_start_matches(['│', '·', '×', '╭', '╰', '├', '─', '┬', '▶']).trim();
+        if words.is_empty() {
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with(['-', '/']) {
+            out.push(' ');
+        }
+        out.push_str(words);
+    }
+    out
+}

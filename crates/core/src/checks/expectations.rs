@@ -48,7 +48,12 @@ pub fn check(state: &ClusterAccess, expectation: &Expectation) -> Verdict {
     };
     let e = explain::explain(state, &caller, Some(&expectation.request()));
     let answer = e.request.as_ref().expect("a request was asked");
-    let reason = || e.findings.first().map(|f| f.cause.clone()).or_else(|| answer.message.clone());
+    // Not let in: the finding says why (no entry, a mode that ignores it) better than the API
+    // server's "Unauthorized"; refused: the API server's own words name the request.
+    let reason = || match answer.outcome {
+        "unauthorized" => e.findings.first().map(|f| f.cause.clone()).or_else(|| answer.message.clone()),
+        _ => answer.message.clone(),
+    };
     match answer.outcome {
         "allowed" => {
             let by = answer.allowed_by.clone().unwrap_or_else(|| "?".into());

@@ -1,0 +1,227 @@
+//! Access tests (`expect`) and guardrails in access.kdl: `validate` asks them of the files,
+//! `plan` of the cluster now and after apply, and a failure stops `apply` before any write. What
+//! plan says holds after apply is proven by requests the sandbox allows or refuses, made with the
+//! principal's own credentials.
+
+mod common;
+
+use aws_sdk_eks::config::Credentials;
+use common::*;
+
+const DEV: &str = "arn:aws:iam::111122223333:role/dev";
+
+/// One API_AND_CONFIG_MAP cluster `c` where `dev` may edit namespace `payments`, and `body`.
+fn file(body: &str) -> String {
+    format!(
+        r#"principal "dev" "{DEV}"
+cluster "c" {{
+    region "eu-west-1"
+    account "111122223333"
+    authentication-mode "API_AND_CONFIG_MAP"
+    access-entry "dev" {{
+        policy "AmazonEKSEditPolicy" {{
+            namespaces "payments"
+        }}
+    }}
+{body}
+}}
+"#
+    )
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("the line is in the file") + 1
+}
+
+#[test]
+fn validate_points_at_the_expectation_that_fails_and_the_declaration_that_breaks_a_guardrail() {
+    let text = format!(
+        "guardrails {{\n    no-wildcard-write-namespaces\n}}\n{}",
+        file(
+            r#"    expect "dev" can="create deployments.apps" namespace="payments"
+    expect "dev" can="delete secrets" namespace="default"
+    access-entry "arn:aws:iam::111122223333:role/ops" {
+        policy "AmazonEKSAdminPolicy" {
+            namespaces "team-*"
+        }
+    }"#
+        )
+    );
+    let path = temp_file("validate-checks", &text);
+    let run = Accessctl::new().args(&["validate", &path]).status(1).run();
+    let stderr = unwrapped(&run.stderr);
+    let expect_line = line_of(&text, "can=\"delete secrets\"");
+    assert!(run.stderr.contains("accessctl::expect::fails"), "{}", run.stderr);
+    assert!(
+        stderr.contains(
+            "on cluster `c`, expect dev can delete secrets in namespace default fails: forbidden: secrets is forbidden: \
+             User \"arn:aws:sts::111122223333:assumed-role/dev/{{SessionName}}\" cannot delete resource \"secrets\""
+        ),
+        "{stderr}"
+    );
+    assert!(run.stderr.contains(&format!("{path}:{expect_line}:5]")), "at the expectation's line: {}", run.stderr);
+    assert!(run.stderr.contains("accessctl::guardrail::broken"), "{}", run.stderr);
+    assert!(
+        stderr.contains(
+            "guardrail `no-wildcard-write-namespaces`: AmazonEKSAdminPolicy of arn:aws:iam::111122223333:role/ops is \
+             scoped to the namespace pattern `team-*`"
+        ),
+        "{stderr}"
+    );
+    // The expectation that holds says nothing.
+    assert!(!stderr.contains("expect dev can create deployments.apps"), "{stderr}");
+    assert!(run.stderr.contains("2 error(s), 0 warning(s)"), "{}", run.stderr);
+
+    // The same findings for code scanning: SARIF, located by line and column.
+    let sarif = Accessctl::new().args(&["validate", &path, "--output", "sarif"]).status(1).run();
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{}", sarif.stdout);
+    let failing = results.iter().find(|r| r["ruleId"] == "accessctl::expect::fails").expect("the expectation");
+    let region = &failing["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], expect_line);
+    assert_eq!(region["startColumn"], 5);
+    assert_eq!(failing["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], path);
+    let broken = results.iter().find(|r| r["ruleId"] == "accessctl::guardrail::broken").expect("the guardrail");
+    // At the entry that breaks it, with the guardrail as a related place.
+    assert_eq!(broken["locations"][0]["physicalLocation"]["region"]["startLine"], line_of(&text, "role/ops"));
+    assert_eq!(broken["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 2);
+
+    // And for a pull request: a markdown table.
+    let md = Accessctl::new().args(&["validate", &path, "--output", "markdown"]).status(1).run();
+    assert!(md.stdout.starts_with("### accessctl validate: 2 error(s), 0 warning(s)"), "{}", md.stdout);
+    assert!(md.stdout.contains(&format!("| ❌ error | `{path}:{expect_line}:5` |")), "{}", md.stdout);
+}
+
+#[test]
+fn expectations_that_do_not_make_a_request_are_refused_with_the_fix() {
+    for (expect, message) in [
+        (r#"expect "dev" can="create""#, "\"create\" is not a verb and a resource"),
+        (r#"expect "dev" can="GET pods""#, "`GET` is not a verb a request carries"),
+        (r#"expect "dev""#, "an `expect` needs can=\"VERB RESOURCE\" or cannot=\"VERB RESOURCE\""),
+        (r#"expect "dev" can="get pods" cannot="get pods""#, "an `expect` says both can= and cannot="),
+        (r#"expect "devv" can="get pods""#, "no principal is named `devv`"),
+        (r#"expect "dev" can="get /healthz" namespace="x""#, "`/healthz` is a URL: it has no namespace"),
+    ] {
+        let path = temp_file("bad-expect", &file(&format!("    {expect}")));
+        let run = Accessctl::new().args(&["validate", &path]).status(1).run();
+        assert!(run.stderr.contains(message), "{expect}: {}", run.stderr);
+    }
+    // A top-level expectation with an unknown principal is reported once, not once per cluster.
+    let text =
+        format!("expect \"nobody\" cannot=\"get pods\"\n{}\ncluster \"d\" {{ region \"eu-west-1\"; }}", file(""));
+    let run = Accessctl::new().args(&["validate", &temp_file("top-expect", &text)]).status(1).run();
+    assert_eq!(run.stderr.matches("no principal is named `nobody`").count(), 1, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expectation_that_fails_after_apply_stops_apply_before_any_write() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let text = file(r#"    expect "dev" cannot="delete pods" namespace="payments""#);
+    let path = temp_file("expect-stops", &text);
+    let planned = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &path]).status(1).run();
+    let stderr = unwrapped(&planned.stderr);
+    assert!(
+        stderr.contains(
+            "on cluster `c`, expect dev cannot delete pods in namespace payments: fails after apply (allowed by access \
+             policy AmazonEKSEditPolicy (namespaces payments)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("it holds now: this plan breaks it"), "{stderr}");
+    assert!(planned.stderr.contains(&format!("{path}:{}:5]", line_of(&text, "expect"))), "{}", planned.stderr);
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &path]).status(1).run();
+    let entries = eks(&sb.url()).list_access_entries().cluster_name("c").send().await.unwrap();
+    assert!(!entries.access_entries().iter().any(|e| e.ends_with("role/dev")), "nothing was written: {entries:?}");
+
+    // For a pull request, the blocked plan is still the report.
+    let md = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &path, "--output", "markdown"]).status(1).run();
+    assert!(md.stdout.contains("❌ **apply is blocked**: 1 problem(s)"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains("| `c` | dev cannot delete pods in namespace payments | ✅ holds | ❌ fails: allowed by"),
+        "{}",
+        md.stdout
+    );
+    let sarif = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &path, "--output", "sarif"]).status(1).run();
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "accessctl::expect::fails");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], line_of(&text, "expect"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_plan_says_holds_after_apply_is_what_the_cluster_enforces() {
+    let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
+    let text = file(
+        r#"    expect "dev" can="create deployments.apps" namespace="payments"
+    expect "dev" cannot="create deployments.apps" namespace="default""#,
+    );
+    let path = temp_file("expect-holds", &text);
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", &path])
+        .stdout_has(
+            "✓ expect dev can create deployments.apps in namespace payments — holds after apply (not now: unauthorized",
+        )
+        .stdout_has("✓ expect dev cannot create deployments.apps in namespace default\n")
+        .run();
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &path]).run();
+
+    // The cluster's own answer, to the role's own session.
+    let (key, secret, token) = assume(&sb, DEV, "ci-7").await;
+    let creds = Credentials::new(key, secret, Some(token), None, "sts");
+    let (endpoint, ca) = endpoint_of(&sb, "c").await;
+    let created = call(&endpoint, &ca, creds.clone(), "POST", "/apis/apps/v1/namespaces/payments/deployments").await;
+    assert!(created != 401 && created != 403, "dev may create deployments in payments: {created}");
+    let refused = call(&endpoint, &ca, creds, "POST", "/apis/apps/v1/namespaces/default/deployments").await;
+    assert_eq!(refused, 403, "dev may not create deployments in default");
+
+    // Now both hold now as well.
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", &path])
+        .stdout_has("✓ expect dev can create deployments.apps in namespace payments\n")
+        .stdout_lacks("holds after apply")
+        .run();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guardrail_broken_by_what_is_live_and_undeclared_stops_apply() {
+    // The default world's cluster `demo`: its break-glass user is mapped into system:masters.
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, Faults::default()).await;
+    let text = r#"guardrails {
+    no-system-masters
+}
+cluster "demo" {
+    region "eu-west-1"
+    authentication-mode "API_AND_CONFIG_MAP"
+    access-entry "arn:aws:iam::111122223333:role/platform-admin" {
+        policy "AmazonEKSClusterAdminPolicy"
+    }
+}
+"#;
+    let path = temp_file("guardrail-live", text);
+    // The files alone keep it.
+    Accessctl::new().args(&["validate", &path]).run();
+    let planned = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &path]).status(1).run();
+    let stderr = unwrapped(&planned.stderr);
+    assert!(
+        stderr.contains(
+            "guardrail `no-system-masters`: aws-auth maps arn:aws:iam::111122223333:user/sandbox-admin into \
+             system:masters"
+        ),
+        "{stderr}"
+    );
+    // Nothing the files declare breaks it: the guardrail itself is pointed at.
+    assert!(planned.stderr.contains(&format!("{path}:2:5]")), "{}", planned.stderr);
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &path]).status(1).run();
+    let entries = eks(&sb.url()).list_access_entries().cluster_name("demo").send().await;
+    // CONFIG_MAP still: the mode step was not taken either.
+    assert!(entries.is_err() || entries.unwrap().access_entries().is_empty(), "nothing was written");
+    let described = eks(&sb.url()).describe_cluster().name("demo").send().await.unwrap();
+    let mode =
+        described.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str().to_string();
+    assert_eq!(mode, "CONFIG_MAP");
+}
