@@ -115,6 +115,51 @@ fn expectations_that_do_not_make_a_request_are_refused_with_the_fix() {
     assert_eq!(run.stderr.matches("no principal is named `nobody`").count(), 1, "{}", run.stderr);
 }
 
+#[test]
+fn a_cluster_keeps_the_top_level_guardrails_and_its_own() {
+    let text = format!(
+        "guardrails {{\n    no-system-masters\n}}\n{}",
+        file(
+            r#"    guardrails {
+        cluster-admins "dev"
+    }
+    access-entry "arn:aws:iam::111122223333:role/ops" {
+        policy "AmazonEKSClusterAdminPolicy"
+    }
+    aws-auth {
+        map-role "arn:aws:iam::111122223333:role/old" {
+            groups "system:masters"
+        }
+    }"#
+        )
+    );
+    let run = Accessctl::new().args(&["validate", &temp_file("both-guardrails", &text)]).status(1).run();
+    let stderr = unwrapped(&run.stderr);
+    assert!(
+        stderr.contains("guardrail `no-system-masters`: aws-auth maps arn:aws:iam::111122223333:role/old"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("guardrail `cluster-admins`: arn:aws:iam::111122223333:role/ops is a cluster admin"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("guardrail `cluster-admins`: arn:aws:iam::111122223333:role/old is a cluster admin"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 error(s)"), "{stderr}");
+    // A rule written at the top level and again in a cluster is written once.
+    let text = format!(
+        "guardrails {{\n    no-system-masters\n}}\n{}",
+        file("    guardrails {\n        no-system-masters\n    }")
+    );
+    Accessctl::new()
+        .args(&["validate", &temp_file("guardrail-twice", &text)])
+        .status(1)
+        .stderr_has("`no-system-masters` is given at the top level and again in this cluster")
+        .run();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expectation_that_fails_after_apply_stops_apply_before_any_write() {
     let sb = sandbox(ONE_API_CLUSTER, Faults::default()).await;
@@ -163,9 +208,9 @@ async fn what_plan_says_holds_after_apply_is_what_the_cluster_enforces() {
         .sandbox(&sb)
         .args(&["plan", "-f", &path])
         .stdout_has(
-            "✓ expect dev can create deployments.apps in namespace payments — holds after apply (not now: unauthorized",
+            "expect dev can create deployments.apps in namespace payments — holds after apply, not now (unauthorized",
         )
-        .stdout_has("✓ expect dev cannot create deployments.apps in namespace default\n")
+        .stdout_has("expect dev cannot create deployments.apps in namespace default — holds\n")
         .run();
     Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &path]).run();
 
@@ -182,7 +227,7 @@ async fn what_plan_says_holds_after_apply_is_what_the_cluster_enforces() {
     Accessctl::new()
         .sandbox(&sb)
         .args(&["plan", "-f", &path])
-        .stdout_has("✓ expect dev can create deployments.apps in namespace payments\n")
+        .stdout_has("expect dev can create deployments.apps in namespace payments — holds\n")
         .stdout_lacks("holds after apply")
         .run();
 }

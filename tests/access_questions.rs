@@ -77,6 +77,22 @@ fn a_non_resource_url_is_asked_as_kubectl_asks_it() {
 }
 
 #[test]
+fn resource_names_are_resolved_as_kubectl_resolves_them() {
+    // `deployments` is deployments.apps, `deploy` its short name: the Edit policy allows it.
+    for name in ["deployments", "deploy", "deployment"] {
+        can_i(&["create", name, "-n", "payments", "--as", DEV, "--cluster", "prod"])
+            .stdout_has("prod: yes — in by its access entry, allowed by access policy AmazonEKSEditPolicy")
+            .run();
+    }
+    // Nodes are cluster-scoped: kubectl sends no namespace, and a namespace-scoped policy does
+    // not reach them, whatever -n says.
+    can_i(&["get", "nodes", "-n", "payments", "--as", DEV, "--cluster", "prod"])
+        .status(3)
+        .stdout_has("cannot get resource \"nodes\" in API group \"\" at the cluster scope")
+        .run();
+}
+
+#[test]
 fn me_offline_and_a_bad_principal_are_errors() {
     can_i(&["get", "pods", "--as", "me"]).status(1).stderr_has("who `me` is is not known offline").run();
     can_i(&["get", "pods", "--as", "bob"]).status(1).stderr_has("give an IAM user or role ARN").run();

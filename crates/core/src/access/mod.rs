@@ -10,6 +10,7 @@ pub mod policies;
 pub mod presets;
 pub mod rbac;
 pub mod request;
+pub mod resources;
 pub mod state;
 pub mod token;
 

@@ -94,7 +94,9 @@ impl Request {
 
     /// A request as kubectl words it: `VERB RESOURCE [-n NS] [--name N]`, where `deployments.apps`
     /// is resource `deployments` of group `apps`, a subresource keeps its slash (`pods/log`), and
-    /// a URL (`/healthz`) is a non-resource request. `can-i`, `who-can`, `explain` and the files'
+    /// a URL (`/healthz`) is a non-resource request. Built-in resources are resolved as kubectl
+    /// resolves them ([`super::resources`]): `deploy` and `deployments` are `deployments.apps`,
+    /// and the namespace of a cluster-scoped resource (`get nodes -n team`) is dropped. `can-i`, `who-can`, `explain` and the files'
     /// `expect` all read requests here.
     pub fn parse_kubectl(
         verb: &str,
@@ -115,17 +117,24 @@ impl Request {
         if target.starts_with('/') {
             return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
         }
-        let (resource, group) = match target.split_once('/') {
-            Some((r, sub)) => {
-                let (r, g) = r.split_once('.').unwrap_or((r, ""));
-                (format!("{r}/{sub}"), g.to_string())
-            }
-            None => {
-                let (r, g) = target.split_once('.').unwrap_or((target, ""));
-                (r.to_string(), g.to_string())
-            }
+        let (name_and_group, subresource) = match target.split_once('/') {
+            Some((r, sub)) => (r, Some(sub)),
+            None => (target, None),
         };
-        let request = Request::resource(verb, &group, &resource, namespace);
+        let (resource, group) = match name_and_group.split_once('.') {
+            Some((r, g)) => (r, Some(g)),
+            None => (name_and_group, None),
+        };
+        // As kubectl: `deploy` is deployments.apps, and a cluster-scoped resource ignores -n.
+        let (resource, group, namespace) = match super::resources::resolve(resource, group) {
+            Some(b) => (b.plural, b.group, namespace.filter(|_| b.namespaced)),
+            None => (resource, group.unwrap_or(""), namespace),
+        };
+        let resource = match subresource {
+            Some(sub) => format!("{resource}/{sub}"),
+            None => resource.to_string(),
+        };
+        let request = Request::resource(verb, group, &resource, namespace);
         Ok(match name {
             Some(n) => request.named(n),
             None => request,
@@ -216,6 +225,30 @@ impl fmt::Display for Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubectl_words_become_the_request_kubectl_sends() {
+        let r = |verb: &str, target: &str, ns: Option<&str>| match Request::parse_kubectl(verb, target, ns, None) {
+            Ok(Request::Resource(r)) => (r.group, r.resource, r.subresource, r.namespace),
+            other => panic!("{other:?}"),
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(r("create", "deployments", s("a").as_deref()), ("apps".into(), "deployments".into(), None, s("a")));
+        assert_eq!(r("create", "deploy.apps", Some("a")), ("apps".into(), "deployments".into(), None, s("a")));
+        assert_eq!(r("get", "po/log", Some("a")), ("".into(), "pods".into(), s("log"), s("a")));
+        // kubectl sends no namespace for a cluster-scoped resource, whatever -n says.
+        assert_eq!(r("get", "nodes", Some("team")), ("".into(), "nodes".into(), None, None));
+        assert_eq!(r("list", "clusterroles.rbac.authorization.k8s.io", Some("team")).3, None);
+        // Custom resources are taken as written.
+        assert_eq!(r("get", "widgets.example.com", Some("a")), ("example.com".into(), "widgets".into(), None, s("a")));
+        assert_eq!(r("get", "widgets", None), ("".into(), "widgets".into(), None, None));
+        assert_eq!(
+            Request::parse_kubectl("get", "/healthz", None, None),
+            Ok(Request::NonResource { verb: "get".into(), path: "/healthz".into() })
+        );
+        assert_eq!(Request::parse_kubectl("GET", "pods", None, None), Err(RequestError::Verb("GET".into())));
+        assert_eq!(Request::parse_kubectl("get", "Pods", None, None), Err(RequestError::Resource("Pods".into())));
+    }
 
     /// Rows from k8s.io/apiserver/pkg/endpoints/request/requestinfo_test.go (TestGetAPIRequestInfo).
     #[test]

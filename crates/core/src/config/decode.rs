@@ -82,6 +82,7 @@ pub struct ClusterBlock {
     pub bindings: Vec<BindingAst>,
     pub roles: Vec<RoleAst>,
     pub expectations: Vec<ExpectAst>,
+    pub guardrails: Option<GuardrailsAst>,
 }
 
 #[derive(Debug)]
@@ -178,7 +179,7 @@ impl Decoder {
                 }
                 "cluster" => file.clusters.push(self.cluster(node)),
                 "expect" => file.expectations.push(self.expect(DOCUMENT, node)),
-                "guardrails" => file.guardrails = Some(self.guardrails(node)),
+                "guardrails" => file.guardrails = Some(self.guardrails(DOCUMENT, node)),
                 _ => {}
             }
         }
@@ -204,6 +205,7 @@ impl Decoder {
             bindings: vec![],
             roles: vec![],
             expectations: vec![],
+            guardrails: None,
         };
         for child in node.iter_children() {
             let p = "cluster";
@@ -238,6 +240,7 @@ impl Decoder {
                 "aws-auth" => self.aws_auth(child, &mut c),
                 "cluster-role" | "role" => c.roles.push(self.role(child)),
                 "expect" => c.expectations.push(self.expect(p, child)),
+                "guardrails" => c.guardrails = Some(self.guardrails(p, child)),
                 "group-binding" => c.bindings.push(BindingAst {
                     group: self.arg(p, child, 0),
                     span: child.span(),
@@ -262,8 +265,8 @@ impl Decoder {
         }
     }
 
-    fn guardrails(&self, node: &KdlNode) -> GuardrailsAst {
-        self.mark(DOCUMENT, node, "");
+    fn guardrails(&self, parent: &str, node: &KdlNode) -> GuardrailsAst {
+        self.mark(parent, node, "");
         let mut g = GuardrailsAst {
             span: node.span(),
             no_system_masters: None,

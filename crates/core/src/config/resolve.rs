@@ -432,9 +432,17 @@ impl<'a> Resolver<'a> {
         for (file, e, words) in &shared.expectations {
             expectations.extend(self.expectation(&ctx, *file, e, words.clone()));
         }
-        let guardrails = match shared.guardrails {
+        let everywhere = match shared.guardrails {
             Some((file, g)) => self.guardrails(&ctx, file, g),
             None => Guardrails::default(),
+        };
+        let own = self.setting_of(name, parts, "guardrails", |b| b.guardrails.as_ref().map(|g| g.span));
+        let guardrails = match own.and_then(|(file, b)| Some((file, b.guardrails.as_ref()?))) {
+            Some((file, g)) => {
+                let own = self.guardrails(&ctx, file, g);
+                self.merge_guardrails(everywhere, own, At { file, span: g.span })
+            }
+            None => everywhere,
         };
         protected.sort();
         protected.dedup();
@@ -1227,6 +1235,49 @@ impl<'a> Resolver<'a> {
             name: e.name.as_ref().map(|n| n.value.clone()),
             origin: self.origin(file, e.span),
         })
+    }
+
+    /// The top-level guardrails with the cluster's own. A rule is written in one place: a cluster
+    /// that repeats one of every cluster's rules is told so.
+    fn merge_guardrails(&mut self, everywhere: Guardrails, own: Guardrails, at: At) -> Guardrails {
+        fn pick<T>(a: Option<T>, b: Option<T>, rule: &str, twice: &mut Vec<String>) -> Option<T> {
+            if a.is_some() && b.is_some() {
+                twice.push(format!("`{rule}`"));
+            }
+            a.or(b)
+        }
+        let mut twice = vec![];
+        let merged = Guardrails {
+            no_system_masters: pick(
+                everywhere.no_system_masters,
+                own.no_system_masters,
+                "no-system-masters",
+                &mut twice,
+            ),
+            cluster_admins: pick(everywhere.cluster_admins, own.cluster_admins, "cluster-admins", &mut twice),
+            cross_account_entries: pick(
+                everywhere.cross_account_entries,
+                own.cross_account_entries,
+                "cross-account-entries",
+                &mut twice,
+            ),
+            no_wildcard_write_namespaces: pick(
+                everywhere.no_wildcard_write_namespaces,
+                own.no_wildcard_write_namespaces,
+                "no-wildcard-write-namespaces",
+                &mut twice,
+            ),
+        };
+        if !twice.is_empty() {
+            self.error(
+                Code::DuplicateNode,
+                at,
+                format!("{} is given at the top level and again in this cluster", twice.join(", ")),
+                "given again here",
+                "a top-level guardrail holds on every cluster: keep it in one place".into(),
+            );
+        }
+        merged
     }
 
     /// The guardrails in this cluster: their named principals resolved in its account.

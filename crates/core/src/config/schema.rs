@@ -449,7 +449,7 @@ mod tests {
     #[test]
     fn embedded_schema_parses_and_lists_top_level_nodes() {
         let top: Vec<_> = Schema::embedded().children_of(DOCUMENT).map(|s| s.name.clone()).collect();
-        assert_eq!(top, ["principal", "cluster"]);
+        assert_eq!(top, ["principal", "cluster", "expect", "guardrails"]);
     }
 
     #[test]

@@ -141,9 +141,9 @@ fn longest_backtick_run(text: &str) -> usize {
 /// An access test's answers, now and after apply, in one line.
 pub fn expectation_line(e: &super::ExpectationResult) -> String {
     match (e.now.holds(), e.after_apply.holds()) {
-        (true, true) => format!("✓ expect {}", e.expectation),
-        (false, true) => format!("✓ expect {} — holds after apply (not now: {})", e.expectation, e.now.because()),
-        (_, false) => format!("✗ expect {} — {}", e.expectation, e.after_apply.because()),
+        (true, true) => format!("expect {} — holds", e.expectation),
+        (false, true) => format!("expect {} — holds after apply, not now ({})", e.expectation, e.now.because()),
+        (_, false) => format!("expect {} — fails after apply: {}", e.expectation, e.after_apply.because()),
     }
 }
 
