@@ -10,6 +10,7 @@ pub mod policies;
 pub mod presets;
 pub mod rbac;
 pub mod request;
+pub mod rights;
 pub mod state;
 pub mod token;
 
@@ -22,7 +23,8 @@ pub use authz::{
 pub use caller::{Caller, CallerError, CallerKind};
 pub use rbac::{Binding, Rbac, Role, RoleKind, Rule, Subject};
 pub use request::Request;
-pub use state::{Association, ClusterAccess, Entry, Known};
+pub use rights::{Level, Rights, effective_rights, is_cluster_admin};
+pub use state::{Association, ClusterAccess, Entry, Known, NamedPrincipal};
 
 /// What the API server answers a caller's request, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
