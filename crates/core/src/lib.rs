@@ -17,3 +17,4 @@ pub mod migration;
 pub mod model;
 pub mod ownership;
 pub mod plan;
+pub mod report;
