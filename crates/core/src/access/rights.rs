@@ -199,11 +199,11 @@ fn level_in(
     let in_scope: Vec<&Holding> = held.unwrap_or_default().iter().filter(|h| applies_in(h, namespace)).collect();
     match (proven, uncertain) {
         (Some(level), None) => level,
-        // A node's own permissions come from the Node authorizer: what the model cannot prove
-        // about a node is "node", and says so, rather than a guess.
-        (_, Some(_)) | (None, None) if node => Level::Node,
         (Some(level), Some(why)) => Level::Unknown(format!("at least {level}; {why}")),
         (None, Some(why)) => Level::Unknown(why),
+        // A node's own permissions come from the Node authorizer, which the model leaves out:
+        // "node", never "none".
+        (None, None) if node => Level::Node,
         (None, None) if in_scope.iter().any(|h| h.grants_something()) => Level::Custom,
         (None, None) => Level::None,
     }

@@ -41,7 +41,7 @@ pub fn build(config: &Configuration, clusters: &[ClusterInput], live: bool, gene
         .into_values()
         .map(|p| Row {
             name: config.principal_name(&p.arn).map(str::to_string),
-            cells: clusters.iter().map(|c| cell(c, config.cluster(&c.name), &p.arn)).collect(),
+            cells: clusters.iter().map(|c| cell(c, config.cluster(&c.name), &p.arn, live)).collect(),
             principal: p.arn,
             any_of_account: p.any_of_account,
         })
@@ -95,7 +95,13 @@ fn column(input: &ClusterInput) -> ClusterColumn {
     ClusterColumn { name: input.name.clone(), mode: Some(state.mode), unknown, notes }
 }
 
-fn cell(input: &ClusterInput, declared: Option<&Cluster>, arn: &str) -> Cell {
+/// Whether `state` names the principal `arn`.
+fn names(state: &ClusterAccess, arn: &str) -> bool {
+    let key = |a: &str| PrincipalArn::parse(a).map(|p| p.identity_key()).unwrap_or_else(|_| a.to_string());
+    state.named_principals().iter().any(|p| key(&p.arn) == key(arn))
+}
+
+fn cell(input: &ClusterInput, declared: Option<&Cluster>, arn: &str, live: bool) -> Cell {
     let mut cell = Cell {
         cluster: input.name.clone(),
         rights: Rights { cluster: Level::None, namespaces: vec![] },
@@ -123,7 +129,12 @@ fn cell(input: &ClusterInput, declared: Option<&Cluster>, arn: &str) -> Cell {
             return cell;
         }
         Authentication::Refused(refusal) => {
-            cell.note = Some(not_let_in(&refusal));
+            let mut note = not_let_in(&refusal);
+            // Declared in the files yet not let in live: apply has not made it so (or cannot).
+            if live && declared.is_some_and(|d| names(&desired::from_config(d), arn)) {
+                note.push_str("; the files give it access here, which apply has not made so (see accessctl plan)");
+            }
+            cell.note = Some(note);
             return cell;
         }
     };
