@@ -130,6 +130,7 @@ pub struct Granted {
 #[serde(rename_all = "kebab-case")]
 pub enum Managed {
     /// The files declare it for this cluster.
+    #[serde(rename = "managed")]
     Declared,
     /// Live, but no file declares it: someone made it outside accessctl.
     Unmanaged,
