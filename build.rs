@@ -17,6 +17,8 @@ fn main() {
         ("testbed_fakecloud", env("ACCESSCTL_FAKECLOUD_URL")),
         ("tool_aws", on_path("aws")),
         ("tool_kubectl", on_path("kubectl")),
+        // Debian's package: the browser the HTML report is tested in.
+        ("tool_chromium", on_path("chromium")),
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
         if ci || reachable {

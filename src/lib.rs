@@ -17,5 +17,6 @@ pub use accessctl_core::model;
 pub use accessctl_core::ownership;
 pub use accessctl_core::plan;
 pub mod render;
+pub use accessctl_core::report;
 #[cfg(feature = "sandbox")]
 pub use accessctl_sandbox as sandbox;

@@ -11,6 +11,7 @@ pub mod import;
 pub mod migrate;
 pub mod plan;
 pub mod progress;
+pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schema;
@@ -48,6 +49,8 @@ pub enum Command {
     CanI(can_i::Args),
     /// The IAM principals that may make a request on each cluster, and through what
     WhoCan(who_can::Args),
+    /// An access review across clusters: who may do what, how, and what changed
+    Report(report::Args),
     /// Write an access.kdl that reproduces live clusters
     Import(import::Args),
     /// Move a cluster from aws-auth to access entries, one reviewed stage at a time
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Explain(args) => explain::exec(args),
         Command::CanI(args) => can_i::exec(args),
         Command::WhoCan(args) => who_can::exec(args),
+        Command::Report(args) => report::exec(args),
         Command::Import(args) => import::exec(args),
         Command::Migrate(args) => migrate::exec(args),
         Command::Fmt(args) => fmt::exec(args),

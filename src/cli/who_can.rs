@@ -3,7 +3,6 @@
 //! aws-auth mappings, one stand-in per `mapAccounts` account — is asked the access model's own
 //! question (`explain`): no second evaluator, so `who-can` and `can-i` cannot disagree.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use miette::IntoDiagnostic;
@@ -11,9 +10,9 @@ use serde::Serialize;
 
 use super::can_i::{Question, ask, cluster_states, offline_caller, way_in};
 use super::plan::Output;
-use crate::access::{ClusterAccess, Known};
+use crate::access::Known;
 use crate::explain::Source;
-use crate::model::{AuthMode, PrincipalArn};
+use crate::model::AuthMode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -82,7 +81,7 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         if !unread.is_empty() {
             answer.unknown = Some(format!("{}: whom they name is not listed", unread.join("; ")));
         }
-        for (arn, account) in candidates(now) {
+        for crate::access::NamedPrincipal { arn, any_of_account: account } in now.named_principals() {
             // A mapping no principal can have (not an ARN at all) lets nobody in.
             let Ok(caller) = offline_caller(&arn) else { continue };
             let e = ask(now, &caller, &request);
@@ -123,42 +122,6 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     }
     let unknown = answers.iter().any(|a| a.unknown.is_some());
     Ok(ExitCode::from(if unknown { super::can_i::UNKNOWN } else { super::exit::OK }))
-}
-
-/// Every principal the cluster's access names, once each (by IAM identity), with one stand-in
-/// per account `mapAccounts` lets in.
-fn candidates(state: &ClusterAccess) -> Vec<(String, Option<String>)> {
-    let mut seen = BTreeSet::new();
-    let mut out = vec![];
-    let mut add = |arn: String, account: Option<String>| {
-        let key = PrincipalArn::parse(&arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone());
-        if seen.insert(key) {
-            out.push((arn, account));
-        }
-    };
-    if let Known::Known(entries) = &state.entries
-        && state.mode.uses_access_entries()
-    {
-        for e in entries {
-            add(e.principal.to_string(), None);
-        }
-    }
-    if let Known::Known(Some(aws_auth)) = &state.aws_auth
-        && state.mode != AuthMode::Api
-    {
-        for m in &aws_auth.mappings {
-            // The authenticator matches mappings without regard to case: `ROLE/Dev` is role `dev`.
-            let arn = if PrincipalArn::parse(&m.arn).is_ok() { m.arn.clone() } else { m.arn.to_ascii_lowercase() };
-            add(arn, None);
-        }
-        for account in &aws_auth.accounts {
-            add(format!("arn:aws:iam::{account}:user/any-principal-of-{account}"), Some(account.clone()));
-        }
-    }
-    if let Known::Known(Some(creator)) = &state.creator {
-        add(creator.to_string(), None);
-    }
-    out
 }
 
 fn human(answers: &[ClusterAnswer]) -> String {

@@ -18,3 +18,4 @@ pub mod migration;
 pub mod model;
 pub mod ownership;
 pub mod plan;
+pub mod report;

@@ -11,6 +11,7 @@ pub mod presets;
 pub mod rbac;
 pub mod request;
 pub mod resources;
+pub mod rights;
 pub mod state;
 pub mod token;
 
@@ -23,7 +24,8 @@ pub use authz::{
 pub use caller::{Caller, CallerError, CallerKind};
 pub use rbac::{Binding, Rbac, Role, RoleKind, Rule, Subject};
 pub use request::{Request, RequestError};
-pub use state::{Association, ClusterAccess, Entry, Known};
+pub use rights::{Level, Rights, effective_rights, is_cluster_admin};
+pub use state::{Association, ClusterAccess, Entry, Known, NamedPrincipal};
 
 /// What the API server answers a caller's request, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::rbac::Rbac;
 use crate::aws_auth::AwsAuthData;
 use crate::model::{AccessScope, AuthMode, EntryType, PrincipalArn};
+use std::collections::BTreeSet;
 
 /// A part of the state that was read, or could not be.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,5 +108,55 @@ impl ClusterAccess {
             creator: Known::Known(None),
             rbac: Known::Known(Rbac::default()),
         }
+    }
+}
+
+/// A principal a cluster's access names, as a caller can be asked about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedPrincipal {
+    /// The ARN as the entry or mapping writes it (a mapping that is not an ARN, lower-cased: the
+    /// authenticator compares without regard to case).
+    pub arn: String,
+    /// A stand-in for any principal of this account, which `mapAccounts` lets in.
+    pub any_of_account: Option<String>,
+}
+
+impl ClusterAccess {
+    /// Whom this cluster's access names, once each (by IAM identity): the access entries (where
+    /// the mode reads them), the aws-auth mappings (where it reads aws-auth), one stand-in per
+    /// `mapAccounts` account, and the creator when known. What could not be read names nobody
+    /// here: callers say so. `who-can` and `report` both ask about exactly these.
+    pub fn named_principals(&self) -> Vec<NamedPrincipal> {
+        let mut seen = BTreeSet::new();
+        let mut out = vec![];
+        let mut add = |arn: String, any_of_account: Option<String>| {
+            let key = PrincipalArn::parse(&arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone());
+            if seen.insert(key) {
+                out.push(NamedPrincipal { arn, any_of_account });
+            }
+        };
+        if let Known::Known(entries) = &self.entries
+            && self.mode.uses_access_entries()
+        {
+            for e in entries {
+                add(e.principal.to_string(), None);
+            }
+        }
+        if let Known::Known(Some(aws_auth)) = &self.aws_auth
+            && self.mode != AuthMode::Api
+        {
+            for m in &aws_auth.mappings {
+                // The authenticator matches mappings without regard to case: `ROLE/Dev` is role `dev`.
+                let arn = if PrincipalArn::parse(&m.arn).is_ok() { m.arn.clone() } else { m.arn.to_ascii_lowercase() };
+                add(arn, None);
+            }
+            for account in &aws_auth.accounts {
+                add(format!("arn:aws:iam::{account}:user/any-principal-of-{account}"), Some(account.clone()));
+            }
+        }
+        if let Known::Known(Some(creator)) = &self.creator {
+            add(creator.to_string(), None);
+        }
+        out
     }
 }

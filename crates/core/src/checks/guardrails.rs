@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::caller_of;
-use crate::access::{ClusterAccess, Known, Request, policies};
+use crate::access::{
+    Authentication, ClusterAccess, Decision, Known, Offline, Request, authenticate, authorize, is_cluster_admin,
+    policies,
+};
 use crate::explain;
 use crate::model::{AccessScope, EntryType, Guardrails, Origin, PrincipalArn};
 
@@ -136,40 +139,34 @@ fn no_system_masters(state: &ClusterAccess, origin: &Origin, out: &mut Vec<Viola
     }
 }
 
-/// Every principal the cluster's access names that may do everything everywhere: `Ok` with what
-/// allows it, `Err` with why the model cannot tell. The model is asked the one request only a
-/// cluster admin may make: every verb on every resource of every group, cluster-wide.
+/// Every principal the cluster's access names that is a cluster admin (the model's
+/// [`is_cluster_admin`]: it may make every request): `Ok` with what allows it, `Err` with why the
+/// model cannot tell.
 pub fn cluster_admins(state: &ClusterAccess) -> Vec<(String, Result<String, String>)> {
     let everything = Request::resource("*", "*", "*", None);
     let mut out = vec![];
-    for arn in named_arns(state) {
-        let Some(caller) = PrincipalArn::parse(&arn).ok().as_ref().and_then(caller_of) else { continue };
-        let e = explain::explain(state, &caller, Some(&everything));
-        let answer = e.request.as_ref().expect("a request was asked");
-        match answer.outcome {
-            "allowed" => out.push((arn, Ok(answer.allowed_by.clone().unwrap_or_default()))),
-            // Kubernetes' Node authorizer never grants everything.
-            "unknown" if !e.node => {
-                let why = answer.message.clone().unwrap_or_else(|| "part of the state is unknown".into());
-                out.push((arn, Err(why)));
+    for named in state.named_principals() {
+        let Some(caller) = PrincipalArn::parse(&named.arn).ok().as_ref().and_then(caller_of) else { continue };
+        let identity = match authenticate(state, &caller, &Offline) {
+            Authentication::Authenticated(identity) => identity,
+            Authentication::Refused(_) => continue,
+            Authentication::Unknown { reason } => {
+                out.push((named.arn, Err(reason)));
+                continue;
             }
-            _ => {}
+        };
+        match is_cluster_admin(state, &identity) {
+            Known::Known(false) => {}
+            Known::Known(true) => {
+                let by = match authorize(state, &identity, &everything) {
+                    Decision::Allowed { grant } => explain::describe_grant(&grant),
+                    _ => "every rule it holds together".into(),
+                };
+                out.push((named.arn, Ok(by)));
+            }
+            Known::Unknown(why) => out.push((named.arn, Err(why))),
         }
     }
-    out
-}
-
-/// The principals the state's entries and aws-auth mappings name (in the modes that read them).
-fn named_arns(state: &ClusterAccess) -> Vec<String> {
-    let mut out: Vec<String> = vec![];
-    if let (Known::Known(entries), true) = (&state.entries, state.mode.uses_access_entries()) {
-        out.extend(entries.iter().map(|e| e.principal.to_string()));
-    }
-    if let (Known::Known(Some(aws_auth)), true) = (&state.aws_auth, state.mode.uses_aws_auth()) {
-        out.extend(aws_auth.mappings.iter().map(|m| m.arn.clone()));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|arn| seen.insert(PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone())));
     out
 }
 

@@ -32,6 +32,12 @@ pub fn check(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         }
         plan.expectations.push(result);
     }
+    if desired.guardrails.cluster_admins.is_some()
+        && after.mode.uses_aws_auth()
+        && matches!(after.creator, crate::access::Known::Unknown(_))
+    {
+        plan.notes.push(super::Note::CreatorNotChecked);
+    }
     let account = live.account.as_deref().or(desired.account.as_deref());
     for v in check_guardrails(&after, account, &desired.guardrails) {
         let origin = v.principal.as_deref().and_then(|p| desired.origin_of(p)).unwrap_or(&v.rule_origin).clone();

@@ -537,6 +537,9 @@ pub enum Note {
     PermissionSetResolved { set: String, account: String, role: String },
     /// IAM of the cluster's account could not be read: whether the principals exist is unchecked.
     PrincipalsNotChecked { why: String },
+    /// `cluster-admins` cannot check the cluster's creator, an administrator EKS does not name
+    /// while the mode reads aws-auth.
+    CreatorNotChecked,
     /// Principals of other accounts, whose IAM this run does not read.
     OtherAccountsNotChecked { count: usize, account: String },
 }
@@ -582,6 +585,10 @@ impl std::fmt::Display for Note {
             Note::PrincipalsNotChecked { why } => {
                 write!(f, "whether the declared principals exist was not checked: {why}")
             }
+            Note::CreatorNotChecked => f.write_str(
+                "guardrail `cluster-admins` cannot check the cluster's creator: EKS does not name it, and it is an \
+                 administrator while the mode reads aws-auth (authentication mode API ends that)",
+            ),
             Note::OtherAccountsNotChecked { count, account } => write!(
                 f,
                 "{count} principal(s) of accounts other than {account} were not checked against IAM (this run reads \
