@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `accessctl plan --output sarif | head` closes the pipe early: end quietly, as Unix tools do,
+    // instead of panicking on the next write (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = accessctl::cli::Cli::parse();
     if cli.no_color {
         accessctl::render::disable_color();

@@ -270,3 +270,38 @@ cluster "demo" {
         described.cluster().unwrap().access_config().unwrap().authentication_mode().unwrap().as_str().to_string();
     assert_eq!(mode, "CONFIG_MAP");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_with_a_path_is_mapped_with_its_path_and_gets_in() {
+    // The authenticator compares a user's ARN as STS reports it, path included (a role's path it
+    // never sees): `user/ops/carol` must be written so, or the mapping matches no one.
+    const CAROL: &str = "arn:aws:iam::111122223333:user/ops/carol";
+    let seed = format!(
+        "users:\n  - {{arn: \"{CAROL}\", accessKeyId: AKIACAROL, secretAccessKey: LORACAIKA}}\n{}",
+        ONE_API_CLUSTER
+    );
+    let sb = sandbox(&seed, Faults::default()).await;
+    let text = format!(
+        r#"cluster "c" {{
+    region "eu-west-1"
+    aws-auth {{
+        map-user "{CAROL}" username="carol" {{
+            groups "readers"
+        }}
+    }}
+    group-binding "readers" cluster-role="view"
+    expect "{CAROL}" can="list pods" namespace="default"
+}}
+"#
+    );
+    let path = temp_file("user-path", &text);
+    Accessctl::new().args(&["validate", &path]).run();
+    Accessctl::new().sandbox(&sb).args(&["apply", "--auto-approve", "-f", &path]).run();
+    let aws_auth = aws_auth_of(&sb, "c").await.expect("aws-auth was written");
+    let users = aws_auth.data.unwrap_or_default().get("mapUsers").cloned().unwrap_or_default();
+    assert!(users.contains(CAROL), "written with its path: {users}");
+    let (endpoint, ca) = endpoint_of(&sb, "c").await;
+    let creds = Credentials::new("AKIACAROL", "LORACAIKA", None, None, "test");
+    let status = call(&endpoint, &ca, creds, "GET", "/api/v1/namespaces/default/pods").await;
+    assert_eq!(status, 200, "carol lists pods with her own keys");
+}

@@ -42,3 +42,24 @@ fn no_color_is_accepted_before_and_after_the_command() {
             .run();
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    // `accessctl … | head`: the pipe closes before accessctl writes. A Unix tool ends there, as
+    // by SIGPIPE; it never panics.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accessctl"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("accessctl runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("accessctl ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}: {stderr}", out.status);
+    }
+}

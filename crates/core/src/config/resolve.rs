@@ -862,7 +862,8 @@ impl<'a> Resolver<'a> {
 
     /// The ARN a mapping writes into aws-auth. A role's path is never matched by aws-auth: an ARN
     /// written inline with a path is refused (the user may have meant either); a declared
-    /// principal is written without its path, which is what aws-auth matches.
+    /// principal is written without its path, which is what aws-auth matches. A user keeps its
+    /// path: the authenticator compares a user's ARN as STS reports it, path included.
     fn mapping_principal(
         &mut self,
         ctx: &ClusterContext<'_>,
@@ -886,6 +887,9 @@ impl<'a> Resolver<'a> {
                 format!("use `{other}` for it"),
             );
             return None;
+        }
+        if kind == PrincipalKind::User {
+            return Some(arn);
         }
         if arn.has_path() && inline {
             let stripped = arn.without_path();
