@@ -305,3 +305,59 @@ async fn a_user_with_a_path_is_mapped_with_its_path_and_gets_in() {
     let status = call(&endpoint, &ca, creds, "GET", "/api/v1/namespaces/default/pods").await;
     assert_eq!(status, 200, "carol lists pods with her own keys");
 }
+
+#[test]
+fn what_the_files_alone_cannot_tell_is_a_warning_never_a_pass() {
+    // A permission set's role differs in every account: from the files alone, whether it may is
+    // unknown (plan reads IAM), for the test and for the guardrail alike.
+    let text = r#"principal "admins" permission-set="AdministratorAccess"
+guardrails {
+    cluster-admins "arn:aws:iam::111122223333:role/platform"
+}
+cluster "c" {
+    region "eu-west-1"
+    account "111122223333"
+    authentication-mode "API"
+    access-entry "admins" {
+        policy "AmazonEKSClusterAdminPolicy"
+    }
+    expect "admins" cannot="delete nodes"
+    expect "dev" cannot="gett secrets" namespace="payments"
+    expect "dev" cannot="get secrest" namespace="payments"
+}
+principal "dev" "arn:aws:iam::111122223333:role/dev"
+"#;
+    let run = Accessctl::new().args(&["validate", &temp_file("files-cannot-tell", text)]).run();
+    let stderr = unwrapped(&run.stderr);
+    assert!(stderr.contains("accessctl::expect::unknown"), "{stderr}");
+    assert!(stderr.contains("expect admins cannot delete nodes cannot be proven"), "{stderr}");
+    assert!(stderr.contains("accessctl::guardrail::unchecked"), "{stderr}");
+    assert!(stderr.contains("`gett` is not a verb of the Kubernetes API"), "{stderr}");
+    assert!(stderr.contains("did you mean `secrets`?"), "{stderr}");
+    assert!(run.stdout.contains("4 warning(s)"), "{}", run.stdout);
+    // can-i says unknown for the set's real role, never no.
+    Accessctl::new()
+        .args(&["can-i", "delete", "nodes", "--offline", "-f", &temp_file("files-cannot-tell-2", text), "--as"])
+        .arg("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b")
+        .status(5)
+        .stdout_has("may be the role of the IAM Identity Center permission set `AdministratorAccess`")
+        .run();
+}
+
+#[test]
+fn a_plan_that_cannot_be_made_is_still_reported_for_code_scanning() {
+    let path = temp_file("sarif-bad", "cluster \"c\" {\n    regoin \"eu-west-1\"\n}\n");
+    let run = Accessctl::new().args(&["plan", "--sandbox", "-f", &path, "--output", "sarif"]).status(1).run();
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF even so");
+    let rules: Vec<&str> =
+        log["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"accessctl::config::unknown_node"), "{rules:?}");
+    // A cluster that cannot be read, in a pull-request comment.
+    let path = temp_file("markdown-unreadable", "cluster \"ghost\" {\n    region \"eu-west-1\"\n}\n");
+    Accessctl::new()
+        .args(&["plan", "--sandbox", "-f", &path, "--output", "markdown"])
+        .status(1)
+        .stdout_has("### accessctl plan: 1 error(s)")
+        .stdout_has("No cluster found for name: ghost")
+        .run();
+}

@@ -42,7 +42,15 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
-    let Some(config) = target::load(&args.target)? else { return Ok(ExitCode::from(super::exit::ERROR)) };
+    let findings_only = matches!(args.output, PlanOutput::Sarif | PlanOutput::Markdown);
+    let Some(config) = target::load(&args.target)? else {
+        // Code scanning and pull-request comments get the files' problems as their report.
+        if findings_only {
+            let files = target::loaded_files();
+            report_findings(args.output, crate::config::load(&files).diagnostics.into_vec())?;
+        }
+        return Ok(ExitCode::from(super::exit::ERROR));
+    };
     let runtime = target::runtime()?;
     runtime.block_on(async {
         let target = target::connect(&args.target, config).await?;
@@ -50,7 +58,25 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         // problems are its findings, and the exit code says apply would refuse.
         let (plan, _) = match args.output {
             PlanOutput::Human | PlanOutput::Json => target::plan(&target).await?,
-            PlanOutput::Sarif | PlanOutput::Markdown => target::plan_with_problems(&target).await?,
+            PlanOutput::Sarif | PlanOutput::Markdown => match target::plan_with_problems(&target).await {
+                Ok(planned) => planned,
+                // A cluster that cannot be read: the report says so, and the error follows.
+                Err(e) => {
+                    let diagnostic: &dyn miette::Diagnostic = e.as_ref();
+                    let related: Vec<String> =
+                        diagnostic.related().into_iter().flatten().map(|r| r.to_string()).collect();
+                    let mut message = e.to_string();
+                    if !related.is_empty() {
+                        message = format!("{message}: {}", related.join("; "));
+                    }
+                    if let Some(help) = diagnostic.help() {
+                        message = format!("{message} ({help})");
+                    }
+                    let d = crate::config::ConfigDiagnostic::global(crate::config::Code::PlanRead, message);
+                    report_findings(args.output, vec![d])?;
+                    return Err(e);
+                }
+            },
         };
         match args.output {
             PlanOutput::Human => print!("{}", render::human(&plan)),
@@ -78,6 +104,18 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
             if args.detailed_exitcode && plan.change_count() > 0 { super::exit::CHANGES } else { super::exit::OK };
         Ok(ExitCode::from(code))
     })
+}
+
+/// Findings that stopped the plan before there was one, as SARIF or markdown.
+fn report_findings(output: PlanOutput, findings: Vec<crate::config::ConfigDiagnostic>) -> miette::Result<()> {
+    match output {
+        PlanOutput::Sarif => {
+            let log = crate::config::sarif::sarif(&findings, env!("CARGO_PKG_VERSION"));
+            println!("{}", serde_json::to_string_pretty(&log).into_diagnostic()?);
+        }
+        _ => print!("{}", crate::config::markdown::markdown("accessctl plan", &findings)),
+    }
+    Ok(())
 }
 
 /// Writes a file only its owner may read: a plan names every principal and its access.

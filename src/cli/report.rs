@@ -81,8 +81,12 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     Ok(ExitCode::from(if review.has_unknown() { UNKNOWN } else { super::exit::OK }))
 }
 
+/// Larger than any review accessctl writes (thousands of principals × tens of clusters is a
+/// few MiB): a larger file is not one, and is not read into memory.
+const PREVIOUS_LIMIT: u64 = 256 << 20;
+
 fn read_previous(path: &std::path::Path) -> miette::Result<Report> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_limited(path).map_err(|e| {
         miette::miette!(
             code = "accessctl::report::previous_unreadable",
             help = "give the path of the JSON an earlier `accessctl report --format json -o FILE` wrote",
@@ -91,4 +95,14 @@ fn read_previous(path: &std::path::Path) -> miette::Result<Report> {
         )
     })?;
     report::from_json(&text).map_err(|e| miette::Report::new(e).wrap_err(format!("in {}", path.display())))
+}
+
+fn read_limited(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(PREVIOUS_LIMIT + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > PREVIOUS_LIMIT {
+        return Err(std::io::Error::other(format!("it is larger than {} MiB", PREVIOUS_LIMIT >> 20)));
+    }
+    Ok(text)
 }

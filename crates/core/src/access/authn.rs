@@ -164,7 +164,37 @@ pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Look
             }
         }
     }
+    if let Some(set) = unresolved_permission_set(cluster, caller) {
+        return Authentication::Unknown {
+            reason: format!(
+                "{} may be the role of the IAM Identity Center permission set `{set}`, which differs in every account \
+                 and is known once IAM of account {} is read (plan reads it)",
+                caller.arn, caller.account
+            ),
+        };
+    }
     Authentication::Refused(Refusal::NotMapped { creator_unknown, entry_for_earlier_principal: stale_entry })
+}
+
+/// A permission set the cluster's entries or mappings name, whose role is not known yet (the
+/// files alone: see [`crate::model::permission_set_placeholder`]), and that the caller's role may
+/// be: `AWSReservedSSO_<set>_…` of the same account.
+fn unresolved_permission_set(cluster: &ClusterAccess, caller: &Caller) -> Option<String> {
+    let role_name = match caller.kind {
+        super::CallerKind::Role | super::CallerKind::AssumedRole => caller.canonical.rsplit('/').next()?,
+        _ => return None,
+    };
+    let mut named: Vec<PrincipalArn> = vec![];
+    if let (Known::Known(entries), true) = (&cluster.entries, cluster.mode.uses_access_entries()) {
+        named.extend(entries.iter().map(|e| e.principal.clone()));
+    }
+    if let (Known::Known(Some(data)), true) = (&cluster.aws_auth, cluster.mode.uses_aws_auth()) {
+        named.extend(data.mappings.iter().filter_map(|m| PrincipalArn::parse(&m.arn).ok()));
+    }
+    named.iter().filter(|p| p.account == caller.account).find_map(|p| {
+        let set = p.placeholder_of()?;
+        role_name.starts_with(&format!("AWSReservedSSO_{set}_")).then(|| set.to_string())
+    })
 }
 
 /// The aws-auth item the authenticator uses for a caller: `mapRoles` before `mapUsers`, ARNs

@@ -215,9 +215,7 @@ pub fn holdings(cluster: &ClusterAccess, identity: &Identity) -> Option<Vec<Hold
 /// is a node (nodes get their permissions from Kubernetes' Node authorizer, which the model leaves
 /// out). `None` when its RBAC could not be read.
 pub fn has_any_permission(cluster: &ClusterAccess, identity: &Identity) -> Option<bool> {
-    let node = identity.groups.iter().any(|g| g == "system:nodes")
-        || matches!(&identity.via, super::Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
-    if node || identity.groups.iter().any(|g| g == "system:masters") {
+    if super::rights::is_node(identity) || identity.groups.iter().any(|g| g == "system:masters") {
         return Some(true);
     }
     Some(holdings(cluster, identity)?.iter().any(Holding::grants_something))

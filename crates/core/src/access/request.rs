@@ -7,6 +7,53 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// A resource as kubectl words it, `NAME[.VERSION][.GROUP][/SUBRESOURCE]`, and the built-in
+/// resource it names, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KubectlResource<'a> {
+    /// As written (plural, singular or short).
+    pub resource: &'a str,
+    /// `None`: no group written.
+    pub group: Option<&'a str>,
+    pub subresource: Option<&'a str>,
+    pub builtin: Option<&'static super::resources::Builtin>,
+}
+
+impl<'a> KubectlResource<'a> {
+    pub fn parse(target: &'a str) -> KubectlResource<'a> {
+        let (name_and_group, subresource) = match target.split_once('/') {
+            Some((r, sub)) => (r, Some(sub)),
+            None => (target, None),
+        };
+        // `deployments.v1.apps` is kubectl's RESOURCE.VERSION.GROUP: the version is not part of
+        // the request an authorizer sees.
+        let (resource, group) = match name_and_group.split_once('.') {
+            Some((r, g)) => match g.split_once('.') {
+                Some((version, group)) if is_api_version(version) => (r, Some(group)),
+                None if is_api_version(g) => (r, Some("")),
+                _ => (r, Some(g)),
+            },
+            None => (name_and_group, None),
+        };
+        let builtin = super::resources::resolve(resource, group);
+        KubectlResource { resource, group, subresource, builtin }
+    }
+}
+
+/// `v1`, `v2beta3`, `v1alpha1`: an API version, as Kubernetes names them.
+fn is_api_version(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('v') else { return false };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let (major, tail) = rest.split_at(digits);
+    if major.is_empty() || major.starts_with('0') {
+        return false;
+    }
+    match tail.strip_prefix("alpha").or_else(|| tail.strip_prefix("beta")) {
+        Some(n) => !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && !n.starts_with('0'),
+        None => tail.is_empty(),
+    }
+}
+
 /// Why words do not make a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
@@ -117,20 +164,13 @@ impl Request {
         if target.starts_with('/') {
             return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
         }
-        let (name_and_group, subresource) = match target.split_once('/') {
-            Some((r, sub)) => (r, Some(sub)),
-            None => (target, None),
-        };
-        let (resource, group) = match name_and_group.split_once('.') {
-            Some((r, g)) => (r, Some(g)),
-            None => (name_and_group, None),
-        };
+        let named = KubectlResource::parse(target);
         // As kubectl: `deploy` is deployments.apps, and a cluster-scoped resource ignores -n.
-        let (resource, group, namespace) = match super::resources::resolve(resource, group) {
+        let (resource, group, namespace) = match named.builtin {
             Some(b) => (b.plural, b.group, namespace.filter(|_| b.namespaced)),
-            None => (resource, group.unwrap_or(""), namespace),
+            None => (named.resource, named.group.unwrap_or(""), namespace),
         };
-        let resource = match subresource {
+        let resource = match named.subresource {
             Some(sub) => format!("{resource}/{sub}"),
             None => resource.to_string(),
         };
@@ -239,6 +279,11 @@ mod tests {
         // kubectl sends no namespace for a cluster-scoped resource, whatever -n says.
         assert_eq!(r("get", "nodes", Some("team")), ("".into(), "nodes".into(), None, None));
         assert_eq!(r("list", "clusterroles.rbac.authorization.k8s.io", Some("team")).3, None);
+        // kubectl's RESOURCE.VERSION.GROUP: the version is not part of the request.
+        assert_eq!(r("delete", "deployments.v1.apps", Some("a")), ("apps".into(), "deployments".into(), None, s("a")));
+        assert_eq!(r("get", "pods.v1", Some("a")), ("".into(), "pods".into(), None, s("a")));
+        assert_eq!(r("get", "widgets.v1beta2.example.com", Some("a")).0, "example.com");
+        assert_eq!(r("get", "widgets.v1x.example.com", Some("a")).0, "v1x.example.com");
         // Custom resources are taken as written.
         assert_eq!(r("get", "widgets.example.com", Some("a")), ("example.com".into(), "widgets".into(), None, s("a")));
         assert_eq!(r("get", "widgets", None), ("".into(), "widgets".into(), None, None));

@@ -37,7 +37,7 @@ impl Verdict {
 }
 
 pub fn check(state: &ClusterAccess, expectation: &Expectation) -> Verdict {
-    let Some(caller) = caller_of(&expectation.principal) else {
+    let Some(caller) = caller_of(&expectation.principal.to_string()) else {
         return Verdict::Unknown {
             because: format!(
                 "{} is not known as an IAM principal here (an IAM Identity Center permission set is known once \

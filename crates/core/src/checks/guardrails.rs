@@ -78,7 +78,7 @@ pub fn check(state: &ClusterAccess, account: Option<&str>, rules: &Guardrails) -
                 continue;
             }
             let (message, unknown) = match why {
-                Ok(by) => (format!("{principal} is a cluster admin (allowed everything by {by})"), false),
+                Ok(how) => (format!("{principal} {how}"), false),
                 Err(why) => (format!("{principal} may be a cluster admin: {why}"), true),
             };
             out.push(violation(Guardrail::ClusterAdmins, Some(principal), message, unknown, &named.origin));
@@ -139,14 +139,15 @@ fn no_system_masters(state: &ClusterAccess, origin: &Origin, out: &mut Vec<Viola
     }
 }
 
-/// Every principal the cluster's access names that is a cluster admin (the model's
-/// [`is_cluster_admin`]: it may make every request): `Ok` with what allows it, `Err` with why the
-/// model cannot tell.
+/// Every principal the cluster's access names that is a cluster admin, or may make itself one:
+/// `Ok` with how, `Err` with why the model cannot tell. A cluster admin is the model's
+/// [`is_cluster_admin`] (it may make every request); the ways to become one are asked of the
+/// model as requests ([`ESCALATIONS`]).
 pub fn cluster_admins(state: &ClusterAccess) -> Vec<(String, Result<String, String>)> {
     let everything = Request::resource("*", "*", "*", None);
     let mut out = vec![];
     for named in state.named_principals() {
-        let Some(caller) = PrincipalArn::parse(&named.arn).ok().as_ref().and_then(caller_of) else { continue };
+        let Some(caller) = caller_of(&named.arn) else { continue };
         let identity = match authenticate(state, &caller, &Offline) {
             Authentication::Authenticated(identity) => identity,
             Authentication::Refused(_) => continue,
@@ -155,19 +156,63 @@ pub fn cluster_admins(state: &ClusterAccess) -> Vec<(String, Result<String, Stri
                 continue;
             }
         };
-        match is_cluster_admin(state, &identity) {
-            Known::Known(false) => {}
-            Known::Known(true) => {
-                let by = match authorize(state, &identity, &everything) {
-                    Decision::Allowed { grant } => explain::describe_grant(&grant),
-                    _ => "every rule it holds together".into(),
-                };
-                out.push((named.arn, Ok(by)));
-            }
-            Known::Unknown(why) => out.push((named.arn, Err(why))),
+        let found = match is_cluster_admin(state, &identity) {
+            Known::Known(true) => match authorize(state, &identity, &everything) {
+                Decision::Allowed { grant } => {
+                    Some(Ok(format!("is a cluster admin (allowed everything by {})", explain::describe_grant(&grant))))
+                }
+                _ => Some(Ok("is a cluster admin".to_string())),
+            },
+            Known::Known(false) => escalation(state, &identity),
+            Known::Unknown(why) => Some(Err(why)),
+        };
+        if let Some(found) = found {
+            out.push((named.arn, found));
         }
     }
     out
+}
+
+/// A request asked of the model: verb, API group, resource (cluster-wide).
+type Probe = (&'static str, &'static str, &'static str);
+
+/// What lets an identity that is not a cluster admin make itself one: each a set of requests
+/// that together do it, and what that means.
+const ESCALATIONS: &[(&[Probe], &str)] = &[
+    (&[("*", "*", "*")], "may do everything to every resource (all but the non-resource URLs)"),
+    (&[("impersonate", "", "groups")], "may impersonate any group, system:masters included"),
+    (&[("impersonate", "", "users")], "may impersonate any user"),
+    (
+        &[
+            ("create", "rbac.authorization.k8s.io", "clusterrolebindings"),
+            ("bind", "rbac.authorization.k8s.io", "clusterroles"),
+        ],
+        "may bind itself to any ClusterRole, cluster-admin included",
+    ),
+    (
+        &[
+            ("escalate", "rbac.authorization.k8s.io", "clusterroles"),
+            ("update", "rbac.authorization.k8s.io", "clusterroles"),
+        ],
+        "may write any permission into the ClusterRoles it holds",
+    ),
+];
+
+fn escalation(state: &ClusterAccess, identity: &crate::access::Identity) -> Option<Result<String, String>> {
+    for (requests, means) in ESCALATIONS {
+        let mut all = true;
+        for (verb, group, resource) in *requests {
+            match authorize(state, identity, &Request::resource(verb, group, resource, None)) {
+                Decision::Allowed { .. } => {}
+                Decision::Unknown { reason } => return Some(Err(reason)),
+                Decision::Denied { .. } => all = false,
+            }
+        }
+        if all {
+            return Some(Ok(format!("is not a cluster admin, but {means}")));
+        }
+    }
+    None
 }
 
 fn cross_account_entries(
@@ -293,15 +338,25 @@ mod tests {
             aws-auth { map-role "arn:aws:iam::111122223333:role/old-admin" { groups "system:masters"; }; }
             group-binding "platform" cluster-role="cluster-admin"
             access-entry "arn:aws:iam::111122223333:role/platform" { groups "platform"; }
+            cluster-role "almost" { rule { api-groups "*"; resources "*"; verbs "*"; }; }
+            group-binding "almost" cluster-role="almost"
+            access-entry "arn:aws:iam::111122223333:role/almost" { groups "almost"; }
+            cluster-role "impersonator" { rule { api-groups ""; resources "groups" "users"; verbs "impersonate"; }; }
+            group-binding "impersonators" cluster-role="impersonator"
+            access-entry "arn:aws:iam::111122223333:role/sudo" { groups "impersonators"; }
         "#;
         let found = violations(&with(body));
         assert_eq!(
             found,
             [
                 (Guardrail::NoSystemMasters, arn("arn:aws:iam::111122223333:role/old-admin"), false),
+                // One that may make itself one: all resources (not the URLs).
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/almost"), false),
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/ops"), false),
                 // Through RBAC: a binding of its group to cluster-admin.
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/platform"), false),
+                // One that may impersonate system:masters.
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/sudo"), false),
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/old-admin"), false),
                 (Guardrail::CrossAccountEntries, arn("arn:aws:iam::777788889999:role/vendor"), false),
                 (Guardrail::NoWildcardWriteNamespaces, arn("arn:aws:iam::111122223333:role/dev"), false),

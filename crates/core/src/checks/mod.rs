@@ -10,9 +10,9 @@ pub use expectations::{Verdict, check as check_expectation};
 pub use guardrails::{Guardrail, Violation, check as check_guardrails};
 
 use crate::access::Caller;
-use crate::model::PrincipalArn;
 
-/// A principal the files name, as the model's caller (a role as any session of it).
-pub(crate) fn caller_of(principal: &PrincipalArn) -> Option<Caller> {
-    Caller::parse(&principal.to_string()).ok().map(Caller::as_caller)
+/// A principal the files or the cluster name, as the model's caller (a role as any session of
+/// it). `None` for what is not a user's or role's ARN: nobody can have it.
+pub(crate) fn caller_of(principal: &str) -> Option<Caller> {
+    Caller::parse(principal).ok().map(Caller::as_caller)
 }

@@ -50,21 +50,27 @@ fn violation(
     }
 }
 
-/// A plan problem that is about a place in the files, as a diagnostic there.
+/// A plan problem that is about a place in the files, as a diagnostic there: an error, whether
+/// it fails or cannot be proven (under the code that says which, as `validate` uses them).
 pub fn problem_diagnostic(files: &[SourceFile], cluster: &str, problem: &Problem) -> Option<ConfigDiagnostic> {
     let message = format!("on cluster `{cluster}`, {problem}");
-    match problem {
-        Problem::ExpectationFails { origin, .. } => {
-            at(files, origin, Code::ExpectationFails, message, "this expectation", problem.help(), None)
+    let d = match problem {
+        Problem::ExpectationFails { origin, unknown, .. } => {
+            let code = if *unknown { Code::ExpectationUnknown } else { Code::ExpectationFails };
+            at(files, origin, code, message, "this expectation", problem.help(), None)
         }
-        Problem::GuardrailBroken { origin, rule_origin, rule, .. } if origin != rule_origin => {
-            at(files, origin, Code::GuardrailBroken, message, "breaks it", rule.help(), Some(rule_origin))
-        }
-        Problem::GuardrailBroken { origin, .. } => {
-            at(files, origin, Code::GuardrailBroken, message, "this guardrail", problem.help(), None)
+        Problem::GuardrailBroken { origin, rule_origin, rule, unknown, .. } => {
+            let code = if *unknown { Code::GuardrailUnchecked } else { Code::GuardrailBroken };
+            if origin != rule_origin {
+                at(files, origin, code, message, "breaks it", rule.help(), Some(rule_origin))
+            } else {
+                at(files, origin, code, message, "this guardrail", problem.help(), None)
+            }
         }
         _ => None,
-    }
+    };
+    // Whatever cannot be proven after apply stops apply.
+    d.map(|d| ConfigDiagnostic { severity: miette::Severity::Error, ..d })
 }
 
 /// Everything a plan says a reviewer must act on, as diagnostics in the files: its problems (at

@@ -68,6 +68,8 @@ pub enum Code {
     GuardrailUnchecked,
     PlanProblem,
     PlanGuard,
+    UnusualRequest,
+    PlanRead,
 }
 
 impl Code {
@@ -125,6 +127,8 @@ impl Code {
             Code::GuardrailUnchecked => "accessctl::guardrail::unchecked",
             Code::PlanProblem => "accessctl::plan::problem",
             Code::PlanGuard => "accessctl::plan::guard",
+            Code::UnusualRequest => "accessctl::config::unusual_request",
+            Code::PlanRead => "accessctl::plan::read",
         }
     }
 }
@@ -227,10 +231,18 @@ pub struct Region {
 
 impl Region {
     fn of(text: &str, offset: usize, len: usize, label: Option<&str>) -> Option<Region> {
+        // KDL's newlines: CRLF (one), CR, LF, NEL, FF, LS and PS.
         let position = |at: usize| -> Option<(usize, usize)> {
             let before = text.get(..at)?;
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            let (mut line, mut column, mut after_cr) = (1, 1, false);
+            for c in before.chars() {
+                match c {
+                    '\n' if after_cr => {}
+                    '\n' | '\r' | '\u{85}' | '\u{c}' | '\u{2028}' | '\u{2029}' => (line, column) = (line + 1, 1),
+                    _ => column += 1,
+                }
+                after_cr = c == '\r';
+            }
             Some((line, column))
         };
         let (start_line, start_column) = position(offset)?;
@@ -324,6 +336,18 @@ pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_counted_as_kdl_counts_them() {
+        let at = |text: &str, offset: usize| {
+            let r = Region::of(text, offset, 1, None).unwrap();
+            (r.start_line, r.start_column)
+        };
+        assert_eq!(at("a\nb\nxc", 5), (3, 2));
+        assert_eq!(at("a\r\nb\r\nxc", 7), (3, 2));
+        assert_eq!(at("a\rb\rxc", 5), (3, 2));
+        assert_eq!(at("a\u{2028}bx", 5), (2, 2));
+    }
 
     #[test]
     fn suggests_close_names_only() {

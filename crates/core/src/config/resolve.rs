@@ -433,13 +433,13 @@ impl<'a> Resolver<'a> {
             expectations.extend(self.expectation(&ctx, *file, e, words.clone()));
         }
         let everywhere = match shared.guardrails {
-            Some((file, g)) => self.guardrails(&ctx, file, g),
+            Some((file, g)) => self.guardrails(&ctx, file, g, true),
             None => Guardrails::default(),
         };
         let own = self.setting_of(name, parts, "guardrails", |b| b.guardrails.as_ref().map(|g| g.span));
         let guardrails = match own.and_then(|(file, b)| Some((file, b.guardrails.as_ref()?))) {
             Some((file, g)) => {
-                let own = self.guardrails(&ctx, file, g);
+                let own = self.guardrails(&ctx, file, g, false);
                 self.merge_guardrails(everywhere, own, At { file, span: g.span })
             }
             None => everywhere,
@@ -1195,6 +1195,30 @@ impl<'a> Resolver<'a> {
             );
             return None;
         };
+        if let Some(ns) = &e.namespace
+            && !crate::model::rules::valid_namespace(&ns.value)
+        {
+            self.error(
+                Code::InvalidExpectation,
+                At { file, span: ns.span },
+                format!("\"{}\" cannot be a namespace", ns.value),
+                "not a namespace name",
+                "a namespace is 1-63 lower-case letters, digits and `-`, starting and ending with a letter or digit; \
+                 leave namespace= out for a request across all namespaces"
+                    .into(),
+            );
+            return None;
+        }
+        if let Some(name) = e.name.as_ref().filter(|n| n.value.is_empty() || n.value.contains('/')) {
+            self.error(
+                Code::InvalidExpectation,
+                At { file, span: name.span },
+                format!("\"{}\" cannot be an object's name", name.value),
+                "not an object name",
+                "give the object's name, or leave name= out for a request about any object".into(),
+            );
+            return None;
+        }
         let namespace = e.namespace.as_ref().map(|n| n.value.as_str());
         let name = e.name.as_ref().map(|n| n.value.as_str());
         if let Err(err) = Request::parse_kubectl(verb, resource, namespace, name) {
@@ -1217,7 +1241,76 @@ impl<'a> Resolver<'a> {
             );
             return None;
         }
+        self.unusual_request(At { file, span: text.span }, verb, resource, namespace.is_some());
         Some(Words { allowed, verb: verb.to_string(), resource: resource.to_string() })
+    }
+
+    /// A request nobody makes answers "no" to everyone: a `cannot=` with a misspelt verb or
+    /// resource would pass for ever. Warned, not refused: RBAC allows verbs and resources of its
+    /// own (custom resources, `use`, `approve`).
+    fn unusual_request(&mut self, at: At, verb: &str, resource: &str, namespaced: bool) {
+        const VERBS: [&str; 15] = [
+            "get",
+            "list",
+            "watch",
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+            "use",
+            "bind",
+            "escalate",
+            "impersonate",
+            "approve",
+            "sign",
+            "*",
+        ];
+        if !VERBS.contains(&verb) {
+            let help = match did_you_mean(verb, VERBS) {
+                Some(v) => format!("did you mean `{v}`? (a verb no request carries is refused to everyone)"),
+                None => format!("the API server's verbs are {}", VERBS[..8].join(", ")),
+            };
+            self.warning(
+                Code::UnusualRequest,
+                at,
+                format!("`{verb}` is not a verb of the Kubernetes API"),
+                "unusual verb",
+                help,
+            );
+        }
+        if resource.starts_with('/') || resource == "*" {
+            return;
+        }
+        let named = crate::access::request::KubectlResource::parse(resource);
+        if named.builtin.is_some() {
+            return;
+        }
+        let (plural, name) = (named.resource, resource.split('/').next().unwrap_or(resource));
+        let names = crate::access::resources::BUILTINS.iter().map(|b| b.plural);
+        match (named.group, did_you_mean(plural, names)) {
+            (None, suggestion) => {
+                let help = match suggestion {
+                    Some(r) => format!("did you mean `{r}`? A custom resource is named with its group: `widgets.example.com`"),
+                    None => "a custom resource is named with its group: `widgets.example.com`".into(),
+                };
+                self.warning(
+                    Code::UnusualRequest,
+                    at,
+                    format!("`{plural}` is not a resource every cluster serves"),
+                    "unknown resource",
+                    help,
+                );
+            }
+            (Some(_), _) if namespaced => self.warning(
+                Code::UnusualRequest,
+                at,
+                format!("whether `{name}` lives in a namespace is not known to accessctl: it is asked in the namespace given"),
+                "a custom resource",
+                "if it is cluster-scoped (kubectl would ignore -n), remove namespace=".into(),
+            ),
+            (Some(_), _) => {}
+        }
     }
 
     fn expectation(
@@ -1284,11 +1377,21 @@ impl<'a> Resolver<'a> {
         merged
     }
 
-    /// The guardrails in this cluster: their named principals resolved in its account.
-    fn guardrails(&mut self, ctx: &ClusterContext<'_>, file: usize, g: &GuardrailsAst) -> Guardrails {
+    /// The guardrails in this cluster: their named principals resolved in its account. The
+    /// top-level ones (`shared`) had their names checked once: an unknown name is not reported
+    /// again for every cluster.
+    fn guardrails(&mut self, ctx: &ClusterContext<'_>, file: usize, g: &GuardrailsAst, shared: bool) -> Guardrails {
         let mut named = |list: &Option<(SourceSpan, Vec<Text>)>| {
             list.as_ref().map(|(span, names)| Named {
-                principals: names.iter().filter_map(|n| self.principal_ref(ctx, file, n).map(|(arn, _)| arn)).collect(),
+                principals: names
+                    .iter()
+                    .filter(|n| {
+                        !shared || self.principals.contains_key(&n.value) || PrincipalArn::parse(&n.value).is_ok()
+                    })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .filter_map(|n| self.principal_ref(ctx, file, n).map(|(arn, _)| arn))
+                    .collect(),
                 origin: self.origin(file, *span),
             })
         };

@@ -37,7 +37,7 @@ pub fn sarif<'a>(diagnostics: impl IntoIterator<Item = &'a ConfigDiagnostic>, ve
         let location = |r: &super::diagnostic::Region, file: &str| {
             let mut l = json!({
                 "physicalLocation": {
-                    "artifactLocation": { "uri": file },
+                    "artifactLocation": { "uri": uri(file) },
                     "region": {
                         "startLine": r.start_line,
                         "startColumn": r.start_column,
@@ -88,8 +88,28 @@ pub fn sarif<'a>(diagnostics: impl IntoIterator<Item = &'a ConfigDiagnostic>, ve
     })
 }
 
+/// A file's path as a relative URI reference (RFC 3986): every byte but the unreserved ones and
+/// `/` percent-encoded, so `my file#1.kdl` is `my%20file%231.kdl`.
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_are_uri_references() {
+        assert_eq!(super::uri("dir/my file#1%.kdl"), "dir/my%20file%231%25.kdl");
+        assert_eq!(super::uri("ü.kdl"), "%C3%BC.kdl");
+    }
+
     use super::*;
     use crate::config::{SourceFile, load};
 

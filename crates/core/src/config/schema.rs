@@ -333,6 +333,22 @@ fn check_value(
         );
         return;
     }
+    // Values are printed in plans, reviews and logs: a newline or an escape sequence in one could
+    // forge a line of the plan a reviewer reads.
+    if let KdlValue::String(s) = value
+        && let Some(c) = s.chars().find(|c| c.is_control())
+    {
+        out.push(
+            ConfigDiagnostic::error(
+                Code::InvalidValue,
+                file,
+                format!("`{}` of `{}` contains the control character {:?}", spec.name, node.name, c),
+            )
+            .label(entry.span(), "a control character")
+            .help("write it without control characters (newlines, tabs, escape sequences)"),
+        );
+        return;
+    }
     if let KdlValue::String(s) = value
         && !spec.allowed.is_empty()
         && !spec.allowed.iter().any(|a| a == s)
@@ -474,6 +490,15 @@ mod tests {
     fn reports_missing_and_extra_arguments_and_duplicates() {
         let found = codes("cluster { region \"a\" \"b\"; region \"c\" }\nprincipal");
         assert_eq!(found, [Code::MissingValue, Code::TooManyArguments, Code::DuplicateNode, Code::MissingValue]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_wherever_they_are() {
+        let found = check(
+            "principal \"bob\\u{1b}[31m\" \"arn:aws:iam::111122223333:user/bob\"\ncluster \"a\" { region \"x\\ny\" }",
+        );
+        assert_eq!(found.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::InvalidValue, Code::InvalidValue]);
+        assert!(found[0].message.contains("control character '\\u{1b}'"), "{}", found[0].message);
     }
 
     #[test]

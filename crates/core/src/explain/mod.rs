@@ -135,7 +135,7 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
     out.groups = identity.groups.clone();
     out.unresolved = identity.unresolved.clone();
     out.policies = identity.policies.iter().map(|a| (a.policy.clone(), a.scope.clone())).collect();
-    out.node = is_node(&identity);
+    out.node = access::rights::is_node(&identity);
     if let Via::AccessEntry { entry_type, .. } = &identity.via
         && *entry_type != crate::model::EntryType::Standard
     {
@@ -266,12 +266,6 @@ fn answer(outcome: Outcome, request: &Request) -> RequestAnswer {
     RequestAnswer { request: request.clone(), outcome: word, status, allowed_by, message }
 }
 
-/// Whether Kubernetes' Node authorizer decides for this identity too.
-fn is_node(identity: &access::Identity) -> bool {
-    let node_entry = matches!(&identity.via, Via::AccessEntry { entry_type, .. } if *entry_type != crate::model::EntryType::Standard);
-    node_entry || identity.groups.iter().any(|g| g == "system:nodes")
-}
-
 /// What might allow a request no modelled rule allows, said as the reason the answer is unknown.
 fn unmodelled_grant(identity: &access::Identity, decision: &access::Decision) -> Option<String> {
     if let access::Decision::Denied { unmodelled_policies, .. } = decision
@@ -282,7 +276,7 @@ fn unmodelled_grant(identity: &access::Identity, decision: &access::Decision) ->
             unmodelled_policies.join(", ")
         ));
     }
-    if is_node(identity) {
+    if access::rights::is_node(identity) {
         return Some(
             "no RBAC rule or access policy allows it, but this is a node identity: Kubernetes' Node authorizer, which \
              accessctl does not model, decides what a node may do with its own pods, secrets and node"

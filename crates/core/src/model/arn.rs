@@ -130,6 +130,13 @@ impl PrincipalArn {
         self.kind == PrincipalKind::Role && self.path.starts_with("aws-reserved/sso.amazonaws.com")
     }
 
+    /// The IAM Identity Center permission set this ARN stands for while its role in the account
+    /// is not known ([`crate::model::permission_set_placeholder`], with or without its path).
+    pub fn placeholder_of(&self) -> Option<&str> {
+        let set = self.name.strip_prefix("AWSReservedSSO_")?.strip_suffix("_*")?;
+        (self.kind == PrincipalKind::Role).then_some(set)
+    }
+
     /// The username EKS generates for a STANDARD access entry of this principal (reference §3.2).
     pub fn default_standard_username(&self) -> String {
         match self.kind {

@@ -135,6 +135,15 @@ pub fn check_username(username: &str) -> Option<EntryViolation> {
     }
 }
 
+/// Whether `name` can be a namespace: an RFC 1123 label, as Kubernetes validates namespace names.
+pub fn valid_namespace(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
 /// Whether a namespace pattern in an access scope matches a namespace (trailing `*` is a prefix match).
 pub fn namespace_matches(pattern: &str, namespace: &str) -> bool {
     match pattern.strip_suffix('*') {

@@ -76,7 +76,7 @@ fn cluster(out: &mut String, c: &ClusterPlan) {
 /// The plan as a pull request's comment: the counts, what blocks apply, the access tests, the
 /// guards, and the plan itself as the terminal shows it.
 pub fn markdown(plan: &Plan) -> String {
-    use crate::config::markdown::cell;
+    use crate::config::markdown::{cell, code};
     let mut out = String::from("### accessctl plan\n\n");
     let (create, update, delete) = plan.counts();
     if plan.change_count() == 0 {
@@ -90,7 +90,7 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "❌ **apply is blocked**: {} problem(s)\n", problems.len());
         out.push_str("| cluster | problem | fix |\n|---|---|---|\n");
         for (cluster, p) in &problems {
-            let _ = writeln!(out, "| `{}` | {} | {} |", cell(cluster), cell(&p.to_string()), cell(p.help()));
+            let _ = writeln!(out, "| {} | {} | {} |", code(cluster), cell(&p.to_string()), cell(p.help()));
         }
         out.push('\n');
     }
@@ -106,8 +106,8 @@ pub fn markdown(plan: &Plan) -> String {
         for (cluster, e) in expectations {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
-                cell(cluster),
+                "| {} | {} | {} | {} |",
+                code(cluster),
                 cell(&e.expectation),
                 word(&e.now),
                 word(&e.after_apply)
@@ -119,9 +119,9 @@ pub fn markdown(plan: &Plan) -> String {
         for g in &c.guards {
             let _ = writeln!(
                 out,
-                "⚠️ guard `{}` on `{}`: {} (apply needs `--allow {}`)\n",
+                "⚠️ guard `{}` on {}: {} (apply needs `--allow {}`)\n",
                 g.kind.as_str(),
-                cell(&c.cluster),
+                code(&c.cluster),
                 cell(&guard_message(g)),
                 g.kind.as_str()
             );

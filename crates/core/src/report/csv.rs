@@ -25,10 +25,14 @@ pub const HEADER: &[&str] = &[
 
 /// One field, quoted when RFC 4180 requires it.
 pub fn field(text: &str) -> String {
+    // A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@` (or a tab or carriage return
+    // before one) as a formula: usernames and names come from live state and files, so such a
+    // cell is opened as text (OWASP's CSV-injection advice: a leading `'`).
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
     if text.contains([',', '"', '\r', '\n']) || text.starts_with(' ') || text.ends_with(' ') {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text
     }
 }
 
@@ -97,6 +101,14 @@ pub fn render(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::report::tests::sample;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_text() {
+        assert_eq!(field("=HYPERLINK(\"http://x/\",\"a\")"), "\"'=HYPERLINK(\"\"http://x/\"\",\"\"a\"\")\"");
+        assert_eq!(field("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(field("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(field("arn:aws:iam::1:role/x"), "arn:aws:iam::1:role/x");
+    }
 
     #[test]
     fn rfc_4180_quoting() {

@@ -54,6 +54,26 @@ pub struct Change {
     pub after: Option<String>,
 }
 
+impl Change {
+    /// The columns every rendering of a change shows, in order: change, principal, name, cluster,
+    /// before, after.
+    pub const COLUMNS: [&'static str; 6] = ["Change", "Principal", "Name", "Cluster", "Before", "After"];
+
+    pub fn cells(&self) -> [&str; 6] {
+        fn opt(o: &Option<String>) -> &str {
+            o.as_deref().unwrap_or("")
+        }
+        [
+            self.kind.word(),
+            opt(&self.principal),
+            opt(&self.name),
+            opt(&self.cluster),
+            opt(&self.before),
+            opt(&self.after),
+        ]
+    }
+}
+
 /// The changes from `previous` to `current`: clusters first, then principals in ARN order, each
 /// principal's new/removed line before its per-cluster lines.
 pub fn diff(previous: &Report, current: &Report) -> Vec<Change> {

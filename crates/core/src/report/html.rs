@@ -6,7 +6,7 @@
 //! with the ARN, a `td.name`, and one `td.cell[data-cluster][data-levels]` per cluster whose
 //! `.rights` holds the one-line rights; tests read it through the DOM.
 
-use super::{Cell, Report, level_words, summary, way_in};
+use super::{Cell, Change, Report, level_words, summary, way_in};
 
 /// Text made safe anywhere in HTML, attribute values included.
 pub fn escape(text: &str) -> String {
@@ -128,18 +128,14 @@ pub fn render(report: &Report) -> String {
         if changed.changes.is_empty() {
             out.push_str("<p>Nothing changed.</p>\n");
         } else {
-            out.push_str("<table class=\"changes\" id=\"changes-table\">\n<thead><tr><th>Change</th><th>Principal</th><th>Name</th><th>Cluster</th><th>Before</th><th>After</th></tr></thead>\n<tbody>\n");
+            let head: String = Change::COLUMNS.iter().map(|c| format!("<th>{c}</th>")).collect();
+            out.push_str(&format!(
+                "<table class=\"changes\" id=\"changes-table\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+            ));
             for ch in &changed.changes {
-                let opt = |o: &Option<String>| escape(o.as_deref().unwrap_or(""));
-                out.push_str(&format!(
-                    "<tr><td class=\"kind\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    ch.kind.word(),
-                    opt(&ch.principal),
-                    opt(&ch.name),
-                    opt(&ch.cluster),
-                    opt(&ch.before),
-                    opt(&ch.after)
-                ));
+                let [kind, rest @ ..] = ch.cells();
+                let rest: String = rest.iter().map(|c| format!("<td>{}</td>", escape(c))).collect();
+                out.push_str(&format!("<tr><td class=\"kind\">{kind}</td>{rest}</tr>\n"));
             }
             out.push_str("</tbody>\n</table>\n");
         }

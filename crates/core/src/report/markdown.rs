@@ -1,26 +1,8 @@
 //! The review as markdown (GitHub-flavoured tables): the rights table (principal × cluster), the
 //! clusters and what they leave unknown, how each right is granted, and what changed.
 
-use super::{Report, cell_line, summary, way_in};
-
-/// Text in a table cell: `|` escaped, line breaks and other markup characters made inert.
-fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' | '*' | '_' | '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{Change, Report, cell_line, summary, way_in};
+use crate::config::markdown::cell;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::from("# Access review\n\n");
@@ -85,20 +67,14 @@ pub fn render(report: &Report) -> String {
         if changed.changes.is_empty() {
             out.push_str("Nothing changed.\n");
         } else {
-            out.push_str(
-                "| Change | Principal | Name | Cluster | Before | After |\n| --- | --- | --- | --- | --- | --- |\n",
-            );
+            out.push_str(&format!(
+                "| {} |\n|{}\n",
+                Change::COLUMNS.join(" | "),
+                " --- |".repeat(Change::COLUMNS.len())
+            ));
             for ch in &changed.changes {
-                let opt = |o: &Option<String>| cell(o.as_deref().unwrap_or(""));
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} |\n",
-                    ch.kind.word(),
-                    opt(&ch.principal),
-                    opt(&ch.name),
-                    opt(&ch.cluster),
-                    opt(&ch.before),
-                    opt(&ch.after)
-                ));
+                let cells: Vec<String> = ch.cells().iter().map(|c| cell(c)).collect();
+                out.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
         }
     }
