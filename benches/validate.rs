@@ -1,7 +1,9 @@
 //! How long `validate` takes on a large configuration: one cluster with 3,000 access entries (the
 //! EKS quota) of two policy associations each, plus aws-auth mappings. Prints the time of the full
 //! load (parse + schema check + decode + EKS rules) and its ratio to a bare KDL parse of the same
-//! text, measured in the same process. Run with `cargo bench --bench validate`.
+//! text, measured in the same process; then the same cluster with 1,000 access tests (`expect`),
+//! each asked of the access model (`validate`'s offline check), and that check's ratio to the
+//! load. Run with `cargo bench --bench validate`.
 
 use std::time::{Duration, Instant};
 
@@ -68,4 +70,29 @@ fn main() {
     println!("  KDL parse alone (baseline): {:>8.1} ms", parse.as_secs_f64() * 1e3);
     println!("  full validate             : {:>8.1} ms", load.as_secs_f64() * 1e3);
     println!("  ratio validate / parse    : {:>8.2}×", load.as_secs_f64() / parse.as_secs_f64());
+
+    // Access tests: a third can, two thirds cannot, spread over the entries and namespaces.
+    let mut tested = text.trim_end().trim_end_matches('}').to_string();
+    for i in 0..1000 {
+        let (principal, t) = (i * 3, i * 3 % 40);
+        let words =
+            if i % 3 == 0 { "can=\"get pods\"" } else { "cannot=\"create clusterroles.rbac.authorization.k8s.io\"" };
+        tested.push_str(&format!(
+            "    expect \"arn:aws:iam::111122223333:role/team-{t}/dev-{principal}\" {words} namespace=\"team-{t}-a\"\n"
+        ));
+    }
+    tested.push_str("}\n");
+    let files = [SourceFile::new("tested.kdl", tested)];
+    let config = config::load(&files).config.expect("the access tests are valid");
+    let checks = time(5, || {
+        let found = config::checks::check_offline(&config, &files);
+        assert!(found.is_empty(), "every generated expectation holds");
+    });
+    println!("access tests: 1,000 expectations on the same cluster");
+    println!(
+        "  asked of the model        : {:>8.1} ms ({:.0} µs each)",
+        checks.as_secs_f64() * 1e3,
+        checks.as_secs_f64() * 1e3
+    );
+    println!("  ratio tests / validate    : {:>8.2}×", checks.as_secs_f64() / load.as_secs_f64());
 }

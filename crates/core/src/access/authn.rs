@@ -118,13 +118,16 @@ pub fn authenticate(cluster: &ClusterAccess, caller: &Caller, lookups: &dyn Look
             Known::Known(e) => e,
             Known::Unknown(why) => return Authentication::Unknown { reason: why.clone() },
         };
-        if let Some(e) = entries.iter().find(|e| caller.is_principal(&e.principal) && !e.made_for_earlier_principal) {
+        // The caller's principal, parsed once for every entry.
+        let me = caller.principal();
+        let is_me = |p: &PrincipalArn| me.as_ref().is_some_and(|me| me.same_principal(p));
+        if let Some(e) = entries.iter().find(|e| is_me(&e.principal) && !e.made_for_earlier_principal) {
             let via = Via::AccessEntry { principal: e.principal.to_string(), entry_type: e.entry_type };
             return identity(caller, lookups, via, &e.username, &e.groups, e.policies.clone());
         }
         stale_entry = entries
             .iter()
-            .find(|e| caller.is_principal(&e.principal) && e.made_for_earlier_principal)
+            .find(|e| is_me(&e.principal) && e.made_for_earlier_principal)
             .map(|e| e.principal.to_string());
     }
     let mut creator_unknown = false;

@@ -155,7 +155,7 @@ impl Caller {
     /// principal, not by how its ARN is spelled ([`PrincipalArn::identity_key`]). A session is its
     /// role's, whatever the role's path.
     pub fn is_principal(&self, p: &PrincipalArn) -> bool {
-        self.principal().is_some_and(|me| me.identity_key() == p.identity_key())
+        self.principal().is_some_and(|me| me.same_principal(p))
     }
 }
 

@@ -41,7 +41,7 @@ pub fn from_config(cluster: &Cluster) -> ClusterAccess {
     };
     let mut rbac = Rbac::kubernetes_defaults().clone();
     rbac.roles.extend(cluster.roles.iter().map(declared_role));
-    rbac.bindings.extend(cluster.group_bindings.iter().map(|b| group_binding(&b.group, &b.target)));
+    rbac.bindings.extend(cluster.group_bindings.iter().map(|b| group_binding(&cluster.owner, &b.group, &b.target)));
     ClusterAccess {
         name: cluster.name.clone(),
         mode: cluster.authentication_mode.unwrap_or(AuthMode::ConfigMap),
@@ -57,8 +57,24 @@ pub fn declared_role(r: &DeclaredRole) -> Role {
     Role { name: r.name.clone(), namespace: r.namespace.clone(), rules: r.rules.clone(), kept_by: None }
 }
 
-/// The RBAC binding a `group-binding` declares.
-pub fn group_binding(group: &str, target: &BindingTarget) -> Binding {
+/// The name accessctl gives the RBAC binding of a group. Each owner has bindings of its own
+/// (RBAC adds them up), so one owner's prune never deletes another's; the default owner's
+/// names carry no owner, the others' `accessctl.OWNER:` — an owner id has no `:`, so no group
+/// name (which may) makes one owner's name another's.
+pub fn binding_name(owner: &str, group: &str, target: &BindingTarget) -> (String, Option<String>) {
+    let prefix =
+        if owner == crate::ownership::DEFAULT_OWNER { "accessctl".to_string() } else { format!("accessctl.{owner}") };
+    match target {
+        BindingTarget::ClusterRole { name } => (format!("{prefix}:{group}:{name}"), None),
+        BindingTarget::ClusterRoleInNamespace { name, namespace } => {
+            (format!("{prefix}:{group}:clusterrole:{name}"), Some(namespace.clone()))
+        }
+        BindingTarget::Role { name, namespace } => (format!("{prefix}:{group}:role:{name}"), Some(namespace.clone())),
+    }
+}
+
+/// The RBAC binding a `group-binding` of `owner`'s configuration declares, named as apply names it.
+pub fn group_binding(owner: &str, group: &str, target: &BindingTarget) -> Binding {
     let subjects = vec![Subject { kind: "Group".into(), name: group.to_string(), namespace: None }];
     let (role_kind, role_name, namespace) = match target {
         BindingTarget::ClusterRole { name } => (RoleKind::ClusterRole, name.clone(), None),
@@ -67,5 +83,6 @@ pub fn group_binding(group: &str, target: &BindingTarget) -> Binding {
         }
         BindingTarget::Role { name, namespace } => (RoleKind::Role, name.clone(), Some(namespace.clone())),
     };
-    Binding { name: format!("{group} → {role_name}"), namespace, role_kind, role_name, subjects }
+    let (name, _) = binding_name(owner, group, target);
+    Binding { name, namespace, role_kind, role_name, subjects }
 }

@@ -154,6 +154,15 @@ impl PrincipalArn {
         format!("{}:{}:{}:{}", self.partition, self.account, self.kind.as_str(), self.name.to_ascii_lowercase())
     }
 
+    /// Whether `other` is the same IAM principal: the same [`PrincipalArn::identity_key`], compared
+    /// without building it (authentication compares one caller with every access entry).
+    pub fn same_principal(&self, other: &PrincipalArn) -> bool {
+        self.kind == other.kind
+            && self.account == other.account
+            && self.partition == other.partition
+            && self.name.eq_ignore_ascii_case(&other.name)
+    }
+
     /// Lower-cased comparison key, as the authenticator compares aws-auth ARNs (reference §4.2).
     pub fn aws_auth_key(&self) -> String {
         self.without_path().to_string().to_ascii_lowercase()
@@ -190,6 +199,24 @@ pub fn is_account_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_principal_is_the_same_identity_key() {
+        let arns = [
+            "arn:aws:iam::111122223333:role/dev",
+            "arn:aws:iam::111122223333:role/teams/DEV",
+            "arn:aws:iam::111122223333:user/dev",
+            "arn:aws:iam::444455556666:role/dev",
+            "arn:aws-cn:iam::111122223333:role/dev",
+            "arn:aws:iam::111122223333:role/dev2",
+        ];
+        for a in arns {
+            for b in arns {
+                let (a, b) = (PrincipalArn::parse(a).unwrap(), PrincipalArn::parse(b).unwrap());
+                assert_eq!(a.same_principal(&b), a.identity_key() == b.identity_key(), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn parses_users_and_roles_with_paths() {

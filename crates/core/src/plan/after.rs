@@ -57,7 +57,8 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
             let Known::Known(rbac) = &mut state.rbac else { return };
             rbac.bindings.retain(|b| !(b.name == *name && b.namespace == *namespace));
             if let Some(target) = after {
-                let mut binding = group_binding(group, target);
+                // Named as the plan names it, whichever owner's it is.
+                let mut binding = group_binding(crate::ownership::DEFAULT_OWNER, group, target);
                 binding.name = name.clone();
                 rbac.bindings.push(binding);
             }

@@ -11,7 +11,7 @@ use crate::access::{Known, RoleKind};
 use crate::aws_auth::{self, AwsAuthData, Mapping, MappingKind};
 use crate::live::{LiveBinding, LiveCluster, LiveEntry, LiveRole, OWNERSHIP_TAG, binding_key};
 use crate::model::{AccessEntry, AccessScope, AuthMode, BindingTarget, Cluster, PrincipalArn, PrincipalKind};
-use crate::ownership::{self, DEFAULT_OWNER, Owners};
+use crate::ownership::{self, Owners};
 
 /// The desired entry in comparable form: defaults made explicit, lists sorted, tagged with the
 /// owners that claim it once this plan is applied.
@@ -57,20 +57,7 @@ pub fn desired_mappings(cluster: &Cluster) -> Vec<Mapping> {
     roles.chain(users).collect()
 }
 
-/// The name accessctl gives the RBAC binding of a group. Each owner has bindings of its own
-/// (RBAC adds them up), so one owner's prune never deletes another's; the default owner's
-/// names carry no owner, the others' `accessctl.OWNER:` — an owner id has no `:`, so no group
-/// name (which may) makes one owner's name another's.
-pub fn binding_name(owner: &str, group: &str, target: &BindingTarget) -> (String, Option<String>) {
-    let prefix = if owner == DEFAULT_OWNER { "accessctl".to_string() } else { format!("accessctl.{owner}") };
-    match target {
-        BindingTarget::ClusterRole { name } => (format!("{prefix}:{group}:{name}"), None),
-        BindingTarget::ClusterRoleInNamespace { name, namespace } => {
-            (format!("{prefix}:{group}:clusterrole:{name}"), Some(namespace.clone()))
-        }
-        BindingTarget::Role { name, namespace } => (format!("{prefix}:{group}:role:{name}"), Some(namespace.clone())),
-    }
-}
+pub use crate::access::desired::binding_name;
 
 /// A digest of the live state (SHA-256 over its JSON) that a saved plan is bound to: a cluster
 /// that changed since the plan cannot match it by accident, nor by a crafted plan file.
