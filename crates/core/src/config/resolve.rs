@@ -307,6 +307,7 @@ impl<'a> Resolver<'a> {
         let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
         let help = match did_you_mean(name, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
+            None if name.trim().is_empty() => "write a declared principal's name, or an IAM user or role ARN".into(),
             None => format!("declare it with `principal \"{name}\" \"arn:aws:iam::…\"`, or write the ARN here"),
         };
         self.error(Code::UnknownPrincipal, at, format!("no principal is named `{name}`"), "unknown principal", help);
