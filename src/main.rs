@@ -6,14 +6,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // `accessctl plan --output sarif | head` closes the pipe early: end quietly, as Unix tools do,
-    // instead of panicking on the next write (Rust ignores SIGPIPE by default).
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of one signal, before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = accessctl::cli::Cli::parse();
+    // `accessctl plan --output sarif | head` closes the pipe early: end quietly, as Unix tools do,
+    // instead of panicking on the next write (Rust ignores SIGPIPE by default). Not the sandbox:
+    // a server outlives whoever read its first lines, and ignores a reader that went away.
+    #[cfg(all(unix, feature = "sandbox"))]
+    let server = matches!(cli.command, accessctl::cli::Command::Sandbox(_));
+    #[cfg(all(unix, not(feature = "sandbox")))]
+    let server = false;
+    #[cfg(unix)]
+    if !server {
+        // SAFETY: restoring the default disposition of one signal, before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     if cli.no_color {
         accessctl::render::disable_color();
     }

@@ -361,3 +361,83 @@ fn a_plan_that_cannot_be_made_is_still_reported_for_code_scanning() {
         .stdout_has("No cluster found for name: ghost")
         .run();
 }
+
+#[test]
+fn what_apply_would_fail_on_is_refused_by_validate() {
+    for (body, message) in [
+        (
+            r#"    role "r" namespace="Pay_ments" { rule { api-groups ""; resources "pods"; verbs "get"; }; }"#,
+            "\"Pay_ments\" cannot be a namespace",
+        ),
+        (r#"    group-binding "g" cluster-role="view" namespace="Team_A""#, "cannot be a namespace"),
+        (
+            "    access-entry \"arn:aws:iam::111122223333:role/x\" {\n        policy \"AmazonEKSViewPolicy\" {\n            namespaces \"=ns\"\n        }\n    }",
+            "\"=ns\" cannot be a namespace",
+        ),
+        (r#"    expect "dev" can="get pods" namespace="app" name="..""#, "\"..\" cannot be an object's name"),
+        (
+            "    access-entry \"arn:aws:iam::111122223333:role/x\" {\n        groups \"a:b\" \"a\"\n    }\n    group-binding \"a:b\" cluster-role=\"c\"\n    group-binding \"a\" cluster-role=\"b:c\"",
+            "the bindings a:b → ClusterRole c and a → ClusterRole b:c would be one RBAC binding, `accessctl:a:b:c`",
+        ),
+    ] {
+        let run = Accessctl::new().args(&["validate", &temp_file("apply-would-fail", &file(body))]).status(1).run();
+        assert!(unwrapped(&run.stderr).contains(message), "{body}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn requests_nobody_makes_are_warned_of_and_those_people_make_are_not() {
+    let body = r#"    expect "dev" cannot="create /healthz"
+    expect "dev" can="post /healthz"
+    expect "dev" cannot="impersonate users"
+    expect "dev" cannot="get pods/logs" namespace="payments"
+    expect "dev" cannot="delete deployments.v1.apps" namespace="payments""#;
+    let run = Accessctl::new().args(&["validate", &temp_file("unusual", &file(body))]).status(1).run();
+    let stderr = unwrapped(&run.stderr);
+    assert!(stderr.contains("no request for `/healthz` carries `create`"), "{stderr}");
+    assert!(!stderr.contains("carries `post`"), "{stderr}");
+    assert!(!stderr.contains("`users` is not a resource"), "{stderr}");
+    assert!(stderr.contains("`logs` is not a subresource Kubernetes has"), "{stderr}");
+    assert!(stderr.contains("did you mean `log`?"), "{stderr}");
+    // RESOURCE.VERSION.GROUP is the apps deployments dev may delete in payments.
+    assert!(stderr.contains("expect dev cannot delete deployments.v1.apps in namespace payments fails"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_creators_entry_made_by_the_mode_step_is_foretold_then_checked() {
+    // The default world's `demo` leaves CONFIG_MAP: EKS makes an access entry with cluster-admin
+    // rights for the creator, whom it does not name beforehand.
+    let sb = sandbox(accessctl_sandbox::seed::DEFAULT_SEED, Faults::default()).await;
+    let quick_start = "examples/quick-start.kdl";
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", quick_start])
+        .stdout_has(
+            "this plan's step from CONFIG_MAP makes EKS create an access entry with AmazonEKSClusterAdminPolicy",
+        )
+        .run();
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "--auto-approve", "--allow", "one-way-mode", "-f", quick_start])
+        .run();
+    // The quick start names the creator in `cluster-admins`: the next plan has nothing to say.
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["plan", "-f", quick_start])
+        .stdout_has("No changes.")
+        .stdout_lacks("guardrail")
+        .run();
+    // Without it, the entry EKS made breaks the guardrail, and says whose it is.
+    let text = std::fs::read_to_string(quick_start)
+        .unwrap()
+        .replace(" \"arn:aws:iam::111122223333:role/ci-cluster-creator\"", "");
+    let path = temp_file("creator-unnamed", &text);
+    let planned = Accessctl::new().sandbox(&sb).args(&["plan", "-f", &path]).status(1).run();
+    assert!(
+        unwrapped(&planned.stderr).contains(
+            "guardrail `cluster-admins`: arn:aws:iam::111122223333:role/ci-cluster-creator is a cluster admin"
+        ),
+        "{}",
+        planned.stderr
+    );
+}

@@ -84,6 +84,18 @@ fn resource_names_are_resolved_as_kubectl_resolves_them() {
             .stdout_has("prod: yes — in by its access entry, allowed by access policy AmazonEKSEditPolicy")
             .run();
     }
+    // Why it is refused is said of the request asked: inside the policy's namespaces its rules
+    // say no (the API server's words); outside them, the scope does.
+    can_i(&["escalate", "roles", "-n", "payments", "--as", DEV, "--cluster", "prod"])
+        .status(3)
+        .stdout_lacks("cluster-wide requests")
+        .run();
+    can_i(&["get", "secrets", "-n", "other", "--as", DEV, "--cluster", "prod"])
+        .status(3)
+        .stdout_has("its access policies are scoped to namespaces payments: requests in namespace other are Forbidden")
+        .run();
+    // The name the files give it.
+    can_i(&["create", "deploy", "-n", "payments", "--as", "dev", "--cluster", "prod"]).stdout_has("prod: yes").run();
     // Nodes are cluster-scoped: kubectl sends no namespace, and a namespace-scoped policy does
     // not reach them, whatever -n says.
     can_i(&["get", "nodes", "-n", "payments", "--as", DEV, "--cluster", "prod"])

@@ -27,7 +27,8 @@ pub const UNKNOWN: u8 = 5;
 pub struct Args {
     #[command(flatten)]
     pub question: Question,
-    /// The IAM principal asking: a user or role ARN, an STS assumed-role ARN, or `me`
+    /// The IAM principal asking: a user or role ARN, an STS assumed-role ARN, a name the files
+    /// give one (`principal "dev" "arn:…"`), or `me`
     #[arg(long = "as", value_name = "PRINCIPAL")]
     pub principal: String,
 }
@@ -180,12 +181,17 @@ fn yes_no(outcome: &str) -> &'static str {
 
 pub fn exec(args: Args) -> miette::Result<ExitCode> {
     let request = args.question.request()?;
-    if args.question.offline {
-        offline_caller(&args.principal)?;
-    }
-    let Some((_, states)) = cluster_states(args.question.target, args.question.offline)? else {
+    let Some((config, states)) = cluster_states(args.question.target, args.question.offline)? else {
         return Ok(ExitCode::from(super::exit::ERROR));
     };
+    // A name the files give a principal stands for its ARN, as in `expect`.
+    let principal = match config.principal_names.iter().find(|(_, name)| **name == args.principal) {
+        Some((arn, _)) => arn.clone(),
+        None => args.principal.clone(),
+    };
+    if args.question.offline {
+        offline_caller(&principal)?;
+    }
     let mut answers = vec![];
     for state in &states {
         let now = match &state.read {
@@ -195,9 +201,9 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
                 continue;
             }
         };
-        let principal = match (&state.caller_arn, args.principal.as_str()) {
+        let principal = match (&state.caller_arn, principal.as_str()) {
             (Some(me), "me") => me.clone(),
-            _ => args.principal.clone(),
+            _ => principal.clone(),
         };
         let caller = offline_caller(&principal)?;
         let now = if args.principal == "me" { with_caller_as_creator(now.clone(), &caller) } else { now.clone() };

@@ -164,6 +164,12 @@ impl Request {
         if target.starts_with('/') {
             return Ok(Request::NonResource { verb: verb.to_string(), path: target.to_string() });
         }
+        // NAME[.VERSION][.GROUP][/SUBRESOURCE], each part a DNS-style word (or `*`).
+        let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*');
+        let (name_and_group, subresource) = target.split_once('/').unwrap_or((target, "x"));
+        if !name_and_group.split('.').all(word) || !word(subresource) {
+            return Err(RequestError::Resource(target.to_string()));
+        }
         let named = KubectlResource::parse(target);
         // As kubectl: `deploy` is deployments.apps, and a cluster-scoped resource ignores -n.
         let (resource, group, namespace) = match named.builtin {
@@ -293,6 +299,13 @@ mod tests {
         );
         assert_eq!(Request::parse_kubectl("GET", "pods", None, None), Err(RequestError::Verb("GET".into())));
         assert_eq!(Request::parse_kubectl("get", "Pods", None, None), Err(RequestError::Resource("Pods".into())));
+        for malformed in ["pods/", "pods//log", ".apps", "deployments..apps", "pods|x", "pods/log/x", "a_b"] {
+            assert_eq!(
+                Request::parse_kubectl("get", malformed, None, None),
+                Err(RequestError::Resource(malformed.into())),
+                "{malformed}"
+            );
+        }
     }
 
     /// Rows from k8s.io/apiserver/pkg/endpoints/request/requestinfo_test.go (TestGetAPIRequestInfo).

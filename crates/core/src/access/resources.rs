@@ -93,6 +93,31 @@ pub const BUILTINS: &[Builtin] = &[
     r("csistoragecapacities", "csistoragecapacity", &[], "storage.k8s.io", true),
     r("storageclasses", "storageclass", &["sc"], "storage.k8s.io", false),
     r("volumeattachments", "volumeattachment", &[], "storage.k8s.io", false),
+    // Not served, but asked of the authorizer: impersonation's (`impersonate users`), and the
+    // signers a CertificateSigningRequest is approved or signed for.
+    r("users", "user", &[], "", false),
+    r("groups", "group", &[], "", false),
+    r("uids", "uid", &[], "", false),
+    r("userextras", "userextra", &[], "authentication.k8s.io", false),
+    r("signers", "signer", &[], "certificates.k8s.io", false),
+];
+
+/// The subresources built-in resources have (`pods/log`, `deployments/scale`, …).
+pub const SUBRESOURCES: &[&str] = &[
+    "approval",
+    "attach",
+    "binding",
+    "ephemeralcontainers",
+    "eviction",
+    "exec",
+    "finalize",
+    "log",
+    "portforward",
+    "proxy",
+    "resize",
+    "scale",
+    "status",
+    "token",
 ];
 
 /// The built-in resource `name` means in `group` (`None`: no group was written, and kubectl

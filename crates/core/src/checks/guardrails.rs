@@ -11,7 +11,7 @@ use crate::access::{
     policies,
 };
 use crate::explain;
-use crate::model::{AccessScope, EntryType, Guardrails, Origin, PrincipalArn};
+use crate::model::{AccessScope, EntryType, Guardrails, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -74,7 +74,7 @@ pub fn check(state: &ClusterAccess, account: Option<&str>, rules: &Guardrails) -
     }
     if let Some(named) = &rules.cluster_admins {
         for (principal, why) in cluster_admins(state) {
-            if PrincipalArn::parse(&principal).is_ok_and(|p| named.names(&p)) {
+            if named.names_arn(&principal) {
                 continue;
             }
             let (message, unknown) = match why {
@@ -173,44 +173,67 @@ pub fn cluster_admins(state: &ClusterAccess) -> Vec<(String, Result<String, Stri
     out
 }
 
-/// A request asked of the model: verb, API group, resource (cluster-wide).
-type Probe = (&'static str, &'static str, &'static str);
+/// A request asked of the model, cluster-wide: verb, API group, resource, and the object's name
+/// (a rule restricted to that object by `resourceNames` allows it too).
+type Probe = (&'static str, &'static str, &'static str, Option<&'static str>);
 
-/// What lets an identity that is not a cluster admin make itself one: each a set of requests
-/// that together do it, and what that means.
-const ESCALATIONS: &[(&[Probe], &str)] = &[
-    (&[("*", "*", "*")], "may do everything to every resource (all but the non-resource URLs)"),
-    (&[("impersonate", "", "groups")], "may impersonate any group, system:masters included"),
-    (&[("impersonate", "", "users")], "may impersonate any user"),
+const RBAC: &str = "rbac.authorization.k8s.io";
+
+/// What lets an identity that is not a cluster admin make itself one: requirements that together
+/// do it (each met by any one of its requests), and what that means. RBAC's own escalation check
+/// asks `bind` on the role for a binding to it, and `escalate` to write permissions one does not
+/// hold (k8s.io/kubernetes/pkg/registry/rbac: `BindingAuthorized`, `EscalationAllowed`).
+const ESCALATIONS: &[(&[&[Probe]], &str)] = &[
+    (&[&[("*", "*", "*", None)]], "may do everything to every resource (all but the non-resource URLs)"),
+    (&[&[("impersonate", "", "groups", Some("system:masters"))]], "may impersonate the group system:masters"),
+    (&[&[("impersonate", "", "users", None)]], "may impersonate any user"),
     (
         &[
-            ("create", "rbac.authorization.k8s.io", "clusterrolebindings"),
-            ("bind", "rbac.authorization.k8s.io", "clusterroles"),
+            &[
+                ("create", RBAC, "clusterrolebindings", None),
+                ("update", RBAC, "clusterrolebindings", None),
+                ("patch", RBAC, "clusterrolebindings", None),
+            ],
+            &[("bind", RBAC, "clusterroles", Some("cluster-admin"))],
         ],
-        "may bind itself to any ClusterRole, cluster-admin included",
+        "may bind itself to the ClusterRole cluster-admin",
     ),
     (
         &[
-            ("escalate", "rbac.authorization.k8s.io", "clusterroles"),
-            ("update", "rbac.authorization.k8s.io", "clusterroles"),
+            &[("escalate", RBAC, "clusterroles", None)],
+            &[("update", RBAC, "clusterroles", None), ("patch", RBAC, "clusterroles", None)],
         ],
         "may write any permission into the ClusterRoles it holds",
     ),
 ];
 
 fn escalation(state: &ClusterAccess, identity: &crate::access::Identity) -> Option<Result<String, String>> {
-    for (requests, means) in ESCALATIONS {
-        let mut all = true;
-        for (verb, group, resource) in *requests {
-            match authorize(state, identity, &Request::resource(verb, group, resource, None)) {
-                Decision::Allowed { .. } => {}
-                Decision::Unknown { reason } => return Some(Err(reason)),
-                Decision::Denied { .. } => all = false,
+    let allowed = |(verb, group, resource, name): &Probe| {
+        let request = Request::resource(verb, group, resource, None);
+        let request = match name {
+            Some(name) => request.named(name),
+            None => request,
+        };
+        match authorize(state, identity, &request) {
+            Decision::Allowed { .. } => Ok(true),
+            Decision::Unknown { reason } => Err(reason),
+            Decision::Denied { .. } => Ok(false),
+        }
+    };
+    'escalations: for (requirements, means) in ESCALATIONS {
+        for any_of in *requirements {
+            let mut met = false;
+            for probe in *any_of {
+                match allowed(probe) {
+                    Ok(yes) => met |= yes,
+                    Err(why) => return Some(Err(why)),
+                }
+            }
+            if !met {
+                continue 'escalations;
             }
         }
-        if all {
-            return Some(Ok(format!("is not a cluster admin, but {means}")));
-        }
+        return Some(Ok(format!("is not a cluster admin, but {means}")));
     }
     None
 }
@@ -342,6 +365,12 @@ mod tests {
             group-binding "almost" cluster-role="almost"
             access-entry "arn:aws:iam::111122223333:role/almost" { groups "almost"; }
             cluster-role "impersonator" { rule { api-groups ""; resources "groups" "users"; verbs "impersonate"; }; }
+            cluster-role "binder" {
+                rule { api-groups "rbac.authorization.k8s.io"; resources "clusterrolebindings"; verbs "patch"; }
+                rule { api-groups "rbac.authorization.k8s.io"; resources "clusterroles"; verbs "bind"; resource-names "cluster-admin"; }
+            }
+            group-binding "binders" cluster-role="binder"
+            access-entry "arn:aws:iam::111122223333:role/binder" { groups "binders"; }
             group-binding "impersonators" cluster-role="impersonator"
             access-entry "arn:aws:iam::111122223333:role/sudo" { groups "impersonators"; }
         "#;
@@ -350,8 +379,10 @@ mod tests {
             found,
             [
                 (Guardrail::NoSystemMasters, arn("arn:aws:iam::111122223333:role/old-admin"), false),
-                // One that may make itself one: all resources (not the URLs).
+                // Those that may make themselves one: all resources (not the URLs); binding
+                // cluster-admin by name to a binding it may patch.
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/almost"), false),
+                (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/binder"), false),
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/ops"), false),
                 // Through RBAC: a binding of its group to cluster-admin.
                 (Guardrail::ClusterAdmins, arn("arn:aws:iam::111122223333:role/platform"), false),

@@ -231,14 +231,16 @@ pub struct Region {
 
 impl Region {
     fn of(text: &str, offset: usize, len: usize, label: Option<&str>) -> Option<Region> {
-        // KDL's newlines: CRLF (one), CR, LF, NEL, FF, LS and PS.
+        // KDL's newlines: CRLF (one), CR, LF, VT, FF, NEL, LS and PS.
         let position = |at: usize| -> Option<(usize, usize)> {
             let before = text.get(..at)?;
             let (mut line, mut column, mut after_cr) = (1, 1, false);
             for c in before.chars() {
                 match c {
                     '\n' if after_cr => {}
-                    '\n' | '\r' | '\u{85}' | '\u{c}' | '\u{2028}' | '\u{2029}' => (line, column) = (line + 1, 1),
+                    '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                        (line, column) = (line + 1, 1)
+                    }
                     _ => column += 1,
                 }
                 after_cr = c == '\r';

@@ -303,6 +303,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn invalid_namespace(&mut self, at: At, namespace: &str) {
+        self.error(
+            Code::InvalidValue,
+            at,
+            format!("\"{namespace}\" cannot be a namespace"),
+            "not a namespace name",
+            "a namespace is 1-63 lower-case letters, digits and `-`, starting and ending with a letter or digit (an \
+             access policy's scope may end in `*`)"
+                .into(),
+        );
+    }
+
     fn unknown_principal(&mut self, at: At, name: &str) {
         let names: Vec<&str> = self.principals.keys().map(String::as_str).collect();
         let help = match did_you_mean(name, names.iter().copied()) {
@@ -418,7 +430,7 @@ impl<'a> Resolver<'a> {
         }
         let access_entries = self.entries(&ctx, parts);
         let aws_auth = self.aws_auth(&ctx, parts);
-        let group_bindings = self.bindings(parts, &access_entries, &aws_auth);
+        let group_bindings = self.bindings(parts, &access_entries, &aws_auth, &owner);
         let roles = self.roles(parts);
         let mut expectations = vec![];
         for (file, block) in parts {
@@ -735,6 +747,10 @@ impl<'a> Resolver<'a> {
             );
             return None;
         }
+        if let Some(bad) = p.namespaces.iter().find(|n| !crate::model::rules::valid_namespace_pattern(&n.value)) {
+            self.invalid_namespace(At { file, span: bad.span }, &bad.value);
+            return None;
+        }
         let mut namespaces: Vec<String> = p.namespaces.iter().map(|n| n.value.clone()).collect();
         namespaces.sort();
         namespaces.dedup();
@@ -945,6 +961,10 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
                 let namespace = match (&r.namespace, r.cluster_wide) {
+                    (Some(ns), false) if !crate::model::rules::valid_namespace(&ns.value) => {
+                        self.invalid_namespace(At { file: *file, span: ns.span }, &ns.value);
+                        continue;
+                    }
                     (Some(ns), false) => Some(ns.value.clone()),
                     (None, false) => {
                         self.error(
@@ -1054,7 +1074,11 @@ impl<'a> Resolver<'a> {
         parts: &[(usize, &ClusterBlock)],
         entries: &[AccessEntry],
         auth: &AwsAuth,
+        owner: &str,
     ) -> Vec<GroupBinding> {
+        // The RBAC object each binding becomes: `:` is allowed in group and role names, so two
+        // bindings could make one name, and the second would silently replace the first.
+        let mut names: HashMap<(String, Option<String>), (At, String)> = HashMap::new();
         let used: BTreeSet<&str> = entries
             .iter()
             .flat_map(|e| e.groups.iter())
@@ -1106,6 +1130,29 @@ impl<'a> Resolver<'a> {
                         continue;
                     }
                 };
+                if let Some(ns) = b.namespace.as_ref().filter(|ns| !crate::model::rules::valid_namespace(&ns.value)) {
+                    self.invalid_namespace(At { file: *file, span: ns.span }, &ns.value);
+                    continue;
+                }
+                let what = format!("{} → {}", group.value, describe_target(&target));
+                let object = crate::access::desired::binding_name(owner, &group.value, &target);
+                match names.get(&object) {
+                    Some((first, other)) if *other != what => {
+                        let (first, other) = (*first, other.clone());
+                        self.twice(
+                            Code::InvalidBinding,
+                            at,
+                            first,
+                            format!("the bindings {other} and {what} would be one RBAC binding, `{}`", object.0),
+                            "rename a group or a role: a `:` in their names makes the two names one".into(),
+                        );
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => {
+                        names.insert(object, (at, what));
+                    }
+                }
                 if !used.contains(group.value.as_str()) {
                     self.warning(
                         Code::UnusedGroupBinding,
@@ -1199,18 +1246,12 @@ impl<'a> Resolver<'a> {
         if let Some(ns) = &e.namespace
             && !crate::model::rules::valid_namespace(&ns.value)
         {
-            self.error(
-                Code::InvalidExpectation,
-                At { file, span: ns.span },
-                format!("\"{}\" cannot be a namespace", ns.value),
-                "not a namespace name",
-                "a namespace is 1-63 lower-case letters, digits and `-`, starting and ending with a letter or digit; \
-                 leave namespace= out for a request across all namespaces"
-                    .into(),
-            );
+            self.invalid_namespace(At { file, span: ns.span }, &ns.value);
             return None;
         }
-        if let Some(name) = e.name.as_ref().filter(|n| n.value.is_empty() || n.value.contains('/')) {
+        // The API server refuses these as object names (they are path segments).
+        let bad_name = |n: &str| n.is_empty() || n == "." || n == ".." || n.contains(['/', '%']);
+        if let Some(name) = e.name.as_ref().filter(|n| bad_name(&n.value)) {
             self.error(
                 Code::InvalidExpectation,
                 At { file, span: name.span },
@@ -1267,6 +1308,16 @@ impl<'a> Resolver<'a> {
             "sign",
             "*",
         ];
+        // A URL's verb is the HTTP method's.
+        const URL_VERBS: [&str; 8] = ["get", "post", "put", "patch", "delete", "head", "options", "*"];
+        if resource.starts_with('/') {
+            if !URL_VERBS.contains(&verb) {
+                let help = format!("a request for a URL carries its HTTP method: {}", URL_VERBS[..7].join(", "));
+                let message = format!("no request for `{resource}` carries `{verb}`");
+                self.warning(Code::UnusualRequest, at, message, "unusual verb", help);
+            }
+            return;
+        }
         if !VERBS.contains(&verb) {
             let help = match did_you_mean(verb, VERBS) {
                 Some(v) => format!("did you mean `{v}`? (a verb no request carries is refused to everyone)"),
@@ -1280,10 +1331,21 @@ impl<'a> Resolver<'a> {
                 help,
             );
         }
-        if resource.starts_with('/') || resource == "*" {
+        if resource == "*" {
             return;
         }
         let named = crate::access::request::KubectlResource::parse(resource);
+        if let Some(sub) = named.subresource
+            && named.builtin.is_some()
+            && !crate::access::resources::SUBRESOURCES.contains(&sub)
+        {
+            let help = match did_you_mean(sub, crate::access::resources::SUBRESOURCES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("built-in subresources: {}", crate::access::resources::SUBRESOURCES.join(", ")),
+            };
+            let message = format!("`{sub}` is not a subresource Kubernetes has");
+            self.warning(Code::UnusualRequest, at, message, "unknown subresource", help);
+        }
         if named.builtin.is_some() {
             return;
         }
@@ -1413,6 +1475,15 @@ struct ClusterContext<'c> {
     account: Option<String>,
     mode: Option<AuthMode>,
     mode_at: Option<At>,
+}
+
+/// A binding's target as the files say it.
+fn describe_target(target: &BindingTarget) -> String {
+    match target {
+        BindingTarget::ClusterRole { name } => format!("ClusterRole {name}"),
+        BindingTarget::ClusterRoleInNamespace { name, namespace } => format!("ClusterRole {name} in {namespace}"),
+        BindingTarget::Role { name, namespace } => format!("Role {name} in {namespace}"),
+    }
 }
 
 /// IAM Identity Center's rule for a permission set's name.

@@ -336,16 +336,19 @@ fn check_value(
     // Values are printed in plans, reviews and logs: a newline or an escape sequence in one could
     // forge a line of the plan a reviewer reads.
     if let KdlValue::String(s) = value
-        && let Some(c) = s.chars().find(|c| c.is_control())
+        && let Some(c) = s.chars().find(|c| unseen(*c))
     {
         out.push(
             ConfigDiagnostic::error(
                 Code::InvalidValue,
                 file,
-                format!("`{}` of `{}` contains the control character {:?}", spec.name, node.name, c),
+                format!(
+                    "`{}` of `{}` contains the character {:?}, which a reader does not see",
+                    spec.name, node.name, c
+                ),
             )
-            .label(entry.span(), "a control character")
-            .help("write it without control characters (newlines, tabs, escape sequences)"),
+            .label(entry.span(), "an unseen character")
+            .help("write it without control characters (newlines, tabs, escapes) or invisible and bidirectional ones"),
         );
         return;
     }
@@ -368,6 +371,15 @@ fn check_value(
             .help(help),
         );
     }
+}
+
+/// A character a reader of a plan or a review does not see as itself: control characters, and
+/// the invisible and bidirectional formatting ones (`g1\u{200b}` looks like `g1`; U+202E turns
+/// text around).
+fn unseen(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}')
+        || matches!(c, '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 fn describe(value: &KdlValue) -> &'static str {
@@ -498,7 +510,11 @@ mod tests {
             "principal \"bob\\u{1b}[31m\" \"arn:aws:iam::111122223333:user/bob\"\ncluster \"a\" { region \"x\\ny\" }",
         );
         assert_eq!(found.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::InvalidValue, Code::InvalidValue]);
-        assert!(found[0].message.contains("control character '\\u{1b}'"), "{}", found[0].message);
+        assert!(found[0].message.contains("character '\\u{1b}'"), "{}", found[0].message);
+        for unseen in ["g1\\u{200b}", "\\u{202e}gnp", "\\u{feff}x"] {
+            let found = check(&format!("cluster \"a\" {{ region \"{unseen}\" }}"));
+            assert_eq!(found.len(), 1, "{unseen}");
+        }
     }
 
     #[test]

@@ -230,16 +230,25 @@ pub fn explain(cluster: &ClusterAccess, caller: &Caller, request: Option<&Reques
             })
             .collect();
         let namespaces: Vec<String> = namespaces.into_iter().collect();
-        out.findings.push(Finding {
-            cause: format!(
-                "its access policies are scoped to namespaces {}: cluster-wide requests (kubectl get pods -A, get \
-                 nodes, get namespaces) are Forbidden",
-                namespaces.join(", ")
-            ),
-            fix:
-                "use `-n <namespace>` within those namespaces, or associate a policy without namespaces (cluster scope)"
+        // Said of the request asked, when one is: a request inside those namespaces is refused
+        // for another reason (the policy's rules), which the API server's message names.
+        let scoped = match request.map(Request::namespace) {
+            None | Some(None) => {
+                Some("cluster-wide requests (kubectl get pods -A, get nodes, get namespaces) are Forbidden".to_string())
+            }
+            Some(Some(ns)) if !namespaces.iter().any(|p| crate::model::rules::namespace_matches(p, ns)) => {
+                Some(format!("requests in namespace {ns} are Forbidden"))
+            }
+            Some(Some(_)) => None,
+        };
+        if let Some(refused) = scoped {
+            out.findings.push(Finding {
+                cause: format!("its access policies are scoped to namespaces {}: {refused}", namespaces.join(", ")),
+                fix: "use `-n <namespace>` within those namespaces, or associate a policy without namespaces \
+                      (cluster scope)"
                     .into(),
-        });
+            });
+        }
     }
     out
 }

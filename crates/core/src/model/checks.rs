@@ -77,6 +77,15 @@ impl Named {
     /// Whether `arn` is one of them (the same IAM principal, however its path and case are
     /// written).
     pub fn names(&self, arn: &PrincipalArn) -> bool {
-        self.principals.iter().any(|p| p.identity_key() == arn.identity_key())
+        self.principals.iter().any(|p| p.same_principal(arn))
+    }
+
+    /// As [`Named::names`], for an ARN as the state holds it: also a permission set's placeholder,
+    /// which no role's ARN parses as.
+    pub fn names_arn(&self, arn: &str) -> bool {
+        match PrincipalArn::parse(arn) {
+            Ok(p) => self.names(&p),
+            Err(_) => self.principals.iter().any(|p| p.to_string() == arn),
+        }
     }
 }

@@ -144,6 +144,19 @@ pub fn valid_namespace(name: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
+/// Whether `pattern` can scope an access policy: a namespace, or the start of one and a `*`.
+pub fn valid_namespace_pattern(pattern: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => {
+            prefix.len() < 63
+                && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !prefix.starts_with('-')
+        }
+        None => valid_namespace(pattern),
+    }
+}
+
 /// Whether a namespace pattern in an access scope matches a namespace (trailing `*` is a prefix match).
 pub fn namespace_matches(pattern: &str, namespace: &str) -> bool {
     match pattern.strip_suffix('*') {

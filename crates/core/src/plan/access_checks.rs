@@ -6,7 +6,7 @@ use super::after::state_after_plan;
 use super::{ClusterPlan, ExpectationResult, Problem};
 use crate::checks::{check_expectation, check_guardrails};
 use crate::live::{LiveCluster, from_live};
-use crate::model::Cluster;
+use crate::model::{AuthMode, Cluster};
 
 pub fn check(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
     if desired.expectations.is_empty() && desired.guardrails.is_empty() {
@@ -32,11 +32,12 @@ pub fn check(desired: &Cluster, live: &LiveCluster, plan: &mut ClusterPlan) {
         }
         plan.expectations.push(result);
     }
-    if desired.guardrails.cluster_admins.is_some()
-        && after.mode.uses_aws_auth()
-        && matches!(after.creator, crate::access::Known::Unknown(_))
-    {
-        plan.notes.push(super::Note::CreatorNotChecked);
+    // The creator EKS does not name: hidden in CONFIG_MAP, an entry EKS makes on leaving it.
+    if desired.guardrails.cluster_admins.is_some() && matches!(after.creator, crate::access::Known::Unknown(_)) {
+        let entry_made = now.mode == AuthMode::ConfigMap && after.mode != AuthMode::ConfigMap;
+        if entry_made || after.mode == AuthMode::ConfigMap {
+            plan.notes.push(super::Note::CreatorNotChecked { entry_made });
+        }
     }
     let account = live.account.as_deref().or(desired.account.as_deref());
     for v in check_guardrails(&after, account, &desired.guardrails) {

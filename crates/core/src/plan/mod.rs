@@ -537,9 +537,10 @@ pub enum Note {
     PermissionSetResolved { set: String, account: String, role: String },
     /// IAM of the cluster's account could not be read: whether the principals exist is unchecked.
     PrincipalsNotChecked { why: String },
-    /// `cluster-admins` cannot check the cluster's creator, an administrator EKS does not name
-    /// while the mode reads aws-auth.
-    CreatorNotChecked,
+    /// `cluster-admins` cannot check the cluster's creator, an administrator EKS does not name:
+    /// through `system:masters` while the mode is CONFIG_MAP, and through the access entry EKS
+    /// makes for it when the mode leaves CONFIG_MAP (`entry_made`: this plan's step does).
+    CreatorNotChecked { entry_made: bool },
     /// Principals of other accounts, whose IAM this run does not read.
     OtherAccountsNotChecked { count: usize, account: String },
 }
@@ -585,9 +586,15 @@ impl std::fmt::Display for Note {
             Note::PrincipalsNotChecked { why } => {
                 write!(f, "whether the declared principals exist was not checked: {why}")
             }
-            Note::CreatorNotChecked => f.write_str(
-                "guardrail `cluster-admins` cannot check the cluster's creator: EKS does not name it, and it is an \
-                 administrator while the mode reads aws-auth (authentication mode API ends that)",
+            Note::CreatorNotChecked { entry_made: false } => f.write_str(
+                "guardrail `cluster-admins` cannot check the cluster's creator: EKS does not name it, and it holds \
+                 system:masters while the mode is CONFIG_MAP",
+            ),
+            Note::CreatorNotChecked { entry_made: true } => f.write_str(
+                "this plan's step from CONFIG_MAP makes EKS create an access entry with AmazonEKSClusterAdminPolicy \
+                 for the cluster's creator (bootstrapClusterCreatorAdminPermissions, on by default), whom EKS does not \
+                 name: guardrail `cluster-admins` cannot check it before it exists, and the next plan refuses it \
+                 unless the creator is named there or the entry is removed",
             ),
             Note::OtherAccountsNotChecked { count, account } => write!(
                 f,
