@@ -73,6 +73,14 @@ pub fn check(state: &ClusterAccess, account: Option<&str>, rules: &Guardrails) -
         no_system_masters(state, origin, &mut out);
     }
     if let Some(named) = &rules.cluster_admins {
+        // Whom an unreadable part names is not asked about: the check says it is incomplete.
+        let rule = Guardrail::ClusterAdmins;
+        if let (Known::Unknown(why), true) = (&state.entries, state.mode.uses_access_entries()) {
+            out.push(unreadable(rule, "the access entries", why, &named.origin));
+        }
+        if let (Known::Unknown(why), true) = (&state.aws_auth, state.mode.uses_aws_auth()) {
+            out.push(unreadable(rule, "aws-auth", why, &named.origin));
+        }
         for (principal, why) in cluster_admins(state) {
             if named.names_arn(&principal) {
                 continue;
@@ -393,6 +401,18 @@ mod tests {
                 (Guardrail::NoWildcardWriteNamespaces, arn("arn:aws:iam::111122223333:role/dev"), false),
             ]
         );
+    }
+
+    #[test]
+    fn an_unreadable_part_makes_cluster_admins_incomplete_and_says_so() {
+        let loaded = load(&[SourceFile::new("t.kdl", with(""))]);
+        let c = &loaded.config.unwrap().clusters[0];
+        let mut state = from_config(c);
+        state.entries = Known::Unknown("403 Forbidden".into());
+        let found = check(&state, c.account.as_deref(), &c.guardrails);
+        let about: Vec<_> = found.iter().filter(|v| v.rule == Guardrail::ClusterAdmins).collect();
+        assert_eq!(about.len(), 1, "{found:?}");
+        assert!(about[0].unknown && about[0].message.contains("the access entries cannot be read"), "{about:?}");
     }
 
     #[test]
