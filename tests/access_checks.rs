@@ -441,3 +441,48 @@ async fn the_creators_entry_made_by_the_mode_step_is_foretold_then_checked() {
         planned.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_can_foretells_whom_apply_lets_in_and_after_apply_they_are_in() {
+    // The default world, with keys for bob.
+    let seed = format!(
+        "users:\n  - {{arn: \"arn:aws:iam::111122223333:user/bob\", accessKeyId: AKIABOB, secretAccessKey: bob-secret}}\n{}",
+        accessctl_sandbox::seed::DEFAULT_SEED
+    );
+    let sb = sandbox(&seed, Faults::default()).await;
+    let who = |sb: &Sandbox| {
+        let run = Accessctl::new()
+            .sandbox(sb)
+            .args(&["who-can", "list", "pods", "-n", "default", "--output", "json", "-f", "examples/quick-start.kdl"])
+            .run();
+        let answers: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        answers[0].clone()
+    };
+    let arns = |answer: &serde_json::Value| -> Vec<String> {
+        answer["principals"].as_array().unwrap().iter().map(|p| p["arn"].as_str().unwrap().to_string()).collect()
+    };
+    let before = who(&sb);
+    assert!(!arns(&before).iter().any(|a| a.ends_with("user/bob")), "{before:#}");
+    assert_eq!(
+        before["after_apply"]["gains"],
+        serde_json::json!([
+            "arn:aws:iam::111122223333:role/platform-admin (platform-admin)",
+            "arn:aws:iam::111122223333:user/bob"
+        ])
+    );
+    let (endpoint, ca) = endpoint_of(&sb, "demo").await;
+    let bob = Credentials::new("AKIABOB", "bob-secret", None, None, "test");
+    let list = "/api/v1/namespaces/default/pods";
+    assert_eq!(call_cluster("demo", &endpoint, &ca, bob.clone(), "GET", list).await, 403, "not yet");
+    Accessctl::new()
+        .sandbox(&sb)
+        .args(&["apply", "--auto-approve", "--allow", "one-way-mode", "-f", "examples/quick-start.kdl"])
+        .run();
+    let after = who(&sb);
+    let now = arns(&after);
+    assert!(now.contains(&"arn:aws:iam::111122223333:user/bob".to_string()), "{after:#}");
+    assert!(now.contains(&"arn:aws:iam::111122223333:role/platform-admin".to_string()), "{after:#}");
+    assert!(after.get("after_apply").is_none(), "nothing left to change: {after:#}");
+    // What who-can now lists is what the cluster enforces: bob's own request.
+    assert_eq!(call_cluster("demo", &endpoint, &ca, bob, "GET", list).await, 200);
+}

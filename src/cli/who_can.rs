@@ -3,6 +3,7 @@
 //! aws-auth mappings, one stand-in per `mapAccounts` account — is asked the access model's own
 //! question (`explain`): no second evaluator, so `who-can` and `can-i` cannot disagree.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use miette::IntoDiagnostic;
@@ -10,9 +11,9 @@ use serde::Serialize;
 
 use super::can_i::{Question, ask, cluster_states, offline_caller, way_in};
 use super::plan::Output;
-use crate::access::Known;
+use crate::access::{ClusterAccess, Known, Request};
 use crate::explain::Source;
-use crate::model::AuthMode;
+use crate::model::{AuthMode, Configuration, PrincipalArn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,6 +34,29 @@ pub struct ClusterAnswer {
     /// Why the answer is incomplete: the cluster could not be read, or some principals may make
     /// the request through what accessctl does not model (which principals, and why).
     pub unknown: Option<String>,
+    /// Live, when the plan changes who may: whom apply with these files lets make the request,
+    /// and whom it stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_apply: Option<AfterApply>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AfterApply {
+    pub gains: Vec<String>,
+    pub loses: Vec<String>,
+}
+
+impl ClusterAnswer {
+    fn empty(cluster: &str) -> ClusterAnswer {
+        ClusterAnswer {
+            cluster: cluster.to_string(),
+            principals: vec![],
+            also: None,
+            nodes: vec![],
+            unknown: None,
+            after_apply: None,
+        }
+    }
 }
 
 /// A principal that may, and through what.
@@ -55,64 +79,32 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     };
     let mut answers = vec![];
     for state in &states {
-        let mut answer = ClusterAnswer {
-            cluster: state.cluster.clone(),
-            principals: vec![],
-            also: None,
-            nodes: vec![],
-            unknown: None,
-        };
         let now = match &state.read {
             Ok(now) => now,
             Err(why) => {
+                let mut answer = ClusterAnswer::empty(&state.cluster);
                 answer.unknown = Some(format!("the cluster cannot be read: {why}"));
                 answers.push(answer);
                 continue;
             }
         };
-        // Principals named where nothing could be read are not listed: the answer says so.
-        let mut unread = vec![];
-        if let (Known::Unknown(why), true) = (&now.entries, now.mode.uses_access_entries()) {
-            unread.push(format!("the access entries cannot be read ({why})"));
-        }
-        if let (Known::Unknown(why), true) = (&now.aws_auth, now.mode != AuthMode::Api) {
-            unread.push(format!("aws-auth cannot be read ({why})"));
-        }
-        if !unread.is_empty() {
-            answer.unknown = Some(format!("{}: whom they name is not listed", unread.join("; ")));
-        }
-        for crate::access::NamedPrincipal { arn, any_of_account: account } in now.named_principals() {
-            // A mapping no principal can have (not an ARN at all) lets nobody in.
-            let Ok(caller) = offline_caller(&arn) else { continue };
-            let e = ask(now, &caller, &request);
-            let r = e.request.as_ref().expect("who-can asks a request");
-            match r.outcome {
-                "allowed" => answer.principals.push(Allowed {
-                    name: config.principal_name(&arn).map(str::to_string),
-                    arn,
-                    any_of_account: account,
-                    identity: e.source.clone(),
-                    username: e.username.clone(),
-                    allowed_by: r.allowed_by.clone(),
-                }),
-                "unknown" if e.node => answer.nodes.push(arn),
-                // Perhaps: the answer is incomplete, and says for whom and why.
-                "unknown" => {
-                    let why = r.message.clone().unwrap_or_else(|| "part of the state is unknown".into());
-                    let line = format!("{arn}: {why}");
-                    answer.unknown = Some(match answer.unknown.take() {
-                        Some(before) => format!("{before}; {line}"),
-                        None => line,
-                    });
-                }
-                _ => {}
+        let mut answer = answer_of(&state.cluster, now, &config, &request);
+        // Live, the same question of the state after apply: who gains it, who loses it.
+        if let Some(after) = &state.after {
+            let later = answer_of(&state.cluster, after, &config, &request);
+            let keys = |a: &ClusterAnswer| -> BTreeSet<String> { a.principals.iter().map(|p| key(&p.arn)).collect() };
+            let (before, after) = (keys(&answer), keys(&later));
+            let named = |p: &Allowed| match &p.name {
+                Some(name) => format!("{} ({name})", p.arn),
+                None => p.arn.clone(),
+            };
+            let gains: Vec<String> =
+                later.principals.iter().filter(|p| !before.contains(&key(&p.arn))).map(named).collect();
+            let loses: Vec<String> =
+                answer.principals.iter().filter(|p| !after.contains(&key(&p.arn))).map(named).collect();
+            if !gains.is_empty() || !loses.is_empty() {
+                answer.after_apply = Some(AfterApply { gains, loses });
             }
-        }
-        if now.mode != AuthMode::Api && !matches!(now.creator, Known::Known(None)) {
-            answer.also = Some(match &now.creator {
-                Known::Known(Some(creator)) => format!("{creator}, the cluster's creator (system:masters)"),
-                _ => "the cluster's creator, whom EKS does not name (system:masters no configuration shows)".into(),
-            });
         }
         answers.push(answer);
     }
@@ -122,6 +114,62 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     }
     let unknown = answers.iter().any(|a| a.unknown.is_some());
     Ok(ExitCode::from(if unknown { super::can_i::UNKNOWN } else { super::exit::OK }))
+}
+
+/// One principal, however its ARN is spelled.
+fn key(arn: &str) -> String {
+    PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string())
+}
+
+/// Who may make `request` on `state`: every principal the cluster names, asked the model's
+/// question.
+fn answer_of(cluster: &str, state: &ClusterAccess, config: &Configuration, request: &Request) -> ClusterAnswer {
+    let mut answer = ClusterAnswer::empty(cluster);
+    // Principals named where nothing could be read are not listed: the answer says so.
+    let mut unread = vec![];
+    if let (Known::Unknown(why), true) = (&state.entries, state.mode.uses_access_entries()) {
+        unread.push(format!("the access entries cannot be read ({why})"));
+    }
+    if let (Known::Unknown(why), true) = (&state.aws_auth, state.mode != AuthMode::Api) {
+        unread.push(format!("aws-auth cannot be read ({why})"));
+    }
+    if !unread.is_empty() {
+        answer.unknown = Some(format!("{}: whom they name is not listed", unread.join("; ")));
+    }
+    for crate::access::NamedPrincipal { arn, any_of_account: account } in state.named_principals() {
+        // A mapping no principal can have (not an ARN at all) lets nobody in.
+        let Ok(caller) = offline_caller(&arn) else { continue };
+        let e = ask(state, &caller, request);
+        let r = e.request.as_ref().expect("who-can asks a request");
+        match r.outcome {
+            "allowed" => answer.principals.push(Allowed {
+                name: config.principal_name(&arn).map(str::to_string),
+                arn,
+                any_of_account: account,
+                identity: e.source.clone(),
+                username: e.username.clone(),
+                allowed_by: r.allowed_by.clone(),
+            }),
+            "unknown" if e.node => answer.nodes.push(arn),
+            // Perhaps: the answer is incomplete, and says for whom and why.
+            "unknown" => {
+                let why = r.message.clone().unwrap_or_else(|| "part of the state is unknown".into());
+                let line = format!("{arn}: {why}");
+                answer.unknown = Some(match answer.unknown.take() {
+                    Some(before) => format!("{before}; {line}"),
+                    None => line,
+                });
+            }
+            _ => {}
+        }
+    }
+    if state.mode != AuthMode::Api && !matches!(state.creator, Known::Known(None)) {
+        answer.also = Some(match &state.creator {
+            Known::Known(Some(creator)) => format!("{creator}, the cluster's creator (system:masters)"),
+            _ => "the cluster's creator, whom EKS does not name (system:masters no configuration shows)".into(),
+        });
+    }
+    answer
 }
 
 fn human(answers: &[ClusterAnswer]) -> String {
@@ -151,6 +199,14 @@ fn human(answers: &[ClusterAnswer]) -> String {
         }
         if let Some(why) = &a.unknown {
             out.push_str(&format!("  ? incomplete: {why}\n"));
+        }
+        if let Some(after) = &a.after_apply {
+            if !after.gains.is_empty() {
+                out.push_str(&format!("  after apply, also: {}\n", after.gains.join(", ")));
+            }
+            if !after.loses.is_empty() {
+                out.push_str(&format!("  after apply, no longer: {}\n", after.loses.join(", ")));
+            }
         }
     }
     out

@@ -120,10 +120,22 @@ pub fn temp_file(name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// The status the cluster at `endpoint` answers `method path` with, as `creds` (a token minted
+/// The status cluster `c` at `endpoint` answers `method path` with, as `creds` (a token minted
 /// from them, as `aws eks get-token` does). A POST creates a Deployment `web`.
 pub async fn call(endpoint: &str, ca: &str, creds: Credentials, method: &str, path: &str) -> u16 {
-    let token = accessctl::live::token::mint_with(creds, "eu-west-1", "c", std::time::SystemTime::now()).unwrap();
+    call_cluster("c", endpoint, ca, creds, method, path).await
+}
+
+/// As [`call`], for the cluster named `cluster` (the token names the cluster it is for).
+pub async fn call_cluster(
+    cluster: &str,
+    endpoint: &str,
+    ca: &str,
+    creds: Credentials,
+    method: &str,
+    path: &str,
+) -> u16 {
+    let token = accessctl::live::token::mint_with(creds, "eu-west-1", cluster, std::time::SystemTime::now()).unwrap();
     let client = accessctl::live::kubernetes::connect(endpoint, Some(ca), token).unwrap();
     let body = if method == "POST" {
         br#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}"#.to_vec()
