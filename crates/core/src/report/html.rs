@@ -72,14 +72,7 @@ pub fn render(report: &Report) -> String {
     out.push_str("<title>Access review</title>\n<style>");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<header>\n<h1>Access review</h1>\n");
-    let source =
-        if report.source == "live" { "read from the clusters" } else { "what the files would grant (offline)" };
-    let when = report.generated_at.as_deref().map(|t| format!(", made {}", escape(t))).unwrap_or_default();
-    out.push_str(&format!(
-        "<p>{} principals × {} clusters, {source}{when}</p>\n</header>\n<main>\n",
-        report.rows.len(),
-        report.clusters.len()
-    ));
+    out.push_str(&format!("<p>{}</p>\n</header>\n<main>\n", escape(&report.headline())));
     out.push_str("<h2>Clusters</h2>\n<ul class=\"clusters\">\n");
     for c in &report.clusters {
         let mode = c.mode.map(|m| m.as_str()).unwrap_or("mode unknown");

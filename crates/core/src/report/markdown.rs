@@ -6,14 +6,7 @@ use crate::config::markdown::cell;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::from("# Access review\n\n");
-    let when = report.generated_at.as_deref().map(|t| format!(", made {t}")).unwrap_or_default();
-    let source =
-        if report.source == "live" { "read from the clusters" } else { "what the files would grant (offline)" };
-    out.push_str(&format!(
-        "{} principals × {} clusters, {source}{when}.\n\n",
-        report.rows.len(),
-        report.clusters.len()
-    ));
+    out.push_str(&format!("{}.\n\n", report.headline()));
     out.push_str("## Clusters\n\n");
     for c in &report.clusters {
         let mode = c.mode.map(|m| m.as_str()).unwrap_or("mode unknown");

@@ -158,6 +158,14 @@ pub struct ChangedSince {
 }
 
 impl Report {
+    /// What the review covers, from where and when, in one line (every rendering opens with it).
+    pub fn headline(&self) -> String {
+        let source =
+            if self.source == "live" { "read from the clusters" } else { "what the files would grant (offline)" };
+        let when = self.generated_at.as_deref().map(|t| format!(", made {t}")).unwrap_or_default();
+        format!("{} principals × {} clusters, {source}{when}", self.rows.len(), self.clusters.len())
+    }
+
     /// Whether anything in the review is unknown (a cluster, a cell).
     pub fn has_unknown(&self) -> bool {
         self.clusters.iter().any(|c| c.unknown.is_some())
