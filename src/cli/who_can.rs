@@ -13,7 +13,7 @@ use super::can_i::{Question, ask, cluster_states, offline_caller, way_in};
 use super::plan::Output;
 use crate::access::{ClusterAccess, Known, Request};
 use crate::explain::Source;
-use crate::model::{AuthMode, Configuration, PrincipalArn};
+use crate::model::{AuthMode, Configuration, principal_key};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -92,16 +92,18 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
         // Live, the same question of the state after apply: who gains it, who loses it.
         if let Some(after) = &state.after {
             let later = answer_of(&state.cluster, after, &config, &request);
-            let keys = |a: &ClusterAnswer| -> BTreeSet<String> { a.principals.iter().map(|p| key(&p.arn)).collect() };
+            let keys = |a: &ClusterAnswer| -> BTreeSet<String> {
+                a.principals.iter().map(|p| principal_key(&p.arn)).collect()
+            };
             let (before, after) = (keys(&answer), keys(&later));
             let named = |p: &Allowed| match &p.name {
                 Some(name) => format!("{} ({name})", p.arn),
                 None => p.arn.clone(),
             };
             let gains: Vec<String> =
-                later.principals.iter().filter(|p| !before.contains(&key(&p.arn))).map(named).collect();
+                later.principals.iter().filter(|p| !before.contains(&principal_key(&p.arn))).map(named).collect();
             let loses: Vec<String> =
-                answer.principals.iter().filter(|p| !after.contains(&key(&p.arn))).map(named).collect();
+                answer.principals.iter().filter(|p| !after.contains(&principal_key(&p.arn))).map(named).collect();
             if !gains.is_empty() || !loses.is_empty() {
                 answer.after_apply = Some(AfterApply { gains, loses });
             }
@@ -116,23 +118,13 @@ pub fn exec(args: Args) -> miette::Result<ExitCode> {
     Ok(ExitCode::from(if unknown { super::can_i::UNKNOWN } else { super::exit::OK }))
 }
 
-/// One principal, however its ARN is spelled.
-fn key(arn: &str) -> String {
-    PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string())
-}
-
 /// Who may make `request` on `state`: every principal the cluster names, asked the model's
 /// question.
 fn answer_of(cluster: &str, state: &ClusterAccess, config: &Configuration, request: &Request) -> ClusterAnswer {
     let mut answer = ClusterAnswer::empty(cluster);
     // Principals named where nothing could be read are not listed: the answer says so.
-    let mut unread = vec![];
-    if let (Known::Unknown(why), true) = (&state.entries, state.mode.uses_access_entries()) {
-        unread.push(format!("the access entries cannot be read ({why})"));
-    }
-    if let (Known::Unknown(why), true) = (&state.aws_auth, state.mode != AuthMode::Api) {
-        unread.push(format!("aws-auth cannot be read ({why})"));
-    }
+    let unread: Vec<String> =
+        state.unread_namers().into_iter().map(|(what, why)| format!("{what} cannot be read ({why})")).collect();
     if !unread.is_empty() {
         answer.unknown = Some(format!("{}: whom they name is not listed", unread.join("; ")));
     }

@@ -126,12 +126,25 @@ impl ClusterAccess {
     /// the mode reads them), the aws-auth mappings (where it reads aws-auth), one stand-in per
     /// `mapAccounts` account, and the creator when known. What could not be read names nobody
     /// here: callers say so. `who-can` and `report` both ask about exactly these.
+    /// What [`ClusterAccess::named_principals`] could not read, and why: the access entries and
+    /// aws-auth, where the mode reads them. Whoever they name is missing from that list, and every
+    /// answer built on it says so.
+    pub fn unread_namers(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![];
+        if let (Known::Unknown(why), true) = (&self.entries, self.mode.uses_access_entries()) {
+            out.push(("the access entries", why.as_str()));
+        }
+        if let (Known::Unknown(why), true) = (&self.aws_auth, self.mode.uses_aws_auth()) {
+            out.push(("aws-auth", why.as_str()));
+        }
+        out
+    }
+
     pub fn named_principals(&self) -> Vec<NamedPrincipal> {
         let mut seen = BTreeSet::new();
         let mut out = vec![];
         let mut add = |arn: String, any_of_account: Option<String>| {
-            let key = PrincipalArn::parse(&arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.clone());
-            if seen.insert(key) {
+            if seen.insert(crate::model::principal_key(&arn)) {
                 out.push(NamedPrincipal { arn, any_of_account });
             }
         };

@@ -75,11 +75,8 @@ pub fn check(state: &ClusterAccess, account: Option<&str>, rules: &Guardrails) -
     if let Some(named) = &rules.cluster_admins {
         // Whom an unreadable part names is not asked about: the check says it is incomplete.
         let rule = Guardrail::ClusterAdmins;
-        if let (Known::Unknown(why), true) = (&state.entries, state.mode.uses_access_entries()) {
-            out.push(unreadable(rule, "the access entries", why, &named.origin));
-        }
-        if let (Known::Unknown(why), true) = (&state.aws_auth, state.mode.uses_aws_auth()) {
-            out.push(unreadable(rule, "aws-auth", why, &named.origin));
+        for (what, why) in state.unread_namers() {
+            out.push(unreadable(rule, what, why, &named.origin));
         }
         for (principal, why) in cluster_admins(state) {
             if named.names_arn(&principal) {

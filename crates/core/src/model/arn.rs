@@ -169,6 +169,14 @@ impl PrincipalArn {
     }
 }
 
+/// Which IAM principal an ARN as written names, for comparing: its [`PrincipalArn::identity_key`],
+/// or, for what is no user's or role's ARN (an aws-auth item nobody can match), the text itself
+/// without regard to case (as the authenticator compares aws-auth ARNs). Every "is this the same
+/// principal?" of ARNs held as text asks this.
+pub fn principal_key(arn: &str) -> String {
+    PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_ascii_lowercase())
+}
+
 impl fmt::Display for PrincipalArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "arn:{}:iam::{}:{}/", self.partition, self.account, self.kind.as_str())?;

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use arn::{PrincipalArn, PrincipalKind};
+pub use arn::{PrincipalArn, PrincipalKind, principal_key};
 pub use checks::{Expectation, Guardrails, Named};
 pub use rules::EntryType;
 

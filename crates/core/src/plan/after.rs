@@ -21,7 +21,7 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
         Target::AuthMode { to, .. } => state.mode = state.mode.max(*to),
         Target::AccessEntry { principal, after, .. } => {
             let Known::Known(entries) = &mut state.entries else { return };
-            let key = PrincipalArn::parse(principal).map(|p| p.identity_key()).unwrap_or_default();
+            let key = crate::model::principal_key(principal);
             let existing = entries.iter().position(|e| e.principal.identity_key() == key);
             match (after, existing) {
                 (None, Some(i)) => {
@@ -45,7 +45,7 @@ fn apply(state: &mut ClusterAccess, target: &Target) {
         }
         Target::PolicyAssociation { principal, policy, after, .. } => {
             let Known::Known(entries) = &mut state.entries else { return };
-            let key = PrincipalArn::parse(principal).map(|p| p.identity_key()).unwrap_or_default();
+            let key = crate::model::principal_key(principal);
             let Some(entry) = entries.iter_mut().find(|e| e.principal.identity_key() == key) else { return };
             entry.policies.retain(|a| a.policy != *policy);
             if let Some(scope) = after {

@@ -362,7 +362,7 @@ fn entries(
     plan: &mut ClusterPlan,
 ) {
     let protected: BTreeSet<String> = desired.protected.iter().map(|p| p.identity_key()).collect();
-    let key_of = |arn: &str| PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string());
+    let key_of = crate::model::principal_key;
     let mut declared = BTreeSet::new();
     for d in &desired.access_entries {
         // The live entry of the same principal, however either ARN is spelled (EKS allows one

@@ -11,7 +11,7 @@ use crate::access::{
     authenticate, desired, holdings,
 };
 use crate::explain::Source;
-use crate::model::{AccessScope, AuthMode, Cluster, Configuration, PrincipalArn};
+use crate::model::{AccessScope, AuthMode, Cluster, Configuration, principal_key};
 
 /// One cluster's access as read (live or from the files), or why it could not be read.
 #[derive(Debug, Clone)]
@@ -33,8 +33,7 @@ pub fn build(config: &Configuration, clusters: &[ClusterInput], live: bool, gene
             if Caller::parse(&p.arn).is_err() {
                 continue;
             }
-            let key = PrincipalArn::parse(&p.arn).map(|a| a.identity_key()).unwrap_or_else(|_| p.arn.clone());
-            principals.entry(key).or_insert(p);
+            principals.entry(principal_key(&p.arn)).or_insert(p);
         }
     }
     let mut rows: Vec<Row> = principals
@@ -70,13 +69,8 @@ fn column(input: &ClusterInput) -> ClusterColumn {
         }
     };
     // Principals named where nothing could be read are not rows: the column says so.
-    let mut unread = vec![];
-    if let (Known::Unknown(why), true) = (&state.entries, state.mode.uses_access_entries()) {
-        unread.push(format!("the access entries cannot be read ({why})"));
-    }
-    if let (Known::Unknown(why), true) = (&state.aws_auth, state.mode.uses_aws_auth()) {
-        unread.push(format!("aws-auth cannot be read ({why})"));
-    }
+    let unread: Vec<String> =
+        state.unread_namers().into_iter().map(|(what, why)| format!("{what} cannot be read ({why})")).collect();
     let unknown = (!unread.is_empty()).then(|| format!("{}: whom they name is not listed", unread.join("; ")));
     let mut notes = vec![];
     if state.mode != AuthMode::Api {
@@ -97,8 +91,7 @@ fn column(input: &ClusterInput) -> ClusterColumn {
 
 /// Whether `state` names the principal `arn`.
 fn names(state: &ClusterAccess, arn: &str) -> bool {
-    let key = |a: &str| PrincipalArn::parse(a).map(|p| p.identity_key()).unwrap_or_else(|_| a.to_string());
-    state.named_principals().iter().any(|p| key(&p.arn) == key(arn))
+    state.named_principals().iter().any(|p| principal_key(&p.arn) == principal_key(arn))
 }
 
 fn cell(input: &ClusterInput, declared: Option<&Cluster>, arn: &str, live: bool) -> Cell {
@@ -218,6 +211,7 @@ fn describe(h: &Holding) -> String {
 mod tests {
     use super::*;
     use crate::config::{self, SourceFile};
+    use crate::model::PrincipalArn;
     use crate::report::Managed;
 
     fn config(text: &str) -> Configuration {

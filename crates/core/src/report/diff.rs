@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Cell, Report, Row, summary};
-use crate::model::PrincipalArn;
+use crate::model::principal_key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -94,7 +94,8 @@ pub fn diff(previous: &Report, current: &Report) -> Vec<Change> {
     for c in before_clusters.iter().filter(|c| !after_clusters.contains(c)) {
         out.push(change(ChangeKind::RemovedCluster, None, Some(c)));
     }
-    let rows = |r: &Report| r.rows.iter().map(|row| (key(&row.principal), row.clone())).collect::<BTreeMap<_, _>>();
+    let rows =
+        |r: &Report| r.rows.iter().map(|row| (principal_key(&row.principal), row.clone())).collect::<BTreeMap<_, _>>();
     let (before_rows, after_rows) = (rows(previous), rows(current));
     let mut keys: Vec<&String> = before_rows.keys().chain(after_rows.keys()).collect();
     keys.sort();
@@ -135,11 +136,6 @@ fn compare(before: Option<&Cell>, after: Option<&Cell>) -> Option<ChangeKind> {
         (true, true) if before.map(|c| &c.rights) == after.map(|c| &c.rights) => None,
         (true, true) => Some(ChangeKind::Changed),
     }
-}
-
-/// Rows are the same principal when IAM would say so (path and case of the name aside).
-fn key(arn: &str) -> String {
-    PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::Managed;
 use crate::access::{Holding, RoleKind, Via};
-use crate::model::{AccessScope, BindingTarget, Cluster, PrincipalArn};
+use crate::model::{AccessScope, BindingTarget, Cluster, PrincipalArn, principal_key};
 
 /// Whether the files declare the way in: an access entry or aws-auth item of that principal
 /// (compared as EKS and the authenticator compare them), the account under `mapAccounts`.
@@ -13,7 +13,7 @@ pub fn way_in(cluster: Option<&Cluster>, via: &Via) -> Managed {
     let Some(cluster) = cluster else { return Managed::Unmanaged };
     let declared = match via {
         Via::AccessEntry { principal, .. } => {
-            let key = identity_key(principal);
+            let key = principal_key(principal);
             cluster.access_entries.iter().any(|e| e.principal.identity_key() == key)
         }
         Via::MapRoles { rolearn } => {
@@ -39,7 +39,7 @@ pub fn holding(cluster: Option<&Cluster>, via: &Via, h: &Holding) -> Managed {
         Holding::SystemMasters => way_in(Some(cluster), via),
         Holding::AccessPolicy { policy, scope, .. } => {
             let Via::AccessEntry { principal, .. } = via else { return Managed::Unmanaged };
-            let key = identity_key(principal);
+            let key = principal_key(principal);
             let declared = cluster
                 .access_entries
                 .iter()
@@ -91,10 +91,6 @@ fn same_scope(a: &AccessScope, b: &AccessScope) -> bool {
         }
         _ => false,
     }
-}
-
-fn identity_key(arn: &str) -> String {
-    PrincipalArn::parse(arn).map(|p| p.identity_key()).unwrap_or_else(|_| arn.to_ascii_lowercase())
 }
 
 fn aws_auth_key(arn: &str) -> String {
